@@ -1,0 +1,23 @@
+/**
+ * Writing to stdout with backpressure, and saving cursors atomically.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+
+/** Writes `text` and waits until the stream has taken it (drained when it had to buffer). */
+export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const flushed = stream.write(text, (error) => {
+      if (error) reject(error);
+    });
+    if (flushed) resolve();
+    else stream.once('drain', resolve);
+  });
+}
+
+/** Stores a cursor in `path` (the bare string) by writing a temporary file and renaming it over. */
+export function saveCursorFile(path: string, cursor: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${cursor}\n`);
+  renameSync(temporary, path);
+}

@@ -1,0 +1,76 @@
+/**
+ * Turning entries into terminal text or JSON Lines. Sandbox output is
+ * untrusted: in text mode every body goes through the terminal sanitizer, so
+ * only printable text, newlines, tabs and (with colour on) SGR colour
+ * sequences reach the terminal. JSON mode escapes everything by construction.
+ */
+import { leavesColorSet, sanitizeForTerminal } from '../format/ansi.js';
+import type { LogEntry } from '../format/entry.js';
+import { Entry } from '../format/entry.js';
+
+/** How entries are shown. */
+export interface RenderOptions {
+  readonly json: boolean;
+  readonly color: boolean;
+  readonly timestamps: boolean;
+  readonly showId: boolean;
+  readonly colorSessions: boolean;
+}
+
+const RESET = '\u001b[0m';
+const DIM = '\u001b[2m';
+
+/** Eight colours that stay readable on dark and light backgrounds, skipping red/yellow (errors, warnings). */
+const SESSION_PALETTE = [36, 35, 32, 34, 96, 95, 92, 94];
+
+function sessionColor(id: number): string {
+  return `\u001b[${SESSION_PALETTE[id % SESSION_PALETTE.length]}m`;
+}
+
+function idPrefix(sessionId: number | null, colored: boolean): string {
+  if (sessionId === null) return '[id:sys] ';
+  const label = `[id:${String(sessionId).padStart(3)}]`;
+  return colored ? `${sessionColor(sessionId)}${label}${RESET} ` : `${label} `;
+}
+
+/** Renders one entry as text (terminal-safe). */
+export function renderText(entry: LogEntry, options: RenderOptions): string {
+  let body = sanitizeForTerminal(entry.text(), options.color);
+  if (options.color && leavesColorSet(body)) {
+    body = body.endsWith('\n') ? `${body.slice(0, -1)}${RESET}\n` : `${body}${RESET}`;
+  }
+  const sessionColored = options.colorSessions && options.color && entry.sessionId !== null;
+  if (sessionColored) {
+    const color = sessionColor(entry.sessionId!);
+    body = body
+      .split('\n')
+      .map((line) => (line === '' ? line : `${color}${line}${RESET}`))
+      .join('\n');
+  }
+  const wantId = options.showId || options.colorSessions;
+  if (!options.timestamps && !wantId) return body;
+
+  // Prefixed modes: one prefix per line, and every entry on lines of its own.
+  const id = wantId ? idPrefix(entry.sessionId, sessionColored) : '';
+  const time = entry instanceof Entry ? entry.timeText : entry.timestamp.toISOString();
+  const first = options.timestamps ? `${options.color ? `${DIM}${time}${RESET}` : time}\t${id}` : id;
+  const continuation = options.timestamps ? `${' '.repeat(time.length)}\t${id}` : id;
+  const lines = (body.endsWith('\n') ? body.slice(0, -1) : body).split('\n');
+  return `${lines.map((line, i) => (i === 0 ? first : continuation) + line).join('\n')}\n`;
+}
+
+/** Renders one entry as a JSON line (with `\n`). */
+export function renderJson(entry: LogEntry): string {
+  return `${(entry as Entry).toJsonLine()}\n`;
+}
+
+/** Renders a batch. */
+export function renderBatch(entries: readonly LogEntry[], options: RenderOptions): string {
+  let out = '';
+  if (options.json) {
+    for (const entry of entries) out += renderJson(entry);
+  } else {
+    for (const entry of entries) out += renderText(entry, options);
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * What a reader keeps: the requested sources, the time window and an optional
+ * body pattern, resolved once from the caller's options; and the parsing of
+ * one line into an entry under that filter, for both file formats.
+ */
+import { Entry } from '../format/entry.js';
+import { createRecordFields, parseRecord, ParseOutcome } from '../format/record.js';
+import { parseTextLine } from '../format/text-line.js';
+import type { FilePosition } from '../format/cursor.js';
+
+/** A resolved filter. Times are epoch ms; absent bounds are ±Infinity. */
+export interface EntryFilter {
+  readonly sourceMask: number;
+  /** Inclusive lower bound. */
+  readonly since: number;
+  /** Exclusive upper bound: the first entry at or after it ends its source. */
+  readonly until: number;
+  readonly grep: RegExp | undefined;
+}
+
+/** How a line fared. */
+export const enum LineOutcome {
+  Kept,
+  Filtered,
+  Malformed,
+  /** At or past `until`: the source ends here. */
+  Until,
+}
+
+const fields = createRecordFields();
+
+function matches(filter: EntryFilter, entry: Entry): boolean {
+  if (filter.grep === undefined) return true;
+  filter.grep.lastIndex = 0;
+  return filter.grep.test(entry.text());
+}
+
+/**
+ * Parses the exec.log line `buffer[start, end)` (no `\n`) that ends at file
+ * position `position`. The entry, when kept, is left in `result.entry`.
+ */
+export function parseJsonLine(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  position: FilePosition,
+  reader: number,
+  filter: EntryFilter,
+  result: { entry: Entry | undefined },
+): LineOutcome {
+  const outcome = parseRecord(buffer, start, end, filter.sourceMask, filter.since, fields);
+  if (outcome === ParseOutcome.Malformed) return LineOutcome.Malformed;
+  if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
+  if (fields.time >= filter.until) return LineOutcome.Until;
+  const entry = Entry.fromRecord(fields, buffer, position, reader);
+  if (!matches(filter, entry)) return LineOutcome.Filtered;
+  result.entry = entry;
+  return LineOutcome.Kept;
+}
+
+/** Parses one text-log line; lines without a timestamp take `fallbackTime` (the file's mtime). */
+export function parseTextFileLine(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  position: FilePosition,
+  reader: number,
+  filter: EntryFilter,
+  fallbackTime: number,
+  result: { entry: Entry | undefined },
+): LineOutcome {
+  const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
+  if (line.time < filter.since) return LineOutcome.Filtered;
+  if (line.time >= filter.until) return LineOutcome.Until;
+  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader);
+  if (!matches(filter, entry)) return LineOutcome.Filtered;
+  result.entry = entry;
+  return LineOutcome.Kept;
+}

@@ -1,0 +1,140 @@
+/**
+ * Reading complete lines from one open file, forwards, in large blocks.
+ *
+ * Each block is a fresh buffer holding only whole lines (entries keep views
+ * into it, so it is never reused). A line longer than the block makes the
+ * block grow until the line fits — a 5 MiB record is read whole — up to
+ * {@link MAX_LINE_BYTES}; a longer line is skipped without being held, and
+ * counted. A trailing line without its `\n` is not returned: it is not an
+ * entry until the writer finishes it.
+ */
+import type { OpenLogFile } from '../files/log-file.js';
+
+/** Bytes asked for per read. */
+export const READ_BLOCK_BYTES = 1024 * 1024;
+/** Longest line read whole; longer ones are skipped. */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/** Whole lines: `buffer[start, end)`, the first byte at `fileOffset` in the file; `end` is just after a `\n`. */
+export interface LineBlock {
+  readonly buffer: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly fileOffset: number;
+}
+
+export class LineReader {
+  readonly file: OpenLogFile;
+  /** File offset of the next byte to read (a line boundary, except while skipping an oversized line). */
+  offset: number;
+  /** Oversized lines skipped so far. */
+  oversizedLines = 0;
+  private skipping = false;
+
+  constructor(file: OpenLogFile, offset: number) {
+    this.file = file;
+    this.offset = offset;
+  }
+
+  get generation(): bigint {
+    return this.file.generation;
+  }
+
+  // Fills `buffer[from, buffer.length)` from the file at `position`; returns the bytes read (short only at end of file).
+  private async fill(buffer: Buffer, from: number, position: number): Promise<number> {
+    let filled = from;
+    while (filled < buffer.length) {
+      const { bytesRead } = await this.file.handle.read(buffer, filled, buffer.length - filled, position + filled - from);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled - from;
+  }
+
+  /** The next block of whole lines, or undefined when no whole line is there yet. */
+  async next(): Promise<LineBlock | undefined> {
+    if (this.skipping && !(await this.skipOversizedLine())) return undefined;
+    let buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+    let length = await this.fill(buffer, 0, this.offset);
+    for (;;) {
+      if (length === 0) return undefined;
+      const lastNewline = buffer.lastIndexOf(0x0a, length - 1);
+      if (lastNewline >= 0) {
+        const block = { buffer, start: 0, end: lastNewline + 1, fileOffset: this.offset };
+        this.offset += lastNewline + 1;
+        return block;
+      }
+      if (length < buffer.length) return undefined;
+      if (buffer.length >= MAX_LINE_BYTES) {
+        this.offset += length;
+        this.skipping = true;
+        if (!(await this.skipOversizedLine())) return undefined;
+        buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+        length = await this.fill(buffer, 0, this.offset);
+        continue;
+      }
+      // One line fills the block: read on into a larger one.
+      const larger = Buffer.allocUnsafe(Math.min(buffer.length * 4, MAX_LINE_BYTES));
+      buffer.copy(larger, 0, 0, length);
+      length += await this.fill(larger.subarray(0, larger.length), length, this.offset + length);
+      buffer = larger;
+    }
+  }
+
+  // Moves past the rest of an oversized line; false when its end is not written yet.
+  private async skipOversizedLine(): Promise<boolean> {
+    const buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+    for (;;) {
+      const length = await this.fill(buffer, 0, this.offset);
+      if (length === 0) return false;
+      const newline = buffer.indexOf(0x0a);
+      if (newline >= 0 && newline < length) {
+        this.offset += newline + 1;
+        this.skipping = false;
+        this.oversizedLines += 1;
+        return true;
+      }
+      this.offset += length;
+    }
+  }
+
+  /** Size of the file now. */
+  async size(): Promise<number> {
+    return Number((await this.file.handle.stat({ bigint: true })).size);
+  }
+
+  /** Modification time of the file now (ms). */
+  async modifiedTime(): Promise<number> {
+    return (await this.file.handle.stat()).mtimeMs;
+  }
+
+  async close(): Promise<void> {
+    await this.file.handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Offset just after the last `\n` before `size` (0 when there is none): the
+ * end of the whole lines of a file whose last line may still be being written.
+ */
+export async function endOfWholeLines(file: OpenLogFile, size: number): Promise<number> {
+  const blockBytes = 64 * 1024;
+  let end = size;
+  const buffer = Buffer.allocUnsafe(blockBytes);
+  while (end > 0) {
+    const start = Math.max(0, end - blockBytes);
+    const { bytesRead } = await file.handle.read(buffer, 0, end - start, start);
+    const newline = buffer.lastIndexOf(0x0a, bytesRead - 1);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** Whether `offset` is a line boundary of the file: its start, or just after a `\n`. */
+export async function isLineBoundary(file: OpenLogFile, offset: number): Promise<boolean> {
+  if (offset === 0) return true;
+  const byte = Buffer.alloc(1);
+  const { bytesRead } = await file.handle.read(byte, 0, 1, offset - 1);
+  return bytesRead === 1 && byte[0] === 0x0a;
+}

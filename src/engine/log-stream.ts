@@ -1,0 +1,228 @@
+/**
+ * The multi-file stream: one {@link SourceReader} per log file whose sources
+ * were asked for, merged into one sequence of entries.
+ *
+ * Ordering: whatever is on disk when the stream looks is merged k-way by
+ * timestamp (ties: file order of the log-file table, then offset), so a
+ * snapshot comes out sorted without being held in memory; while following,
+ * each new round of appends is merged the same way.
+ *
+ * Cursors: every entry carries the position of every reader just after it, so
+ * resuming from any entry continues with exactly the entries after it. The
+ * stream's end cursor sits after everything consumed, skipped lines included.
+ */
+import { stat } from 'node:fs/promises';
+import { filesForSources } from '../files/layout.js';
+import { START_POSITION, type FilePosition } from '../format/cursor.js';
+import type { Entry } from '../format/entry.js';
+import type { EntryFilter } from './filter.js';
+import type { ResolvedOptions } from './options.js';
+import { SourceReader } from './source-reader.js';
+import { subscribe } from './watch.js';
+
+/** Most entries handed out in one batch. */
+const MAX_BATCH_ENTRIES = 8192;
+
+interface Head {
+  entries: Entry[];
+  at: number;
+  end: FilePosition;
+  idle: boolean;
+}
+
+/** Wakes a follower on directory events, its poll timeout, or abort, without losing an event that arrives while it reads. */
+class Waker {
+  private dirty = false;
+  private release: (() => void) | undefined;
+
+  readonly notify = (): void => {
+    this.dirty = true;
+    this.release?.();
+  };
+
+  async wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.dirty || signal?.aborted === true) {
+      this.dirty = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      this.release = done;
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    this.release = undefined;
+    this.dirty = false;
+  }
+}
+
+export function filterOf(options: ResolvedOptions): EntryFilter {
+  return { sourceMask: options.sourceMask, since: options.since, until: options.until, grep: options.grep };
+}
+
+export class LogStream {
+  readonly logDir: string;
+  private readonly options: ResolvedOptions;
+  private readonly readers: SourceReader[];
+  private readonly positions: FilePosition[];
+  private readonly waker = new Waker();
+  private unsubscribe: (() => void) | undefined;
+
+  private constructor(logDir: string, options: ResolvedOptions, readers: SourceReader[], positions: FilePosition[]) {
+    this.logDir = logDir;
+    this.options = options;
+    this.readers = readers;
+    this.positions = positions;
+  }
+
+  /**
+   * Opens one reader per file whose sources were asked for, each starting
+   * from `starts[i]` when given (a cursor's positions), else from the beginning.
+   * `strict` checks that each position is a record boundary (cursors from outside).
+   */
+  static async open(logDir: string, options: ResolvedOptions, starts: readonly FilePosition[] | undefined, strict: boolean): Promise<LogStream> {
+    const specs = filesForSources(options.sources);
+    const filter = filterOf(options);
+    const readers: SourceReader[] = [];
+    try {
+      for (const [index, spec] of specs.entries()) {
+        const position = starts?.[index];
+        readers.push(
+          await SourceReader.open(
+            spec,
+            logDir,
+            index,
+            filter,
+            position === undefined ? { kind: 'beginning' } : { kind: 'position', position, strict },
+            options.onWarning,
+          ),
+        );
+      }
+    } catch (error) {
+      await Promise.all(readers.map((reader) => reader.close()));
+      throw error;
+    }
+    const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed));
+    if (options.follow) stream.unsubscribe = subscribe(logDir, stream.waker.notify);
+    return stream;
+  }
+
+  /** Malformed records skipped so far. */
+  get malformed(): number {
+    return this.readers.reduce((sum, reader) => sum + reader.malformed, 0);
+  }
+
+  /** Positions after the last entry handed out (and any skipped lines after it). */
+  currentPositions(): FilePosition[] {
+    return [...this.positions];
+  }
+
+  /** Positions after everything consumed; a source that ended at `until` counts as read to the end of its data. */
+  async endPositions(): Promise<FilePosition[]> {
+    return Promise.all(
+      this.readers.map((reader, i) => (reader.reachedUntil ? reader.endOfData() : Promise.resolve(this.positions[i] ?? START_POSITION))),
+    );
+  }
+
+  /** The entries, in batches. Ends when the data ends (or, following, when aborted or every source passed `until`). */
+  async *batches(): AsyncGenerator<Entry[]> {
+    const heads: Head[] = this.readers.map((reader) => ({ entries: [], at: 0, end: reader.consumed, idle: false }));
+    const { follow, signal, until, pollIntervalMs } = this.options;
+    let failure: unknown;
+
+    const fill = async (r: number): Promise<void> => {
+      const head = heads[r]!;
+      const reader = this.readers[r]!;
+      while (head.at >= head.entries.length && !head.idle) {
+        let batch;
+        try {
+          await reader.refreshFallbackTime();
+          batch = await reader.next();
+        } catch (error) {
+          failure = error;
+          head.idle = true;
+          return;
+        }
+        if (batch === undefined) {
+          head.idle = true;
+          return;
+        }
+        head.entries = batch.entries;
+        head.at = 0;
+        head.end = batch.end;
+        if (batch.entries.length === 0) this.positions[r] = batch.end;
+      }
+    };
+
+    for (;;) {
+      let progressed = false;
+      for (let r = 0; r < heads.length && failure === undefined; r++) await fill(r);
+      let out: Entry[] = [];
+      while (failure === undefined) {
+        let best = -1;
+        let bestTime = Infinity;
+        for (let r = 0; r < heads.length; r++) {
+          const head = heads[r]!;
+          if (head.at < head.entries.length) {
+            const time = head.entries[head.at]!.time;
+            if (best < 0 || time < bestTime) {
+              best = r;
+              bestTime = time;
+            }
+          }
+        }
+        if (best < 0) break;
+        const head = heads[best]!;
+        const entry = head.entries[head.at++]!;
+        const exhausted = head.at === head.entries.length;
+        this.positions[best] = exhausted ? head.end : entry.position;
+        entry.positions = this.positions.length === 1 ? [this.positions[0]!] : [...this.positions];
+        out.push(entry);
+        progressed = true;
+        if (out.length >= MAX_BATCH_ENTRIES) {
+          yield out;
+          out = [];
+        }
+        if (exhausted) {
+          head.entries = [];
+          head.at = 0;
+          await fill(best);
+        }
+      }
+      if (out.length > 0) yield out;
+      if (failure !== undefined) throw failure;
+
+      if (!follow || aborted(signal)) return;
+      if (this.readers.every((reader) => reader.reachedUntil)) return;
+      if (until !== Infinity && Date.now() >= until) return;
+      if (!progressed && !(await exists(this.logDir))) return;
+      const untilWait = until === Infinity ? Infinity : until - Date.now();
+      await this.waker.wait(Math.min(pollIntervalMs, Math.max(1, untilWait)), signal);
+      if (aborted(signal)) return;
+      for (let r = 0; r < heads.length; r++) heads[r]!.idle = this.readers[r]!.reachedUntil;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await Promise.all(this.readers.map((reader) => reader.close()));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

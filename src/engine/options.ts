@@ -1,0 +1,139 @@
+/**
+ * The options of `readLogs`, `readLogsSnapshot` and `streamLogs`, all optional,
+ * resolved once into a complete frozen object. Conflicts and bad values are
+ * {@link OptionsError}s naming the option and the value.
+ */
+import { OptionsError, describeValue } from '../errors.js';
+import { decodeCursor, type FilePosition } from '../format/cursor.js';
+import { resolveSources, sourceMask, type LogSource } from '../format/source.js';
+import { parseTimeArgument } from '../format/time.js';
+import { POLL_INTERVAL_MS } from './watch.js';
+import type { LogWarning } from './source-reader.js';
+
+/** A point in time: a Date, epoch milliseconds, or a string (RFC 3339, or relative such as `5m`). */
+export type TimeInput = Date | number | string;
+
+/** Options shared by every read. */
+export interface ReadOptions {
+  /**
+   * Sources to include: names, `all`, or a comma-separated string.
+   * @default ["stdout", "stderr", "output"]
+   */
+  sources?: Iterable<LogSource | 'all'> | string;
+  /** Only entries at or after this time. */
+  since?: TimeInput;
+  /** Only entries strictly before this time; each source ends at its first entry at or after it. */
+  until?: TimeInput;
+  /** Only the last N entries (after every other filter). */
+  tail?: number;
+  /** Only entries whose text matches (a RegExp, or a pattern string). */
+  grep?: RegExp | string;
+  /**
+   * Home that sandbox names resolve under.
+   * @default `$MSB_HOME`, else `~/.microsandbox`
+   */
+  home?: string;
+  /** Told about skipped malformed records and files truncated in place. */
+  onWarning?: (warning: LogWarning) => void;
+}
+
+/** Options of `streamLogs`. */
+export interface StreamOptions extends ReadOptions {
+  /** Start strictly after this cursor (conflicts with `since`). */
+  afterCursor?: string;
+  /**
+   * Keep reading as the logs grow, across rotations, until aborted or broken out of.
+   * @default false
+   */
+  follow?: boolean;
+  /** Ends the stream (cleanly) when aborted. */
+  signal?: AbortSignal;
+  /**
+   * Longest wait between looks at the files when no change event arrives.
+   * @default 2000
+   */
+  pollIntervalMs?: number;
+}
+
+/** Options after resolution. */
+export interface ResolvedOptions {
+  readonly sources: ReadonlySet<LogSource>;
+  readonly sourceMask: number;
+  readonly since: number;
+  readonly until: number;
+  readonly tail: number | undefined;
+  readonly grep: RegExp | undefined;
+  readonly home: string | undefined;
+  readonly afterCursor: readonly FilePosition[] | undefined;
+  readonly follow: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly pollIntervalMs: number;
+  readonly onWarning: (warning: LogWarning) => void;
+}
+
+function resolveTime(name: string, value: TimeInput | undefined, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (value instanceof Date) {
+    const time = value.getTime();
+    if (Number.isNaN(time)) throw new OptionsError(`Expected the \`${name}\` option to be a valid date, got ${describeValue(value)}`);
+    return time;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new OptionsError(`Expected the \`${name}\` option to be a finite number, got ${describeValue(value)}`);
+    return value;
+  }
+  if (typeof value === 'string') return parseTimeArgument(value).getTime();
+  throw new OptionsError(`Expected the \`${name}\` option to be a Date, a number or a string, got ${describeValue(value)}`);
+}
+
+function resolveGrep(value: RegExp | string | undefined): RegExp | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof RegExp) return new RegExp(value.source, value.flags.replace(/[gy]/g, ''));
+  if (typeof value !== 'string') throw new OptionsError(`Expected the \`grep\` option to be a RegExp or a string, got ${describeValue(value)}`);
+  try {
+    return new RegExp(value, 'u');
+  } catch {
+    try {
+      return new RegExp(value);
+    } catch (error) {
+      throw new OptionsError(`Expected the \`grep\` option to be a valid regular expression, got ${JSON.stringify(value)}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Resolves and checks options. */
+export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new OptionsError(`Expected options to be an object, got ${describeValue(options)}`);
+  }
+  const sourceList = options.sources === undefined ? undefined : typeof options.sources === 'string' ? options.sources : [...options.sources];
+  const sources = resolveSources(sourceList);
+  if (options.afterCursor !== undefined && options.since !== undefined) {
+    throw new OptionsError('The `since` and `afterCursor` options conflict: a stream starts at one place');
+  }
+  if (options.afterCursor !== undefined && options.tail !== undefined) {
+    throw new OptionsError('The `tail` and `afterCursor` options conflict: a stream starts at one place');
+  }
+  const tail = options.tail;
+  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) {
+    throw new OptionsError(`Expected the \`tail\` option to be a non-negative integer, got ${describeValue(tail)}`);
+  }
+  const pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS;
+  if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 1) {
+    throw new OptionsError(`Expected the \`pollIntervalMs\` option to be a positive number, got ${describeValue(pollIntervalMs)}`);
+  }
+  return Object.freeze({
+    sources,
+    sourceMask: sourceMask(sources),
+    since: resolveTime('since', options.since, -Infinity),
+    until: resolveTime('until', options.until, Infinity),
+    tail,
+    grep: resolveGrep(options.grep),
+    home: options.home,
+    afterCursor: options.afterCursor === undefined ? undefined : decodeCursor(options.afterCursor),
+    follow: options.follow === true,
+    signal: options.signal,
+    pollIntervalMs,
+    onWarning: options.onWarning ?? (() => undefined),
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * The read side's three entry points: {@link streamLogs} (an async iterable,
+ * optionally following), {@link readLogsSnapshot} (entries plus the cursor to
+ * follow from) and {@link readLogs} (just the entries). All three share one
+ * path: resolve the target, then either tail backwards or merge forwards.
+ */
+import { resolveTarget, type LogTarget } from '../files/layout.js';
+import { encodeCursor, type FilePosition } from '../format/cursor.js';
+import type { Entry, LogEntry } from '../format/entry.js';
+import { LogStream } from './log-stream.js';
+import { resolveOptions, type ReadOptions, type ResolvedOptions, type StreamOptions } from './options.js';
+import { readTail } from './tail.js';
+
+/** A stream of entries; iterate it with `for await`, or take it in batches. */
+export interface LogStreamHandle extends AsyncIterable<LogEntry> {
+  /** The same entries in arrays (fewer promise turns for bulk consumers). */
+  batches(): AsyncIterable<LogEntry[]>;
+  /**
+   * Cursor after the last entry handed out — after everything read when the
+   * stream has ended (entries dropped by `tail` or `until` included): a
+   * follower started from it misses nothing and repeats nothing.
+   */
+  readonly cursor: string;
+  /** Malformed records skipped so far. */
+  readonly malformed: number;
+  /** Stops the stream and releases its files and watcher (breaking out of `for await` does the same). */
+  close(): Promise<void>;
+}
+
+/** A snapshot: the entries, and the cursor after everything read. */
+export interface LogSnapshot {
+  readonly entries: LogEntry[];
+  readonly cursor: string;
+}
+
+class StreamHandle implements LogStreamHandle {
+  private readonly target: LogTarget;
+  private readonly options: ResolvedOptions;
+  private positions: FilePosition[] = [];
+  private malformedBefore = 0;
+  private stream: LogStream | undefined;
+  private started = false;
+  private closed = false;
+
+  constructor(target: LogTarget, options: ResolvedOptions) {
+    this.target = target;
+    this.options = options;
+  }
+
+  get cursor(): string {
+    return encodeCursor(this.stream === undefined ? this.positions : this.stream.currentPositions());
+  }
+
+  get malformed(): number {
+    return this.malformedBefore + (this.stream?.malformed ?? 0);
+  }
+
+  async *batches(): AsyncGenerator<Entry[]> {
+    if (this.started) throw new Error('a log stream can be iterated only once');
+    this.started = true;
+    try {
+      const { logDir } = await resolveTarget(this.target, this.options.home);
+      let starts = this.options.afterCursor;
+      let strict = true;
+      if (this.options.tail !== undefined) {
+        const tail = await readTail(logDir, this.options);
+        this.positions = tail.end;
+        this.malformedBefore = tail.malformed;
+        if (tail.entries.length > 0) yield tail.entries;
+        if (!this.options.follow || this.closed) return;
+        starts = tail.end;
+        strict = false;
+      }
+      if (this.closed) return;
+      this.stream = await LogStream.open(logDir, this.options, starts, strict);
+      yield* this.stream.batches();
+      // Finished (not broken off): the cursor covers everything read, dropped entries included.
+      this.positions = await this.stream.endPositions();
+      const stream = this.stream;
+      this.malformedBefore += stream.malformed;
+      this.stream = undefined;
+      await stream.close();
+    } finally {
+      if (this.stream !== undefined) {
+        this.positions = this.stream.currentPositions();
+        this.malformedBefore += this.stream.malformed;
+        await this.stream.close();
+        this.stream = undefined;
+      }
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<LogEntry> {
+    for await (const batch of this.batches()) {
+      for (const entry of batch) yield entry;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stream?.close();
+  }
+}
+
+/**
+ * Streams a sandbox's log entries. Without `follow` it ends at the end of the
+ * data (sorted by time across files); with it, it goes on across rotations
+ * until `signal` aborts, the consumer breaks out, or every source passes
+ * `until`. An unusable cursor or target fails at the first `next()`, before
+ * any entry.
+ */
+export function streamLogs(target: LogTarget, options: StreamOptions = {}): LogStreamHandle {
+  return new StreamHandle(target, resolveOptions(options));
+}
+
+/** Reads what is there now: the entries, sorted by time, and the cursor to follow from. */
+export async function readLogsSnapshot(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor'> = {}): Promise<LogSnapshot> {
+  const handle = new StreamHandle(target, resolveOptions({ ...options, follow: false }));
+  const entries: LogEntry[] = [];
+  for await (const batch of handle.batches()) {
+    for (const entry of batch) entries.push(entry);
+  }
+  return { entries, cursor: handle.cursor };
+}
+
+/** Reads what is there now, sorted by time. */
+export async function readLogs(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor'> = {}): Promise<LogEntry[]> {
+  return (await readLogsSnapshot(target, options)).entries;
+}

@@ -1,0 +1,84 @@
+/**
+ * Shared directory watchers. Every stream following a directory in this
+ * process subscribes to one `fs.watch` of that directory and one fallback
+ * poll timer; the watcher is closed when the last subscriber leaves. A process
+ * tailing 1,000 sandboxes holds 1,000 watchers, not one per stream.
+ *
+ * The poll is the safety net for file systems where events do not arrive
+ * (network mounts, some containers) and for a watcher that failed: subscribers
+ * are woken at least every {@link POLL_INTERVAL_MS}.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+
+/** How often followers look for changes when no event wakes them (as microsandbox's engine does). */
+export const POLL_INTERVAL_MS = 2000;
+
+type Listener = () => void;
+
+interface DirectoryWatch {
+  watcher: FSWatcher | undefined;
+  readonly listeners: Set<Listener>;
+  readonly timer: NodeJS.Timeout;
+}
+
+const watches = new Map<string, DirectoryWatch>();
+
+function wakeAll(entry: DirectoryWatch): void {
+  for (const listener of [...entry.listeners]) listener();
+}
+
+function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined {
+  try {
+    const watcher = watch(dir, { persistent: true }, () => wakeAll(entry));
+    watcher.on('error', () => {
+      // The directory went away or the watch broke: fall back to polling, and let followers look now.
+      watcher.close();
+      if (entry.watcher === watcher) entry.watcher = undefined;
+      wakeAll(entry);
+    });
+    return watcher;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls `listener` whenever something in `dir` changes (and at least every
+ * poll interval). Returns the function that unsubscribes.
+ */
+export function subscribe(dir: string, listener: Listener): () => void {
+  let entry = watches.get(dir);
+  if (entry === undefined) {
+    const created: DirectoryWatch = {
+      watcher: undefined,
+      listeners: new Set(),
+      timer: setInterval(() => {
+        if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
+        wakeAll(created);
+      }, POLL_INTERVAL_MS),
+    };
+    created.watcher = startWatcher(dir, created);
+    watches.set(dir, created);
+    entry = created;
+  }
+  const subscribed = entry;
+  // A distinct function per subscription, so that one listener subscribed twice counts twice.
+  const own: Listener = () => listener();
+  subscribed.listeners.add(own);
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    subscribed.listeners.delete(own);
+    if (subscribed.listeners.size === 0) {
+      clearInterval(subscribed.timer);
+      subscribed.watcher?.close();
+      if (watches.get(dir) === subscribed) watches.delete(dir);
+    }
+  };
+}
+
+/** How many directories this process watches now (one per directory, however many streams follow it). */
+export function watchedDirectoryCount(): number {
+  return watches.size;
+}

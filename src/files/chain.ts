@@ -1,0 +1,80 @@
+/**
+ * The rotation chain of one rotating log file: `name` (live, index 0) and
+ * `name.1` … `name.N` (older as N grows). The chain is discovered from the
+ * directory listing, so a writer that keeps more (or fewer) than four rotated
+ * files is read whole, and a hole left by a crash mid-rotation is no obstacle.
+ *
+ * A rotation renames several files one after another; a scan that runs in the
+ * middle of it can see a file twice or not at all. {@link RotationChain.scan}
+ * therefore repeats until two scans agree before anyone concludes from it.
+ */
+import { readdir } from 'node:fs/promises';
+import { generationOf } from './log-file.js';
+import { rotatedPath } from './layout.js';
+
+/** One file of the chain. */
+export interface ChainMember {
+  readonly index: number;
+  readonly generation: bigint;
+}
+
+const MAX_SCAN_ATTEMPTS = 8;
+
+export class RotationChain {
+  readonly logDir: string;
+  readonly fileName: string;
+
+  constructor(logDir: string, fileName: string) {
+    this.logDir = logDir;
+    this.fileName = fileName;
+  }
+
+  path(index: number): string {
+    return rotatedPath(this.logDir, this.fileName, index);
+  }
+
+  /** Indexes of the rotated files present now (ascending: newest first). */
+  async rotatedIndexes(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.logDir);
+    } catch {
+      return [];
+    }
+    const prefix = `${this.fileName}.`;
+    const indexes: number[] = [];
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const suffix = name.slice(prefix.length);
+      if (/^[1-9][0-9]{0,5}$/.test(suffix)) indexes.push(Number(suffix));
+    }
+    return indexes.sort((a, b) => a - b);
+  }
+
+  private async scanOnce(): Promise<ChainMember[]> {
+    const indexes = [0, ...(await this.rotatedIndexes())];
+    const generations = await Promise.all(indexes.map((index) => generationOf(this.path(index))));
+    const members: ChainMember[] = [];
+    indexes.forEach((index, i) => {
+      const generation = generations[i];
+      if (generation !== undefined) members.push({ index, generation });
+    });
+    return members;
+  }
+
+  /** The chain as it stands, newest first, from two consecutive scans that agree. */
+  async scan(): Promise<ChainMember[]> {
+    let previous = await this.scanOnce();
+    for (let attempt = 1; attempt < MAX_SCAN_ATTEMPTS; attempt++) {
+      const current = await this.scanOnce();
+      if (sameMembers(previous, current)) return current;
+      previous = current;
+    }
+    return previous;
+  }
+}
+
+function sameMembers(a: readonly ChainMember[], b: readonly ChainMember[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((member, i) => member.index === b[i]!.index && member.generation === b[i]!.generation);
+}

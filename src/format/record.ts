@@ -1,0 +1,417 @@
+/**
+ * The exec.log record codec: parsing one JSON Lines record, encoding one for
+ * the writer, and encoding an entry as a `--json` output line. This is the one
+ * module that knows the short on-disk keys (`t`, `s`, `d`, `id`, `e`).
+ *
+ * Parsing is the whole cost of reading a log, so the common shape —
+ * `{"t":"…","s":"…","d":"…"[,"id":N][,"e":"b64"]}`, the key order both
+ * microsandbox and sandlog write — is matched byte by byte: the source is
+ * checked before the body is looked at, the body is validated in one pass and
+ * left in the read buffer to be decoded only when asked for. Anything else
+ * falls back to `JSON.parse` with the same acceptance rules as microsandbox's
+ * serde reader: `t` and `s` strings, `d` a string (default empty), `id` a
+ * non-negative integer or null, `e` a string or null; unknown keys ignored.
+ */
+import { isUtf8 } from 'node:buffer';
+import { SOURCE_BITS, type LogSource } from './source.js';
+import { parseTimestamp, parseTimestampBytes } from './time.js';
+
+/** How a record's body is held. */
+export const enum BodyKind {
+  /** The bytes between the quotes are the body (no escapes). */
+  Raw = 0,
+  /** The bytes between the quotes are a valid JSON string body with escapes. */
+  Escaped = 1,
+  /** The bytes between the quotes are base64 (`e: "b64"`). */
+  Base64 = 2,
+  /** The body was decoded already (slow path, text logs). */
+  Decoded = 3,
+}
+
+/** Outcome of {@link parseRecord}. */
+export const enum ParseOutcome {
+  Ok = 0,
+  /** A well-formed start whose source is not wanted, or whose time is before the lower bound. */
+  Filtered = 1,
+  /** Not a record: skipped, and counted. */
+  Malformed = 2,
+}
+
+/** Fields of one parsed record. Reused between calls: copy what you keep. */
+export interface RecordFields {
+  time: number;
+  /** `t` exactly as written: bytes [timeStart, timeEnd) of the buffer, or `timeText` on the slow path. */
+  timeStart: number;
+  timeEnd: number;
+  timeText: string | undefined;
+  source: LogSource;
+  sessionId: number | null;
+  bodyKind: BodyKind;
+  bodyStart: number;
+  bodyEnd: number;
+  /** Set when `bodyKind` is {@link BodyKind.Decoded}. */
+  decoded: Uint8Array | undefined;
+  /** True when the escaped body has `\uD800`-style surrogate escapes that UTF-8 cannot carry as they are. */
+  lossyEscapes: boolean;
+}
+
+export function createRecordFields(): RecordFields {
+  return {
+    time: 0,
+    timeStart: 0,
+    timeEnd: 0,
+    timeText: undefined,
+    source: 'stdout',
+    sessionId: null,
+    bodyKind: BodyKind.Raw,
+    bodyStart: 0,
+    bodyEnd: 0,
+    decoded: undefined,
+    lossyEscapes: false,
+  };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+
+// `{"t":"`, `","s":"`, `","d":"`, `,"id":`, `,"e":"b64"`
+const PREFIX_T = Buffer.from('{"t":"');
+const MIDDLE_S = Buffer.from('","s":"');
+const MIDDLE_D = Buffer.from('","d":"');
+const KEY_ID = Buffer.from(',"id":');
+const KEY_E_B64 = Buffer.from(',"e":"b64"');
+
+function matchesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
+}
+
+// The source name starting at `at` and ended by a quote, or undefined.
+function sourceAt(bytes: Uint8Array, at: number): LogSource | undefined {
+  const c0 = bytes[at];
+  if (c0 === 0x73 /* s */) {
+    if (bytes[at + 6] !== QUOTE) return undefined;
+    if (bytes[at + 1] === 0x74 && bytes[at + 2] === 0x64) {
+      // std…
+      if (bytes[at + 3] === 0x6f && bytes[at + 4] === 0x75 && bytes[at + 5] === 0x74) return 'stdout';
+      if (bytes[at + 3] === 0x65 && bytes[at + 4] === 0x72 && bytes[at + 5] === 0x72) return 'stderr';
+      return undefined;
+    }
+    if (
+      bytes[at + 1] === 0x79 && bytes[at + 2] === 0x73 && bytes[at + 3] === 0x74 &&
+      bytes[at + 4] === 0x65 && bytes[at + 5] === 0x6d
+    ) {
+      return 'system';
+    }
+    return undefined;
+  }
+  if (
+    c0 === 0x6f && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x74 && bytes[at + 3] === 0x70 &&
+    bytes[at + 4] === 0x75 && bytes[at + 5] === 0x74 && bytes[at + 6] === QUOTE
+  ) {
+    return 'output';
+  }
+  return undefined;
+}
+
+function hexValue(code: number | undefined): number {
+  if (code === undefined) return -1;
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+// The last `YYYY-MM-DDTHH:MM` seen and its epoch milliseconds: consecutive records share their minute.
+const cachedMinute = new Uint8Array(16);
+let cachedMinuteMs = Number.NaN;
+
+/**
+ * Epoch ms of the exact `YYYY-MM-DDTHH:MM:SS.mmmZ` form (24 bytes, what writers
+ * emit), with the minute looked up in a one-entry cache; anything else goes to
+ * the general RFC 3339 parser.
+ */
+function parseRecordTime(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (end - start === 24 && bytes[start + 23] === 0x5a && bytes[start + 19] === 0x2e && bytes[start + 16] === 0x3a) {
+    const s1 = bytes[start + 17]! - 48;
+    const s2 = bytes[start + 18]! - 48;
+    const m1 = bytes[start + 20]! - 48;
+    const m2 = bytes[start + 21]! - 48;
+    const m3 = bytes[start + 22]! - 48;
+    if (
+      s1 >= 0 && s1 <= 6 && s2 >= 0 && s2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9 && m3 >= 0 && m3 <= 9 &&
+      s1 * 10 + s2 <= 60
+    ) {
+      let same = cachedMinuteMs === cachedMinuteMs;
+      for (let i = 0; same && i < 16; i++) same = cachedMinute[i] === bytes[start + i];
+      if (!same) {
+        // Parse the minute once through the general parser, which validates the date.
+        const minute = parseMinute(bytes, start);
+        if (minute === undefined) return undefined;
+        cachedMinute.set(bytes.subarray(start, start + 16));
+        cachedMinuteMs = minute;
+      }
+      return cachedMinuteMs + (s1 * 10 + s2) * 1000 + m1 * 100 + m2 * 10 + m3;
+    }
+  }
+  return parseTimestampBytes(bytes, start, end);
+}
+
+const MINUTE_SUFFIX = Buffer.from(':00Z');
+const minuteScratch = Buffer.alloc(20);
+function parseMinute(bytes: Uint8Array, start: number): number | undefined {
+  minuteScratch.set(bytes.subarray(start, start + 16), 0);
+  minuteScratch.set(MINUTE_SUFFIX, 16);
+  return parseTimestampBytes(minuteScratch, 0, 20);
+}
+
+/**
+ * Parses the record in `bytes[start, end)` (one line, without its `\n`) into
+ * `out`. Records whose source bit is not in `sourceMask`, or whose time is
+ * before `minTime`, come back {@link ParseOutcome.Filtered} without their body
+ * being examined.
+ */
+export function parseRecord(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  sourceMask: number,
+  minTime: number,
+  out: RecordFields,
+): ParseOutcome {
+  // Tolerate CRLF line ends and trailing blanks, as JSON.parse would.
+  while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)) end -= 1;
+  if (end - start < 30 || bytes[start] !== OPEN_BRACE || !matchesAt(bytes, start, PREFIX_T)) {
+    return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  }
+  const timeStart = start + PREFIX_T.length;
+  let timeEnd = timeStart;
+  while (timeEnd < end && bytes[timeEnd] !== QUOTE && bytes[timeEnd] !== BACKSLASH) timeEnd += 1;
+  if (bytes[timeEnd] !== QUOTE || !matchesAt(bytes, timeEnd, MIDDLE_S)) {
+    return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  }
+  const sourceStart = timeEnd + MIDDLE_S.length;
+  const source = sourceAt(bytes, sourceStart);
+  if (source === undefined) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  const sourceEnd = sourceStart + source.length;
+  if (!matchesAt(bytes, sourceEnd, MIDDLE_D)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  if ((SOURCE_BITS[source] & sourceMask) === 0) return ParseOutcome.Filtered;
+  const time = parseRecordTime(bytes, timeStart, timeEnd);
+  if (time === undefined) return ParseOutcome.Malformed;
+  if (time < minTime) return ParseOutcome.Filtered;
+
+  // The body: one pass that finds the closing quote and validates escapes and control characters.
+  const bodyStart = sourceEnd + MIDDLE_D.length;
+  let at = bodyStart;
+  let high = 0;
+  let escaped = false;
+  let lossyEscapes = false;
+  for (;;) {
+    if (at >= end) return ParseOutcome.Malformed;
+    const c = bytes[at]!;
+    if (c === QUOTE) break;
+    if (c === BACKSLASH) {
+      escaped = true;
+      const next = bytes[at + 1];
+      if (next === 0x75 /* u */) {
+        const h1 = hexValue(bytes[at + 2]);
+        const h2 = hexValue(bytes[at + 3]);
+        const h3 = hexValue(bytes[at + 4]);
+        const h4 = hexValue(bytes[at + 5]);
+        if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
+        if (h1 === 0xd) {
+          const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
+          if (unit >= 0xd800) lossyEscapes = true;
+        }
+        at += 6;
+        continue;
+      }
+      if (
+        next === QUOTE || next === BACKSLASH || next === 0x2f || next === 0x62 || next === 0x66 ||
+        next === 0x6e || next === 0x72 || next === 0x74
+      ) {
+        at += 2;
+        continue;
+      }
+      return ParseOutcome.Malformed;
+    }
+    if (c < 0x20) return ParseOutcome.Malformed;
+    high |= c;
+    at += 1;
+  }
+  const bodyEnd = at;
+  if ((high & 0x80) !== 0 && !isUtf8(bytes.subarray(bodyStart, bodyEnd))) return ParseOutcome.Malformed;
+
+  // What may follow the body: `}`, `,"id":N`, `,"e":"b64"`, in that order.
+  at = bodyEnd + 1;
+  let sessionId: number | null = null;
+  let base64 = false;
+  if (bytes[at] === COMMA && matchesAt(bytes, at, KEY_ID)) {
+    at += KEY_ID.length;
+    const digitsStart = at;
+    let value = 0;
+    while (at < end && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) {
+      value = value * 10 + (bytes[at]! - 0x30);
+      at += 1;
+    }
+    const digits = at - digitsStart;
+    if (digits === 0 || (digits > 1 && bytes[digitsStart] === 0x30)) {
+      return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+    }
+    // Beyond 2^53 an id cannot be held exactly in a number: keep the record, drop the id.
+    sessionId = Number.isSafeInteger(value) ? value : null;
+  }
+  if (bytes[at] === COMMA) {
+    if (!matchesAt(bytes, at, KEY_E_B64)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+    at += KEY_E_B64.length;
+    base64 = true;
+  }
+  if (at !== end - 1 || bytes[at] !== CLOSE_BRACE) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+
+  out.time = time;
+  out.timeStart = timeStart;
+  out.timeEnd = timeEnd;
+  out.timeText = undefined;
+  out.source = source;
+  out.sessionId = sessionId;
+  out.bodyKind = base64 ? BodyKind.Base64 : escaped ? BodyKind.Escaped : BodyKind.Raw;
+  out.bodyStart = bodyStart;
+  out.bodyEnd = bodyEnd;
+  out.decoded = undefined;
+  out.lossyEscapes = lossyEscapes;
+  return ParseOutcome.Ok;
+}
+
+/** The general path: any valid JSON object with the record's keys, in any order, with any spacing. */
+function parseRecordSlowly(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  sourceMask: number,
+  minTime: number,
+  out: RecordFields,
+): ParseOutcome {
+  const line = bytes.subarray(start, end);
+  // JSON.parse over a lossy decode would accept broken UTF-8; serde (and so microsandbox) does not.
+  if (!isUtf8(line)) return ParseOutcome.Malformed;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
+  } catch {
+    return ParseOutcome.Malformed;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ParseOutcome.Malformed;
+  const record = value as Record<string, unknown>;
+  const { t, s, d, id, e } = record;
+  if (typeof t !== 'string' || typeof s !== 'string') return ParseOutcome.Malformed;
+  if (d !== undefined && typeof d !== 'string') return ParseOutcome.Malformed;
+  if (e !== undefined && e !== null && typeof e !== 'string') return ParseOutcome.Malformed;
+  let sessionId: number | null = null;
+  if (id !== undefined && id !== null) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) return ParseOutcome.Malformed;
+    sessionId = Number.isSafeInteger(id) ? id : null;
+  }
+  if (s !== 'stdout' && s !== 'stderr' && s !== 'output' && s !== 'system') return ParseOutcome.Malformed;
+  if ((SOURCE_BITS[s] & sourceMask) === 0) return ParseOutcome.Filtered;
+  const time = parseTimestamp(t);
+  if (time === undefined) return ParseOutcome.Malformed;
+  if (time < minTime) return ParseOutcome.Filtered;
+  const body = d ?? '';
+  out.time = time;
+  out.timeStart = 0;
+  out.timeEnd = 0;
+  out.timeText = t;
+  out.source = s;
+  out.sessionId = sessionId;
+  out.bodyKind = BodyKind.Decoded;
+  out.bodyStart = 0;
+  out.bodyEnd = 0;
+  out.decoded = e === 'b64' ? decodeBase64Body(body) : Buffer.from(body, 'utf8');
+  out.lossyEscapes = false;
+  return ParseOutcome.Ok;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes a `b64` body; one that is not valid base64 is delivered as its literal text, as the format says. */
+export function decodeBase64Body(text: string): Uint8Array {
+  return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+}
+
+/** Decodes an escaped JSON string body (validated by {@link parseRecord}) to UTF-8 bytes. */
+export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = Buffer.allocUnsafe(end - start);
+  let length = 0;
+  let at = start;
+  while (at < end) {
+    const c = bytes[at]!;
+    if (c !== BACKSLASH) {
+      out[length++] = c;
+      at += 1;
+      continue;
+    }
+    const next = bytes[at + 1]!;
+    at += 2;
+    switch (next) {
+      case 0x6e: out[length++] = 0x0a; break;
+      case 0x74: out[length++] = 0x09; break;
+      case 0x72: out[length++] = 0x0d; break;
+      case 0x62: out[length++] = 0x08; break;
+      case 0x66: out[length++] = 0x0c; break;
+      case 0x75: {
+        let unit = (hexValue(bytes[at]) << 12) | (hexValue(bytes[at + 1]) << 8) | (hexValue(bytes[at + 2]) << 4) | hexValue(bytes[at + 3]);
+        at += 4;
+        if (unit >= 0xd800 && unit <= 0xdbff && bytes[at] === BACKSLASH && bytes[at + 1] === 0x75) {
+          const low = (hexValue(bytes[at + 2]) << 12) | (hexValue(bytes[at + 3]) << 8) | (hexValue(bytes[at + 4]) << 4) | hexValue(bytes[at + 5]);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            at += 6;
+          }
+        }
+        // A lone surrogate has no UTF-8 form: it becomes U+FFFD, as a lossy decoder would make it.
+        if (unit >= 0xd800 && unit <= 0xdfff) unit = 0xfffd;
+        length += out.write(String.fromCodePoint(unit), length, 'utf8');
+        break;
+      }
+      default: out[length++] = next; // " \ /
+    }
+  }
+  return out.subarray(0, length);
+}
+
+/**
+ * Encodes one exec.log record line (with its `\n`). Valid UTF-8 bodies are
+ * written as text, anything else as base64 with `e: "b64"`; `sessionId`
+ * undefined or null leaves out `id` (system markers).
+ */
+export function encodeRecord(timeText: string, source: LogSource, body: Uint8Array, sessionId?: number | null): Buffer {
+  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const text = isUtf8(buffer);
+  const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;
+  const id = sessionId === undefined || sessionId === null ? '' : `,"id":${sessionId}`;
+  return Buffer.from(`{"t":"${timeText}","s":"${source}","d":${d}${id}${text ? '' : ',"e":"b64"'}}\n`, 'utf8');
+}
+
+/**
+ * Encodes an entry as one `--json` output line (without `\n`): keys `t`, `s`,
+ * `d`, `id`, `e` and `cursor`. `bodyJson` is the body as a quoted JSON string,
+ * `base64` says whether it holds base64 because the bytes are not UTF-8.
+ */
+export function encodeEntryJson(
+  timeText: string,
+  source: LogSource,
+  bodyJson: string,
+  base64: boolean,
+  sessionId: number | null,
+  cursor: string,
+): string {
+  return `{"t":${JSON.stringify(timeText)},"s":"${source}","d":${bodyJson},"id":${sessionId === null ? 'null' : sessionId},"e":${base64 ? '"b64"' : 'null'},"cursor":"${cursor}"}`;
+}
+
+/** The `boot-error` line of `--json` output: microsandbox's shape, the record itself under `d`. */
+export function encodeBootErrorJson(record: Record<string, unknown>): string {
+  return JSON.stringify({ t: record['t'] ?? null, s: 'boot-error', d: record });
+}

@@ -1,0 +1,133 @@
+/**
+ * Time parsing: RFC 3339 timestamps as records carry them, and the `--since` /
+ * `--until` arguments people type (RFC 3339 or a relative `30s`, `5m`, `2h`,
+ * `1d`).
+ *
+ * Times are held as milliseconds since the epoch in a plain number whose
+ * fraction keeps sub-millisecond digits (runtime.log writes microseconds), so
+ * that ordering between files does not collapse to millisecond ties. A double
+ * has room for microseconds until the year 2255.
+ */
+import { OptionsError } from '../errors.js';
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_DAY = 86_400_000;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+// Days from 1970-01-01 to the given civil date (proleptic Gregorian), without Date's two-digit-year quirk.
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const monthIndex = month > 2 ? month - 3 : month + 9;
+  const dayOfYear = Math.floor((153 * monthIndex + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+function digit(code: number): number {
+  const value = code - 48;
+  return value >= 0 && value <= 9 ? value : -1_000_000;
+}
+
+/**
+ * Parses an RFC 3339 timestamp held in `text[start, end)` as character codes read by `at`.
+ * Shared by the string and the byte parsers so that both accept exactly the same inputs.
+ */
+function parseCodes(at: (index: number) => number, start: number, end: number): number | undefined {
+  const length = end - start;
+  if (length < 20) return undefined;
+  const year = digit(at(start)) * 1000 + digit(at(start + 1)) * 100 + digit(at(start + 2)) * 10 + digit(at(start + 3));
+  const month = digit(at(start + 5)) * 10 + digit(at(start + 6));
+  const day = digit(at(start + 8)) * 10 + digit(at(start + 9));
+  const hour = digit(at(start + 11)) * 10 + digit(at(start + 12));
+  const minute = digit(at(start + 14)) * 10 + digit(at(start + 15));
+  const second = digit(at(start + 17)) * 10 + digit(at(start + 18));
+  const separator = at(start + 10);
+  if (
+    year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+    second < 0 || second > 60 || at(start + 4) !== 45 || at(start + 7) !== 45 || at(start + 13) !== 58 ||
+    at(start + 16) !== 58 || (separator !== 84 && separator !== 116 && separator !== 32)
+  ) {
+    return undefined;
+  }
+  const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  if (day > monthDays) return undefined;
+
+  let index = start + 19;
+  let fraction = 0;
+  if (at(index) === 46) {
+    index += 1;
+    let scale = 100;
+    const fractionStart = index;
+    while (index < end) {
+      const value = digit(at(index));
+      if (value < 0) break;
+      fraction += value * scale;
+      scale /= 10;
+      index += 1;
+    }
+    if (index === fractionStart) return undefined;
+  }
+  let offsetMinutes = 0;
+  const zone = at(index);
+  if (zone === 90 || zone === 122) {
+    index += 1;
+  } else if (zone === 43 || zone === 45) {
+    if (end - index !== 6 || at(index + 3) !== 58) return undefined;
+    const offsetHours = digit(at(index + 1)) * 10 + digit(at(index + 2));
+    const offsetMins = digit(at(index + 4)) * 10 + digit(at(index + 5));
+    if (offsetHours < 0 || offsetHours > 23 || offsetMins < 0 || offsetMins > 59) return undefined;
+    offsetMinutes = (offsetHours * 60 + offsetMins) * (zone === 45 ? -1 : 1);
+    index += 6;
+  } else {
+    return undefined;
+  }
+  if (index !== end) return undefined;
+  return (
+    daysFromCivil(year, month, day) * MS_PER_DAY +
+    ((hour * 60 + minute) * 60 + second) * 1000 +
+    fraction -
+    offsetMinutes * MS_PER_MINUTE
+  );
+}
+
+/**
+ * Parses an RFC 3339 timestamp (`2026-04-30T20:32:59.688Z`, any number of
+ * fraction digits, `Z` or a `±HH:MM` offset) into epoch milliseconds with a
+ * sub-millisecond fraction. Returns undefined for anything else.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  return parseCodes((index) => text.charCodeAt(index), 0, text.length);
+}
+
+/** {@link parseTimestamp} over the bytes `bytes[start, end)`, without making a string. */
+export function parseTimestampBytes(bytes: Uint8Array, start: number, end: number): number | undefined {
+  return parseCodes((index) => (index < end ? bytes[index]! : -1), start, end);
+}
+
+const RELATIVE_UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses a `--since`/`--until` argument: an RFC 3339 timestamp, or a relative
+ * duration (`30s`, `5m`, `2h`, `1d`) counted back from `now`.
+ */
+export function parseTimeArgument(text: string, now: number = Date.now()): Date {
+  const absolute = parseTimestamp(text);
+  if (absolute !== undefined) return new Date(absolute);
+  const relative = /^(\d{1,12})([smhd])$/.exec(text);
+  if (relative !== null) return new Date(now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!);
+  throw new OptionsError(
+    `Expected an RFC 3339 time (2026-04-30T20:32:59Z) or a relative duration (30s, 5m, 2h, 1d), got ${JSON.stringify(text)}`,
+  );
+}
+
+/** Formats epoch milliseconds as RFC 3339 UTC with milliseconds and `Z`, as exec.log records carry them. */
+export function formatTimestamp(ms: number): string {
+  return new Date(Math.floor(ms)).toISOString();
+}

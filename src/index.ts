@@ -1,0 +1,67 @@
+/**
+ * sandlog: capture, keep and follow the output of sandboxed programs, in the
+ * on-disk format of microsandbox.
+ *
+ * Contracts (the details are in docs/FORMAT.md and the modules named):
+ *
+ * - Files. A sandbox's logs live in `<home>/sandboxes/<name>/logs/`:
+ *   `exec.log` (JSON Lines, rotated by rename to `exec.log.1` … `.4`),
+ *   `runtime.log` and `kernel.log` (text). Sources stdout, stderr and output
+ *   come from exec.log; system from all three. With no sources named, a read
+ *   gives stdout + stderr + output.
+ * - Order. A snapshot is sorted by timestamp across files (k-way merge; ties
+ *   by file order, then offset) and streamed, never loaded whole. Within one
+ *   file, entries always come out in file order, each exactly once.
+ * - Cursors. Every entry's `cursor` resumes a stream strictly after it;
+ *   cursor strings are byte-compatible with microsandbox's. A snapshot's
+ *   cursor sits after everything it read, so `streamLogs({ afterCursor,
+ *   follow: true })` continues with no gap and no duplicate.
+ * - Following. A follower holds its open files across renames, finishes the
+ *   old file of a rotation before the new one, and fails with
+ *   `MissedRotationError` (never a silent gap) when a file it had not reached
+ *   was rotated out of retention. One `fs.watch` per directory serves every
+ *   follower in the process, with a poll as fallback.
+ * - Writing. `ExecLogWriter` appends whole records and rotates by rename;
+ *   bodies are lossless (UTF-8 as text, other bytes as base64).
+ * - Errors. Everything raised on purpose is a `SandlogError` with a stable
+ *   `code`.
+ */
+export {
+  SandlogError,
+  SandboxNotFoundError,
+  InvalidSandboxNameError,
+  InvalidCursorError,
+  MissedRotationError,
+  OptionsError,
+  LogFileError,
+  WriterLockedError,
+} from './errors.js';
+export type { LogEntry } from './format/entry.js';
+export type { LogSource } from './format/source.js';
+export { ALL_SOURCES, DEFAULT_SOURCES, resolveSources } from './format/source.js';
+export { encodeCursor, decodeCursor, START_POSITION, type FilePosition } from './format/cursor.js';
+export { assertSandboxName, sandboxNameProblem, MAX_NAME_BYTES } from './format/name.js';
+export { parseTimestamp, parseTimeArgument } from './format/time.js';
+export { sanitizeForTerminal, stripAnsi } from './format/ansi.js';
+export {
+  EXEC_LOG,
+  RUNTIME_LOG,
+  KERNEL_LOG,
+  BOOT_ERROR_FILE,
+  LOG_FILES,
+  defaultHome,
+  sandboxLogDir,
+  type LogTarget,
+  type LogFileSpec,
+} from './files/layout.js';
+export {
+  ExecLogWriter,
+  TextLogWriter,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_ROTATED_FILES,
+  type ExecLogWriterOptions,
+} from './files/writer.js';
+export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogSnapshot } from './engine/read.js';
+export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
+export type { LogWarning } from './engine/source-reader.js';
+export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
