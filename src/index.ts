@@ -65,3 +65,4 @@ export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogS
 export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
 export type { LogWarning } from './engine/source-reader.js';
 export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
+export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
