@@ -74,7 +74,8 @@ function scan(text: string, policy: ScanPolicy): string {
     if (c === ESC || c === 0x9b || c === 0x9d || c === 0x90 || c === 0x98 || c === 0x9e || c === 0x9f) {
       const introducer = c === ESC ? text.charCodeAt(i + 1) : c;
       const bodyStart = c === ESC ? i + 2 : i + 1;
-      if (c === ESC && Number.isNaN(introducer)) {
+      // ESC before an 8-bit introducer is a lone ESC: the introducer is judged on its own next.
+      if (c === ESC && (Number.isNaN(introducer) || introducer >= 0x80)) {
         end = i + 1;
       } else if (introducer === 0x5b || introducer === 0x9b) {
         const sequence = endOfControlSequence(text, bodyStart);
