@@ -91,8 +91,10 @@ test('sanitizeForTerminal is idempotent and never lengthens text (colour on and 
 });
 
 test('an 8-bit CSI colour sequence (U+009B) is not passed through as a C1 control', () => {
-  const out = sanitizeForTerminal('a\u009b31mred\u001b[0m', true);
-  assert.equal(terminalHazard(out), undefined, JSON.stringify(out));
+  for (const text of ['a\u009b31mred\u001b[0m', 'x\u001b\u009bm;K', '\u001b\u009b31m', '\u001b\u009d0;t\u0007']) {
+    const out = sanitizeForTerminal(text, true);
+    assert.equal(terminalHazard(out), undefined, `${JSON.stringify(text)} → ${JSON.stringify(out)}`);
+  }
 });
 
 test('sandlog logs --color always shows random bytes from exec.log without escapes other than SGR', async (t) => {
