@@ -34,8 +34,11 @@ interface Head {
 class Waker {
   private dirty = false;
   private release: (() => void) | undefined;
+  /** Counts names appearing or disappearing in the directory (rotations), for readers racing a fast writer. */
+  readonly renames = { count: 0 };
 
-  readonly notify = (): void => {
+  readonly notify = (event: 'rename' | 'change' | 'poll'): void => {
+    if (event === 'rename') this.renames.count += 1;
     this.dirty = true;
     this.release?.();
   };
@@ -69,10 +72,11 @@ export class LogStream {
   private readonly options: ResolvedOptions;
   private readonly readers: SourceReader[];
   private readonly positions: FilePosition[];
-  private readonly waker = new Waker();
+  private readonly waker: Waker;
   private unsubscribe: (() => void) | undefined;
 
-  private constructor(logDir: string, options: ResolvedOptions, readers: SourceReader[], positions: FilePosition[]) {
+  private constructor(logDir: string, options: ResolvedOptions, readers: SourceReader[], positions: FilePosition[], waker: Waker) {
+    this.waker = waker;
     this.logDir = logDir;
     this.options = options;
     this.readers = readers;
@@ -87,6 +91,7 @@ export class LogStream {
   static async open(logDir: string, options: ResolvedOptions, starts: readonly FilePosition[] | undefined, strict: boolean): Promise<LogStream> {
     const specs = filesForSources(options.sources);
     const filter = filterOf(options);
+    const waker = new Waker();
     const readers: SourceReader[] = [];
     try {
       for (const [index, spec] of specs.entries()) {
@@ -99,6 +104,7 @@ export class LogStream {
             filter,
             position === undefined ? { kind: 'beginning' } : { kind: 'position', position, strict },
             options.onWarning,
+            waker.renames,
           ),
         );
       }
@@ -106,8 +112,13 @@ export class LogStream {
       await Promise.all(readers.map((reader) => reader.close()));
       throw error;
     }
-    const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed));
-    if (options.follow) stream.unsubscribe = subscribe(logDir, stream.waker.notify);
+    const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed), waker);
+    if (options.follow) {
+      stream.unsubscribe = subscribe(logDir, (event) => {
+        stream.waker.notify(event);
+        if (event === 'rename') for (const reader of readers) reader.noticeRename();
+      });
+    }
     return stream;
   }
 

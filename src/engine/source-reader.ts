@@ -7,12 +7,18 @@
  * - Entries come out in file order, each exactly once.
  * - Every file of the chain is opened when the reader starts, so files that
  *   rotate while earlier ones are being read keep their bytes for it.
- * - When the live file's name points at a new inode, the old inode is read to
- *   its end first, then the files between it and the new live file, then the
- *   new live file.
- * - If the file being read has left the chain and the file after it cannot be
- *   identified, the reader fails with {@link MissedRotationError} (after
- *   delivering everything it still held): it never silently skips.
+ * - The newest file the reader holds is its "live" file, and it stays open
+ *   until a newer file has been taken: inode numbers are reused once a file
+ *   is gone, and only an open descriptor makes an inode number a reliable
+ *   name for a file.
+ * - When the live file's name points at another inode, the old inode is read
+ *   to its end first (once more after noticing: the writer may have appended
+ *   just before renaming), then the files between it and the new live file,
+ *   then the new live file.
+ * - If the live file has left the chain by the time the reader looks, files
+ *   after it may have gone too: the reader fails with
+ *   {@link MissedRotationError}, after delivering everything it held. It
+ *   never silently skips.
  * - A text log replaced by a new file restarts at the new file's beginning; a
  *   file truncated in place below the reader's offset (copytruncate) is
  *   reported as a warning and read again from its start.
@@ -23,9 +29,9 @@ import { generationOf, openLogFile, type OpenLogFile } from '../files/log-file.j
 import type { LogFileSpec } from '../files/layout.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
+import { lastEntryTime } from './backward.js';
 import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
 import { LineReader, endOfWholeLines, isLineBoundary, type LineBlock } from './line-reader.js';
-import { lastEntryTime } from './backward.js';
 
 /** Something a reader noticed that its caller may want to tell a person. */
 export interface LogWarning {
@@ -45,6 +51,11 @@ export interface ReaderBatch {
   readonly end: FilePosition;
 }
 
+// Rotations can move files between a scan and an open; the reader scans again this many times.
+const MAX_OPEN_ATTEMPTS = 8;
+// A block this large from the live file means the reader is behind the writer.
+const CATCH_UP_BLOCK_BYTES = 256 * 1024;
+
 export class SourceReader {
   readonly spec: LogFileSpec;
   readonly index: number;
@@ -58,10 +69,20 @@ export class SourceReader {
   private readonly chain: RotationChain;
   private readonly filter: EntryFilter;
   private readonly onWarning: (warning: LogWarning) => void;
+  /** Older files still to read, oldest first. */
   private readonly queue: LineReader[] = [];
+  /** The newest file held (for exec.log possibly a rotated one, when no newer file exists yet). */
   private live: LineReader | undefined;
-  private readonly seen = new Set<bigint>();
-  private readonly successors = new Map<bigint, bigint>();
+  /** Set once the live file's name was seen to hold another file; it is then read once more before leaving it. */
+  private liveMoved = false;
+  private fallbackTime = Date.now();
+  /** Rename events in the directory (from the watcher), and how many this reader has acted on. */
+  private readonly renames: { readonly count: number };
+  private renamesSeen: number;
+  /** Serializes {@link takeNewFiles} between the consumer's reads and background rename notices. */
+  private discovery: Promise<unknown> = Promise.resolve();
+  /** Generation last seen at the live file's name by {@link takeNewFiles}. */
+  private primarySeen: bigint | undefined;
   private readonly result: { entry: Entry | undefined } = { entry: undefined };
 
   private constructor(
@@ -71,7 +92,10 @@ export class SourceReader {
     filter: EntryFilter,
     onWarning: (warning: LogWarning) => void,
     initial: FilePosition,
+    renames: { readonly count: number },
   ) {
+    this.renames = renames;
+    this.renamesSeen = renames.count;
     this.spec = spec;
     this.index = index;
     this.filter = filter;
@@ -88,9 +112,10 @@ export class SourceReader {
     filter: EntryFilter,
     start: ReaderStart,
     onWarning: (warning: LogWarning) => void,
+    renames: { readonly count: number } = { count: 0 },
   ): Promise<SourceReader> {
     const position = start.kind === 'position' ? start.position : START_POSITION;
-    const reader = new SourceReader(spec, logDir, index, filter, onWarning, position);
+    const reader = new SourceReader(spec, logDir, index, filter, onWarning, position, renames);
     try {
       if (start.kind === 'position' && position.generation !== 0n) {
         await (spec.rotates ? reader.seekRotating(position, start.strict) : reader.seekText(position, start.strict));
@@ -108,53 +133,47 @@ export class SourceReader {
     return this.chain.path(0);
   }
 
-  private note(members: readonly ChainMember[]): void {
-    // Consecutive indexes are consecutive generations: remember who follows whom.
-    for (let i = 1; i < members.length; i++) {
-      if (members[i]!.index === members[i - 1]!.index + 1) this.successors.set(members[i]!.generation, members[i - 1]!.generation);
+  // ---- Opening ----------------------------------------------------------------------------------
+
+  // Opens every member (oldest first), or none — closing what it opened — when a rotation moved one meanwhile.
+  private async openAll(members: readonly ChainMember[]): Promise<OpenLogFile[] | undefined> {
+    const files: OpenLogFile[] = [];
+    for (const member of members) {
+      const file = await openLogFile(this.chain.path(member.index));
+      if (file === undefined || file.generation !== member.generation) {
+        await Promise.all([...files, ...(file === undefined ? [] : [file])].map((f) => f.handle.close().catch(() => undefined)));
+        return undefined;
+      }
+      files.push(file);
     }
+    return files;
   }
 
-  // Opens the file at a chain index, provided it still holds the expected generation.
-  private async openMember(member: ChainMember): Promise<OpenLogFile | undefined> {
-    const file = await openLogFile(this.chain.path(member.index));
-    if (file === undefined) return undefined;
-    if (file.generation !== member.generation) {
-      await file.handle.close();
-      return undefined;
-    }
-    return file;
+  // Takes opened files (oldest first): the newest becomes the live file, the others queue before it.
+  private take(files: readonly OpenLogFile[], firstOffset = 0): void {
+    files.forEach((file, i) => {
+      const reader = new LineReader(file, i === 0 ? firstOffset : 0);
+      if (i === files.length - 1) {
+        this.live = reader;
+        this.liveMoved = false;
+      } else {
+        this.queue.push(reader);
+      }
+    });
   }
 
   private async openFromBeginning(): Promise<void> {
     if (!this.spec.rotates) {
       const file = await openLogFile(this.primaryPath);
-      if (file !== undefined) this.setLive(new LineReader(file, 0));
-      await this.skipFilesBeforeSince();
-      return;
-    }
-    // Retry when a rotation moves a file between the scan and the open.
-    for (let attempt = 0; ; attempt++) {
-      const members = await this.chain.scan();
-      const opened: LineReader[] = [];
-      let raced = false;
-      for (const member of [...members].reverse()) {
-        const file = await this.openMember(member);
-        if (file === undefined) {
-          raced = true;
+      if (file !== undefined) this.take([file]);
+    } else {
+      for (let attempt = 0; attempt < MAX_OPEN_ATTEMPTS; attempt++) {
+        const files = await this.openAll((await this.chain.scan()).reverse());
+        if (files !== undefined) {
+          this.take(files);
           break;
         }
-        opened.push(new LineReader(file, 0));
       }
-      if (raced && attempt < 8) {
-        await Promise.all(opened.map((reader) => reader.close()));
-        continue;
-      }
-      this.note(members);
-      const live = opened.length > 0 && members[0]?.index === 0 ? opened.pop() : undefined;
-      for (const reader of opened) this.enqueue(reader);
-      if (live !== undefined) this.setLive(live);
-      break;
     }
     await this.skipFilesBeforeSince();
   }
@@ -163,8 +182,7 @@ export class SourceReader {
   private async skipFilesBeforeSince(): Promise<void> {
     if (this.filter.since === -Infinity) return;
     for (const reader of [...this.queue, ...(this.live === undefined ? [] : [this.live])]) {
-      const size = await reader.size();
-      const end = await endOfWholeLines(reader.file, size);
+      const end = await endOfWholeLines(reader.file, await reader.size());
       const last = await lastEntryTime(reader.file, end, this.spec.format);
       if (last === undefined || last >= this.filter.since) break;
       reader.offset = end;
@@ -181,31 +199,18 @@ export class SourceReader {
           `invalid cursor: ${this.spec.fileName} generation ${position.generation} is not in the current rotation chain`,
         );
       }
-      const newer = members.filter((member) => member.index < found.index);
-      const files: OpenLogFile[] = [];
-      let raced = false;
-      for (const member of [found, ...newer.reverse()]) {
-        const file = await this.openMember(member);
-        if (file === undefined) {
-          raced = true;
-          break;
-        }
-        files.push(file);
-      }
-      if (raced && attempt < 8) {
-        await Promise.all(files.map((file) => file.handle.close()));
-        continue;
-      }
-      this.note(members);
-      const first = files[0];
-      if (first === undefined) {
+      const files = await this.openAll(members.filter((member) => member.index <= found.index).reverse());
+      if (files === undefined) {
+        if (attempt < MAX_OPEN_ATTEMPTS) continue;
         throw new InvalidCursorError(`invalid cursor: ${this.spec.fileName} generation ${position.generation} could not be opened`);
       }
-      await this.checkOffset(first, position, strict);
-      const readers = files.map((file, i) => new LineReader(file, i === 0 ? position.offset : 0));
-      const live = found.index === 0 || members[0]?.index === 0 ? readers.pop() : undefined;
-      for (const reader of readers) this.enqueue(reader);
-      if (live !== undefined) this.setLive(live);
+      try {
+        await this.checkOffset(files[0]!, position, strict);
+      } catch (error) {
+        await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
+        throw error;
+      }
+      this.take(files, position.offset);
       return;
     }
   }
@@ -214,47 +219,43 @@ export class SourceReader {
     const file = await openLogFile(this.primaryPath);
     if (file === undefined) return;
     if (file.generation !== position.generation) {
-      // A different file now holds the name: the one the cursor knew was replaced, so all of this one is new.
-      this.setLive(new LineReader(file, 0));
+      // Another file holds the name now: the one the cursor knew was replaced, so all of this one is new.
+      this.take([file]);
       this.consumed = START_POSITION;
       return;
     }
     const size = Number((await file.handle.stat({ bigint: true })).size);
     if (position.offset > size) {
       this.warn('FILE_TRUNCATED', `${this.spec.fileName} is shorter than the cursor's offset ${position.offset}: it was truncated; reading it from the start`);
-      this.setLive(new LineReader(file, 0));
+      this.take([file]);
       this.consumed = { generation: file.generation, offset: 0 };
       return;
     }
-    await this.checkOffset(file, position, strict);
-    this.setLive(new LineReader(file, position.offset));
+    try {
+      await this.checkOffset(file, position, strict);
+    } catch (error) {
+      await file.handle.close().catch(() => undefined);
+      throw error;
+    }
+    this.take([file], position.offset);
   }
 
-  // A cursor's offset must be a line boundary within the file, or the cursor was not made by a reader of it.
+  // A cursor's offset must be a line boundary within its file, or the cursor was not made by a reader of it.
   private async checkOffset(file: OpenLogFile, position: FilePosition, strict: boolean): Promise<void> {
     if (!strict) return;
     const size = Number((await file.handle.stat({ bigint: true })).size);
     if (position.offset > size || !(await isLineBoundary(file, position.offset))) {
-      await file.handle.close().catch(() => undefined);
       throw new InvalidCursorError(
         `invalid cursor: offset ${position.offset} is not a record boundary of ${this.spec.fileName} generation ${position.generation}`,
       );
     }
   }
 
-  private enqueue(reader: LineReader): void {
-    this.seen.add(reader.generation);
-    this.queue.push(reader);
-  }
-
-  private setLive(reader: LineReader): void {
-    this.seen.add(reader.generation);
-    this.live = reader;
-  }
-
   private warn(code: LogWarning['code'], message: string): void {
     this.onWarning({ code, message, file: this.spec.fileName });
   }
+
+  // ---- Reading ----------------------------------------------------------------------------------
 
   /**
    * The next batch (possibly empty when only skipped lines were read), or
@@ -265,14 +266,21 @@ export class SourceReader {
     for (;;) {
       const reader = this.queue[0] ?? this.live;
       if (reader === undefined) {
-        if (!(await this.openLateLive())) return undefined;
+        if (!(await this.openFirstFile())) return undefined;
         continue;
       }
       const block = await reader.next();
-      this.reportOversized(reader);
-      if (block !== undefined) return this.parse(block, reader);
+      this.countOversized(reader);
+      if (block !== undefined) {
+        // A reader that is behind (reading old files, big blocks of the live one, or told of a rename)
+        // takes newer files as soon as they appear, so that their bytes stay readable however fast they rotate.
+        const renamed = this.renames.count !== this.renamesSeen;
+        this.renamesSeen = this.renames.count;
+        if (renamed || reader !== this.live || block.end - block.start >= CATCH_UP_BLOCK_BYTES) await this.takeNewFiles(renamed);
+        return this.parse(block, reader);
+      }
       if (reader !== this.live) {
-        // A rotated file ends for good: on to the next one.
+        // A queued file ends for good; a newer one is already held.
         this.queue.shift();
         await reader.close();
         continue;
@@ -281,11 +289,76 @@ export class SourceReader {
     }
   }
 
-  private reportOversized(reader: LineReader): void {
+  private countOversized(reader: LineReader): void {
     if (reader.oversizedLines === 0) return;
     this.malformed += reader.oversizedLines;
     this.warn('OVERSIZED_RECORD', `skipped ${reader.oversizedLines} record(s) of ${this.spec.fileName} longer than the largest record read`);
     reader.oversizedLines = 0;
+  }
+
+  // Nothing was held (no file existed): take whatever exists now.
+  private async openFirstFile(): Promise<boolean> {
+    if (!this.spec.rotates) {
+      const file = await openLogFile(this.primaryPath);
+      if (file !== undefined) this.take([file]);
+      return file !== undefined;
+    }
+    const files = await this.openAll((await this.chain.scan()).reverse());
+    if (files === undefined || files.length === 0) return false;
+    this.take(files);
+    return true;
+  }
+
+  /**
+   * Told by the stream that a name in the directory appeared or vanished (a
+   * rotation): takes the new files in the background, while the consumer is
+   * busy, so that a follower that keeps up is never outrun by renames. It
+   * holds at most as many files as the chain retains: a consumer that falls
+   * further behind meets the gap as a missed rotation, as it should.
+   */
+  noticeRename(): void {
+    if (!this.spec.rotates || this.live === undefined || this.reachedUntil) return;
+    void this.takeNewFiles(true, true).catch(() => undefined);
+  }
+
+  /**
+   * If the live file's name holds another file now, takes the files newer
+   * than the live one; the live one keeps its place at the end of the queue
+   * and is read to its end first. `gone` when the live file already left the
+   * chain (what followed it cannot be known any more). Calls are serialized.
+   */
+  private takeNewFiles(force: boolean, bounded = false): Promise<'taken' | 'gone' | 'none'> {
+    const run = this.discovery.then(() => this.takeNewFilesNow(force, bounded));
+    this.discovery = run.catch(() => undefined);
+    return run;
+  }
+
+  private async takeNewFilesNow(force: boolean, bounded: boolean): Promise<'taken' | 'gone' | 'none'> {
+    const live = this.live;
+    if (!this.spec.rotates || live === undefined) return 'none';
+    const current = await generationOf(this.primaryPath);
+    if (current === undefined || current === live.generation || (!force && current === this.primarySeen)) return 'none';
+    this.primarySeen = current;
+    for (let attempt = 0; attempt < MAX_OPEN_ATTEMPTS; attempt++) {
+      const members = await this.chain.scan();
+      if (this.live !== live) return 'none';
+      if (bounded && this.queue.length + 1 >= members.length) return 'none';
+      // `live` is open, so no other file can carry its inode number: a match is really it.
+      const found = members.find((member) => member.generation === live.generation);
+      if (found === undefined) return 'gone';
+      const newer = members.filter((member) => member.index < found.index);
+      if (newer.length === 0) return 'none';
+      const files = await this.openAll(newer.reverse());
+      if (files === undefined) continue;
+      if (this.live !== live) {
+        await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
+        return 'none';
+      }
+      this.queue.push(live);
+      this.take(files);
+      return 'taken';
+    }
+    return 'none';
   }
 
   // The live file is at its end: see whether its name now holds another file. True when there is more to read.
@@ -300,77 +373,26 @@ export class SourceReader {
       this.consumed = { generation: live.generation, offset: 0 };
       return true;
     }
-    // The name moved on. The old file may have taken a last write between our read and the rename:
-    // read it once more (the writer is done with it now) before leaving it.
+    if (this.spec.rotates) {
+      const outcome = await this.takeNewFiles(true);
+      if (outcome === 'taken') return true;
+      if (outcome === 'none') return false;
+    }
+    // The old file may have taken a last write between our read and the rename: read it once more first.
     if (!this.liveMoved) {
       this.liveMoved = true;
       return true;
     }
-    this.liveMoved = false;
-    if (!this.spec.rotates) {
+    if (this.spec.rotates) {
       await live.close();
       this.live = undefined;
-      const file = await openLogFile(this.primaryPath);
-      if (file !== undefined) this.setLive(new LineReader(file, 0));
-      return file !== undefined;
+      throw new MissedRotationError(this.spec.fileName, live.generation, live.offset);
     }
-    await this.advancePast(live);
+    const file = await openLogFile(this.primaryPath);
+    if (file === undefined) return false;
+    await live.close();
+    this.take([file]);
     return true;
-  }
-
-  private liveMoved = false;
-
-  // The file we finished rotated away: queue what came after it, or fail if that is lost.
-  private async advancePast(finished: LineReader): Promise<void> {
-    const members = await this.chain.scan();
-    this.note(members);
-    let found = members.find((member) => member.generation === finished.generation);
-    let from: number;
-    if (found !== undefined) {
-      from = found.index - 1;
-    } else {
-      const successor = this.successors.get(finished.generation);
-      found = successor === undefined ? undefined : members.find((member) => member.generation === successor);
-      if (found === undefined) {
-        await finished.close();
-        this.live = undefined;
-        throw new MissedRotationError(this.spec.fileName, finished.generation, finished.offset);
-      }
-      from = found.index;
-    }
-    await finished.close();
-    this.live = undefined;
-    for (const member of members.filter((m) => m.index <= from).reverse()) {
-      if (this.seen.has(member.generation)) continue;
-      const file = await this.openMember(member);
-      if (file === undefined) continue;
-      const reader = new LineReader(file, 0);
-      if (member.index === 0) this.setLive(reader);
-      else this.enqueue(reader);
-    }
-  }
-
-  // No live file was open (none existed): open it now, with anything rotated since.
-  private async openLateLive(): Promise<boolean> {
-    if (!this.spec.rotates) {
-      const file = await openLogFile(this.primaryPath);
-      if (file === undefined) return false;
-      this.setLive(new LineReader(file, 0));
-      return true;
-    }
-    const members = await this.chain.scan();
-    this.note(members);
-    let opened = false;
-    for (const member of [...members].reverse()) {
-      if (this.seen.has(member.generation)) continue;
-      const file = await this.openMember(member);
-      if (file === undefined) continue;
-      const reader = new LineReader(file, 0);
-      if (member.index === 0) this.setLive(reader);
-      else this.enqueue(reader);
-      opened = true;
-    }
-    return opened;
   }
 
   private parse(block: LineBlock, reader: LineReader): ReaderBatch {
@@ -379,7 +401,7 @@ export class SourceReader {
     const entries: Entry[] = [];
     const result = this.result;
     const jsonl = this.spec.format === 'jsonl';
-    const fallbackTime = jsonl ? 0 : this.fallbackTime;
+    const fallbackTime = this.fallbackTime;
     let lineStart = start;
     while (lineStart < end) {
       const newline = buffer.indexOf(0x0a, lineStart);
@@ -404,9 +426,7 @@ export class SourceReader {
     return { entries, end: this.consumed };
   }
 
-  private fallbackTime = Date.now();
-
-  /** Refreshes the modification time text lines without a timestamp fall back to. */
+  /** Refreshes the modification time that text lines without a timestamp fall back to. */
   async refreshFallbackTime(): Promise<void> {
     if (this.spec.format !== 'text') return;
     const reader = this.queue[0] ?? this.live;
@@ -415,7 +435,7 @@ export class SourceReader {
 
   /** Position after the last whole line of the newest file: where a follower of everything read so far resumes. */
   async endOfData(): Promise<FilePosition> {
-    const newest = this.live ?? this.queue[this.queue.length - 1];
+    const newest = this.live;
     if (newest === undefined) return this.consumed;
     return { generation: newest.generation, offset: await endOfWholeLines(newest.file, await newest.size()) };
   }

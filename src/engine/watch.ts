@@ -13,7 +13,8 @@ import { watch, type FSWatcher } from 'node:fs';
 /** How often followers look for changes when no event wakes them (as microsandbox's engine does). */
 export const POLL_INTERVAL_MS = 2000;
 
-type Listener = () => void;
+/** Called with the event type (`rename` for names appearing and disappearing, `change` for writes), or `poll`. */
+type Listener = (event: 'rename' | 'change' | 'poll') => void;
 
 interface DirectoryWatch {
   watcher: FSWatcher | undefined;
@@ -23,18 +24,18 @@ interface DirectoryWatch {
 
 const watches = new Map<string, DirectoryWatch>();
 
-function wakeAll(entry: DirectoryWatch): void {
-  for (const listener of [...entry.listeners]) listener();
+function wakeAll(entry: DirectoryWatch, event: 'rename' | 'change' | 'poll'): void {
+  for (const listener of [...entry.listeners]) listener(event);
 }
 
 function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined {
   try {
-    const watcher = watch(dir, { persistent: true }, () => wakeAll(entry));
+    const watcher = watch(dir, { persistent: true }, (event) => wakeAll(entry, event === 'rename' ? 'rename' : 'change'));
     watcher.on('error', () => {
       // The directory went away or the watch broke: fall back to polling, and let followers look now.
       watcher.close();
       if (entry.watcher === watcher) entry.watcher = undefined;
-      wakeAll(entry);
+      wakeAll(entry, 'rename');
     });
     return watcher;
   } catch {
@@ -54,7 +55,7 @@ export function subscribe(dir: string, listener: Listener): () => void {
       listeners: new Set(),
       timer: setInterval(() => {
         if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
-        wakeAll(created);
+        wakeAll(created, 'poll');
       }, POLL_INTERVAL_MS),
     };
     created.watcher = startWatcher(dir, created);
@@ -63,7 +64,7 @@ export function subscribe(dir: string, listener: Listener): () => void {
   }
   const subscribed = entry;
   // A distinct function per subscription, so that one listener subscribed twice counts twice.
-  const own: Listener = () => listener();
+  const own: Listener = (event) => listener(event);
   subscribed.listeners.add(own);
   let active = true;
   return () => {
