@@ -13,9 +13,11 @@ import { EXIT_OK, EXIT_USAGE, exitCodeFor, messageFor } from './exit.js';
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandSpec> }>> = {
   logs: { summary: 'Show (and follow) a sandbox\'s logs', load: async () => (await import('./commands/logs.js')).logsCommand },
   ls: { summary: 'List the sandboxes under the home', load: async () => (await import('./commands/ls.js')).lsCommand },
+  run: { summary: "Run a command and record its output in a sandbox's logs", load: async () => (await import('./commands/run.js')).runCommand },
+  serve: { summary: 'Serve the log API and a web viewer', load: async () => (await import('./commands/serve.js')).serveCommand },
 };
 
-/** Adds a subcommand (used by the modules that define one). */
+/** sandlog's version, for `--version`. */
 export const VERSION = '0.1.0';
 
 function topHelp(): string {
@@ -59,6 +61,8 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
     }
     return await spec.run(args, context);
   } catch (error) {
+    // The reader of our output went away (`| head`): nothing is wrong.
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return EXIT_OK;
     context.stderr.write(`sandlog: ${messageFor(error, context.env)}\n`);
     if (error instanceof UsageError) context.stderr.write(`Run 'sandlog ${name} --help' for usage.\n`);
     return exitCodeFor(error);
