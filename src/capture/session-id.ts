@@ -17,7 +17,8 @@
  * Each file is searched for the `"id":` key (and for a body starting with
  * the marker prefix) with a byte search instead of parsing every line: inside
  * a JSON string a quote is always escaped, so a `"id":` preceded by `{` or `,`
- * can only be a key, and `"d":"exec session ` only the start of a body. A run
+ * can only be a key, and `"s":"system","d":"exec session ` only the start
+ * of a marker's body. A run
  * against a 10 MiB file takes a few milliseconds.
  */
 import { closeSync, openSync, readSync, readdirSync, constants } from 'node:fs';
@@ -26,7 +27,8 @@ import { MARKER_PREFIX } from './markers.js';
 
 const READ_BLOCK_BYTES = 1024 * 1024;
 const ID_KEY = Buffer.from('"id":');
-const MARKER_BODY = Buffer.from(`"d":"${MARKER_PREFIX}`);
+// Markers are recognised only in the key order sandlog writes: source, then body.
+const MARKER_BODY = Buffer.from(`"s":"system","d":"${MARKER_PREFIX}`);
 // Enough to hold a key split across two blocks together with its digits.
 const OVERLAP_BYTES = 64;
 const MAX_ID_DIGITS = 15;
