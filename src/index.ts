@@ -66,4 +66,5 @@ export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js'
 export type { LogWarning } from './engine/source-reader.js';
 export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
+export { createApp, startServer, HttpError, type App, type AppOptions, type SandlogServer, type ServerOptions } from './server/index.js';
 export { captureProcess, CommandStartError, PtyUnavailableError, EXIT_COMMAND_NOT_FOUND, EXIT_COMMAND_NOT_RUNNABLE, WRITER_LOCK_FILE, type CaptureOptions, type CapturedProcess, type ProcessExit, type PtyProcess } from './capture/capture.js';

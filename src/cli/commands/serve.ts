@@ -1,0 +1,50 @@
+/**
+ * `sandlog serve`: the HTTP API and the web viewer over a home's sandboxes,
+ * until SIGINT/SIGTERM, which end live streams and exit 0.
+ */
+import { defaultHome } from '../../files/layout.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
+import { integerFlag, stringFlag, UsageError, type CommandSpec } from '../args.js';
+import { EXIT_OK } from '../exit.js';
+
+export const serveCommand: CommandSpec = {
+  name: 'serve',
+  summary: 'Serve the log API (JSON, live event streams) and a web viewer.',
+  usage: 'serve [options]',
+  options: [
+    { name: 'host', type: 'string', value: 'ADDR', description: `Address to listen on (default ${DEFAULT_HOST}; anything else needs a token)` },
+    { name: 'port', short: 'p', type: 'string', value: 'N', description: `Port to listen on; 0 picks a free one (default ${DEFAULT_PORT})` },
+    { name: 'home', type: 'string', value: 'DIR', description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)' },
+    { name: 'token', type: 'string', value: 'T', description: 'Require "Authorization: Bearer T" on /api (prefer SANDLOG_TOKEN: flags show in ps)' },
+  ],
+  details: [
+    'Prints the viewer\'s URL on stdout once listening. With a token, open the URL',
+    'with "#token=T" appended (the fragment never leaves the browser).',
+    '',
+    'Examples:',
+    '  sandlog serve',
+    '  SANDLOG_TOKEN=$(openssl rand -hex 16) sandlog serve --host 0.0.0.0',
+    '  curl -N http://127.0.0.1:7070/api/sandboxes/web-1/logs/stream',
+  ].join('\n'),
+  async run(args, context) {
+    if (args.positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${args.positionals.join(' ')}`);
+    const port = integerFlag(args, 'port') ?? DEFAULT_PORT;
+    if (port > 65535) throw new UsageError(`Expected --port to be at most 65535, got ${port}`);
+    const fromEnv = context.env['SANDLOG_TOKEN'];
+    const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
+    const home = stringFlag(args, 'home') ?? defaultHome(context.env);
+    const server = await startServer({
+      host: stringFlag(args, 'host') ?? DEFAULT_HOST,
+      port,
+      home,
+      ...(token === undefined ? {} : { token }),
+      onError: (error) => context.stderr.write(`sandlog serve: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`),
+    });
+    context.stdout.write(`${server.url}\n`);
+    context.stderr.write(`sandlog: serving ${home} on ${server.url}${token === undefined ? '' : ' (token required; open the URL with #token=<token>)'}; Ctrl-C stops\n`);
+    if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+    await server.close();
+    context.stderr.write('sandlog: server stopped\n');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,334 @@
+/**
+ * The HTTP app: routing, the request checks (path, Host, token, method,
+ * parameters) and the three read-only API routes plus the viewer's files.
+ * It is a plain `(request, response)` handler, so it can be mounted on any
+ * `node:http` server — the tests mount it in-process, `sandlog serve` through
+ * {@link startServer} in ./server.ts.
+ *
+ * Routes:
+ * - `GET /`, `/app.js`, `/style.css` — the viewer (no token needed: it holds no data).
+ * - `GET /api/sandboxes` — `{ sandboxes: [...] }`, the data of `sandlog ls --json`.
+ * - `GET /api/sandboxes/:name/logs` — `{ entries, cursor }`, entries in the
+ *   `--json` shape; the body is streamed, so a large answer is never held whole.
+ * - `GET /api/sandboxes/:name/logs/stream` — Server-Sent Events, one event per
+ *   entry with the entry's cursor as `id:`; resumes from `Last-Event-ID` (which
+ *   wins over `after`, `since` and `tail`, because it is the newer place).
+ *
+ * Order of checks: path syntax (400) → Host (403) → token on /api (401) →
+ * route (404) → method (405) → sandbox name and parameters (400) → sandbox
+ * exists (404). Nothing is read from disk before the name is validated.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidCursorError } from '../errors.js';
+import { defaultHome, resolveTarget } from '../files/layout.js';
+import type { Entry } from '../format/entry.js';
+import { assertSandboxName } from '../format/name.js';
+import { listSandboxes } from '../engine/inventory.js';
+import type { StreamOptions } from '../engine/options.js';
+import { streamLogs } from '../engine/read.js';
+import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
+import { JSON_HEADERS, sendError, sendJson, writeChunk } from './respond.js';
+import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
+import { HEARTBEAT_INTERVAL_MS, SseResponse } from './sse.js';
+import { loadViewer, type StaticFile } from './static.js';
+
+/** Options of {@link createApp}; all optional. */
+export interface AppOptions {
+  /**
+   * Home holding `sandboxes/`.
+   * @default `$MSB_HOME`, else `~/.microsandbox`
+   */
+  home?: string;
+  /** When set, every /api request needs `Authorization: Bearer <token>` (the stream route also takes `?token=`). */
+  token?: string;
+  /**
+   * Answer only requests whose Host header is a loopback name (stops DNS
+   * rebinding). {@link startServer} turns it off when listening on another address.
+   * @default true
+   */
+  loopbackOnly?: boolean;
+  /**
+   * Silence after which a stream sends a comment line.
+   * @default 15000
+   */
+  heartbeatMs?: number;
+  /** Told about unexpected errors (the client gets a bare 500). @default writes to stderr */
+  onError?: (error: unknown, request: IncomingMessage) => void;
+}
+
+/** The app: a request handler plus what a server needs to shut it down. */
+export interface App {
+  /** Handles one request (never throws; failures become error responses). */
+  readonly handle: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Live event streams. */
+  readonly activeStreams: number;
+  /** Ends every live stream (clients see the connection close and reconnect elsewhere) and waits for them. */
+  close(): Promise<void>;
+}
+
+interface ResolvedAppOptions {
+  readonly home: string;
+  readonly token: TokenCheck | undefined;
+  readonly loopbackOnly: boolean;
+  readonly heartbeatMs: number;
+  readonly onError: (error: unknown, request: IncomingMessage) => void;
+}
+
+type Route =
+  | { readonly kind: 'static'; readonly file: StaticFile }
+  | { readonly kind: 'sandboxes' }
+  | { readonly kind: 'logs'; readonly name: string }
+  | { readonly kind: 'stream'; readonly name: string };
+
+const API_METHODS = ['GET'] as const;
+const STATIC_METHODS = ['GET', 'HEAD'] as const;
+const SNAPSHOT_PARAMETERS = ['tail', 'since', 'until', 'source', 'grep', 'after'];
+const STREAM_PARAMETERS = ['tail', 'since', 'source', 'grep', 'after', 'token'];
+// The HTML of the page is the only response that runs anything: it alone gets a policy that allows its script.
+const STATIC_HEADERS = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' });
+
+function decodeSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
+  }
+  // Refused wherever they appear (not only where a name is expected): no path means "go up".
+  if (decoded === '.' || decoded === '..') throw badRequest(`path segment ${JSON.stringify(segment)} is a relative path`);
+  if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
+  if (decoded !== segment && (decoded.includes('/') || decoded.includes('\\'))) throw badRequest(`path segment ${JSON.stringify(segment)} hides a path separator`);
+  return decoded;
+}
+
+/** Splits the raw request target (never normalised: `/a/../b` stays as sent) into path segments and query. */
+function splitTarget(target: string | undefined): { segments: string[]; query: URLSearchParams } {
+  if (target === undefined || !target.startsWith('/')) throw badRequest('Expected a request target starting with "/"');
+  const at = target.indexOf('?');
+  const path = at < 0 ? target : target.slice(0, at);
+  const segments = path.split('/').slice(1).map(decodeSegment);
+  return { segments, query: new URLSearchParams(at < 0 ? '' : target.slice(at + 1)) };
+}
+
+function findRoute(segments: readonly string[], viewer: ReadonlyMap<string, StaticFile>): Route {
+  if (segments[0] !== 'api') {
+    const file = segments.length === 1 ? viewer.get(`/${segments[0]}`) : undefined;
+    if (file === undefined) throw notFound();
+    return { kind: 'static', file };
+  }
+  if (segments[1] !== 'sandboxes') throw notFound();
+  if (segments.length === 2) return { kind: 'sandboxes' };
+  const last = segments.length - 1;
+  // The name is everything between `sandboxes/` and `/logs`: a name with a slash is refused as a name (400), not missed (404).
+  if (segments.length >= 4 && segments[last] === 'logs') return { kind: 'logs', name: segments.slice(2, last).join('/') };
+  if (segments.length >= 5 && segments[last] === 'stream' && segments[last - 1] === 'logs') {
+    return { kind: 'stream', name: segments.slice(2, last - 1).join('/') };
+  }
+  throw notFound();
+}
+
+/** Query parameters, checked against the route's list; empty values count as absent. */
+function readParameters(query: URLSearchParams, allowed: readonly string[]): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const [key, value] of query) {
+    if (!allowed.includes(key)) throw badRequest(`unknown parameter ${JSON.stringify(key)} (accepted: ${allowed.join(', ')})`);
+    if (value === '') continue;
+    const list = values.get(key) ?? [];
+    if (list.length > 0 && key !== 'source') throw badRequest(`parameter ${JSON.stringify(key)} given more than once`);
+    list.push(value);
+    values.set(key, list);
+  }
+  return values;
+}
+
+function readOptions(parameters: Map<string, string[]>, home: string): StreamOptions {
+  const one = (key: string): string | undefined => parameters.get(key)?.[0];
+  const options: StreamOptions = { home };
+  const tail = one('tail');
+  if (tail !== undefined) {
+    if (!/^\d{1,9}$/.test(tail)) throw badRequest(`Expected \`tail\` to be a non-negative integer, got ${JSON.stringify(tail)}`);
+    options.tail = Number(tail);
+  }
+  const since = one('since');
+  if (since !== undefined) options.since = since;
+  const until = one('until');
+  if (until !== undefined) options.until = until;
+  const sources = parameters.get('source');
+  if (sources !== undefined) options.sources = sources.join(',');
+  const grep = one('grep');
+  if (grep !== undefined) options.grep = grep;
+  const after = one('after');
+  // A cursor is base64: a `+` sent unencoded arrives as a space, and a cursor never holds one.
+  if (after !== undefined) options.afterCursor = after.replace(/ /g, '+');
+  return options;
+}
+
+/** Creates the app. Reads the viewer's files now, so a broken install fails at start-up. */
+export function createApp(options: AppOptions = {}): App {
+  const resolved: ResolvedAppOptions = Object.freeze({
+    home: options.home ?? defaultHome(),
+    token: options.token === undefined ? undefined : new TokenCheck(options.token),
+    loopbackOnly: options.loopbackOnly ?? true,
+    heartbeatMs: options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS,
+    onError: options.onError ?? ((error: unknown) => console.error('sandlog serve: unexpected error:', error)),
+  });
+  const viewer = loadViewer();
+  const streams = new Set<{ shutdown: () => void; done: Promise<void> }>();
+
+  function authorize(request: IncomingMessage, route: Route | undefined, query: URLSearchParams): void {
+    if (resolved.token === undefined) return;
+    if (resolved.token.matches(TokenCheck.bearer(request))) return;
+    // EventSource cannot send headers: the stream route alone accepts the token in its URL.
+    if (route?.kind === 'stream' && resolved.token.matches(query.get('token') ?? undefined)) return;
+    throw unauthorized();
+  }
+
+  async function serveSandboxes(response: ServerResponse): Promise<void> {
+    const sandboxes = await listSandboxes(resolved.home);
+    sendJson(response, 200, JSON.stringify({ sandboxes }));
+  }
+
+  async function serveSnapshot(response: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
+    const streamOptions = readOptions(readParameters(query, SNAPSHOT_PARAMETERS), resolved.home);
+    const handle = streamLogs({ name, home: resolved.home }, streamOptions);
+    const batches = handle.batches()[Symbol.asyncIterator]();
+    try {
+      // The first batch comes before the status line: a bad cursor or a missing sandbox still gets its status.
+      let next = await batches.next();
+      response.writeHead(200, JSON_HEADERS);
+      let separator = '';
+      let chunk = '{"entries":[';
+      while (next.done !== true) {
+        for (const entry of next.value as Entry[]) {
+          chunk += separator + entry.toJsonLine();
+          separator = ',';
+          if (chunk.length >= 64 * 1024) {
+            if (!(await writeChunk(response, chunk))) return;
+            chunk = '';
+          }
+        }
+        next = await batches.next();
+      }
+      chunk += `],"cursor":${JSON.stringify(handle.cursor)}}`;
+      response.end(chunk);
+    } finally {
+      await batches.return?.(undefined);
+      await handle.close();
+    }
+  }
+
+  async function serveStream(request: IncomingMessage, response: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
+    const parameters = readParameters(query, STREAM_PARAMETERS);
+    parameters.delete('token');
+    const lastEventId = request.headers['last-event-id'];
+    if (typeof lastEventId === 'string' && lastEventId.trim() !== '') {
+      // A reconnect: where the client got to overrides where it first asked to start.
+      for (const key of ['after', 'since', 'tail']) parameters.delete(key);
+      parameters.set('after', [lastEventId.trim()]);
+    }
+    const stop = new AbortController();
+    const streamOptions: StreamOptions = { ...readOptions(parameters, resolved.home), follow: true, signal: stop.signal };
+    let handle;
+    let cursorError: InvalidCursorError | undefined;
+    try {
+      handle = streamLogs({ name, home: resolved.home }, streamOptions);
+    } catch (error) {
+      // On the stream route a cursor problem is reported in the stream (as the named `error` event), like one found later.
+      if (!(error instanceof InvalidCursorError)) throw error;
+      cursorError = error;
+    }
+    await resolveTarget({ name, home: resolved.home }, resolved.home);
+
+    const sse = new SseResponse(response, { ...SECURITY_HEADERS }, resolved.heartbeatMs);
+    let finish!: () => void;
+    const entry = {
+      shutdown: (): void => {
+        stop.abort();
+        // A client that stopped reading would hold the stream in its wait for `drain` forever.
+        if (sse.blocked) response.destroy();
+      },
+      done: new Promise<void>((resolve) => (finish = resolve)),
+    };
+    streams.add(entry);
+    response.once('close', () => stop.abort());
+    try {
+      if (cursorError !== undefined || handle === undefined) {
+        await sse.sendEvent('error', toHttpError(cursorError).toJSON());
+        return;
+      }
+      try {
+        for await (const batch of handle.batches()) {
+          if (!(await sse.sendEntries(batch as Entry[]))) break;
+        }
+        // Aborted: the client left or the server is stopping; either way the client should reconnect, so no `end`.
+        if (!stop.signal.aborted && !sse.closed) await sse.sendEvent('end', { cursor: handle.cursor });
+      } catch (error) {
+        const failure = toHttpError(error);
+        if (failure.status >= 500) resolved.onError(error, request);
+        if (!sse.closed) await sse.sendEvent('error', failure.toJSON());
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      sse.end();
+      streams.delete(entry);
+      finish();
+    }
+  }
+
+  async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { segments, query } = splitTarget(request.url);
+    if (resolved.loopbackOnly && !hostHeaderIsLoopback(request.headers.host)) {
+      throw new HttpError(403, 'FORBIDDEN_HOST', 'this server answers only requests addressed to a loopback host (localhost, 127.0.0.1, [::1])');
+    }
+    if (segments[0] === 'api') {
+      // Without the token nothing under /api answers, not even whether a route exists.
+      let route: Route | undefined;
+      try {
+        route = findRoute(segments, viewer);
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 404)) throw error;
+      }
+      authorize(request, route, query);
+      if (route === undefined) throw notFound();
+      return serveApi(request, response, route, query);
+    }
+    const route = findRoute(segments, viewer);
+    if (route.kind !== 'static') throw notFound();
+    if (!(STATIC_METHODS as readonly string[]).includes(request.method ?? '')) throw methodNotAllowed(STATIC_METHODS);
+    const headers: Record<string, string> = { ...STATIC_HEADERS, 'content-type': route.file.contentType, 'content-length': String(route.file.body.length) };
+    if (route.file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
+    response.writeHead(200, headers);
+    response.end(request.method === 'HEAD' ? undefined : route.file.body);
+  }
+
+  async function serveApi(request: IncomingMessage, response: ServerResponse, route: Route, query: URLSearchParams): Promise<void> {
+    if (route.kind === 'static') throw notFound();
+    if (request.method !== 'GET') throw methodNotAllowed(API_METHODS);
+    if (route.kind === 'sandboxes') {
+      if (query.size > 0) throw badRequest('/api/sandboxes takes no parameters');
+      return serveSandboxes(response);
+    }
+    assertSandboxName(route.name);
+    if (route.kind === 'logs') return serveSnapshot(response, route.name, query);
+    return serveStream(request, response, route.name, query);
+  }
+
+  return {
+    handle(request, response) {
+      dispatch(request, response).catch((error: unknown) => {
+        const failure = toHttpError(error);
+        if (failure.status >= 500) resolved.onError(error, request);
+        sendError(response, failure);
+      });
+    },
+    get activeStreams() {
+      return streams.size;
+    },
+    async close() {
+      const pending = [...streams];
+      for (const stream of pending) stream.shutdown();
+      await Promise.all(pending.map((stream) => stream.done));
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Writing responses: JSON bodies and error bodies with the security headers,
+ * and writing a long body piece by piece without outrunning the client.
+ */
+import type { ServerResponse } from 'node:http';
+import { HttpError } from './errors.js';
+import { SECURITY_HEADERS } from './security.js';
+
+/** Headers of every JSON response. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...SECURITY_HEADERS,
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+});
+
+/** Sends a whole JSON body. */
+export function sendJson(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}
+
+/** Sends an error's `{ error, message }` body; a response already under way can only be cut off. */
+export function sendError(response: ServerResponse, error: HttpError): void {
+  if (response.headersSent) {
+    // The client sees a truncated body or stream rather than a success.
+    response.destroy();
+    return;
+  }
+  sendJson(response, error.status, JSON.stringify(error.toJSON()), { ...error.headers });
+}
+
+/** Writes `text`; resolves once the socket has room again (true) or the client has gone (false). */
+export function writeChunk(response: ServerResponse, text: string): Promise<boolean> {
+  if (response.destroyed) return Promise.resolve(false);
+  if (response.write(text)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve(!response.destroyed);
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * The viewer's static files. They are a fixed table read once at start-up:
+ * a request path is looked up in the table, never joined onto a directory,
+ * so no request can reach another file and there is no directory listing.
+ *
+ * tsc does not copy non-TypeScript files, so the files are looked for next
+ * to the compiled module first (`dist/server/web/`, for a build that copies
+ * them) and then in the source tree (`src/server/web/`, from the package root).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** One file the server hands out. */
+export interface StaticFile {
+  readonly body: Buffer;
+  readonly contentType: string;
+}
+
+const FILES: ReadonlyArray<readonly [path: string, file: string, contentType: string]> = [
+  ['/', 'index.html', 'text/html; charset=utf-8'],
+  ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
+  ['/style.css', 'style.css', 'text/css; charset=utf-8'],
+];
+
+const CANDIDATE_DIRECTORIES = [new URL('./web/', import.meta.url), new URL('../../src/server/web/', import.meta.url)];
+
+/** The directory the viewer's files are read from. */
+export function viewerDirectory(): string {
+  for (const candidate of CANDIDATE_DIRECTORIES) {
+    const path = fileURLToPath(candidate);
+    if (existsSync(`${path}index.html`)) return path;
+  }
+  throw new Error(`the web viewer's files are missing (looked in ${CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)).join(' and ')})`);
+}
+
+/** Reads the viewer's files: request path → file. */
+export function loadViewer(directory: string = viewerDirectory()): ReadonlyMap<string, StaticFile> {
+  return new Map(FILES.map(([path, file, contentType]) => [path, { body: readFileSync(`${directory}${file}`), contentType }] as const));
+}
