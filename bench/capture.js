@@ -1,0 +1,51 @@
+// Scenario 8: capture. A child printing 1 GB through `sandlog run --quiet`
+// against the same child alone into /dev/null. Needs `sandlog run`: until the
+// CLI has it, the scenario reports "not available".
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, cliHasCommand, fmt, median, report, runTimed, sized } from './lib/common.js';
+
+const BYTES = sized(1_000_000, 1_000_000_000);
+const RUNS = sized(1, 3);
+const CHILD = ['sh', '-c', `yes 'capture benchmark: the quick brown fox jumps over the lazy dog 0123456789' | head -c ${BYTES}`];
+
+if (!cliHasCommand('run')) {
+  report({
+    scenario: 'capture',
+    title: 'Capture: a child printing 1 GB through `sandlog run --quiet`',
+    available: false,
+    rows: [{ name: '`sandlog run`', value: 'not available', unit: '' }],
+    bars: [{ bar: '≤ 1.3× the child alone', measured: 'not available (`sandlog run --help` fails in this build)', met: null }],
+  });
+} else {
+  const help = String(spawnSync(process.execPath, [CLI, 'run', '--help']).stdout);
+  const samples = { child: [], sandlog: [] };
+  for (let i = 0; i < RUNS + sized(0, 1); i++) {
+    const home = mkdtempSync(join(tmpdir(), 'sandlog-bench-capture-'));
+    try {
+      const target = help.includes('--log-dir') ? ['--log-dir', join(home, 'logs')] : ['--home', home, 'bench'];
+      const child = runTimed(CHILD[0], CHILD.slice(1)).ms;
+      const sandlog = runTimed(process.execPath, [CLI, 'run', '--quiet', ...target, '--', ...CHILD]).ms;
+      if (i >= sized(0, 1)) {
+        samples.child.push(child);
+        samples.sandlog.push(sandlog);
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  const ratio = median(samples.sandlog) / median(samples.child);
+  report({
+    scenario: 'capture',
+    title: `Capture: a child printing ${fmt(BYTES / 1e9, 3)} GB through \`sandlog run --quiet\``,
+    available: true,
+    rows: [
+      { name: 'child alone > /dev/null', value: fmt(median(samples.child), 0), unit: 'ms' },
+      { name: 'sandlog run --quiet -- child', value: fmt(median(samples.sandlog), 0), unit: 'ms', note: `${fmt(BYTES / 1e6 / (median(samples.sandlog) / 1000))} MB/s captured` },
+    ],
+    ratios: [{ name: 'sandlog run vs child alone', value: ratio }],
+    bars: [{ bar: '≤ 1.3× the child alone', measured: `${fmt(ratio, 2)}×`, met: ratio <= 1.3 }],
+  });
+}

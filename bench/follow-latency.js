@@ -1,0 +1,74 @@
+// Scenario 4: follow latency. A producer appends one record every 2 ms (2,000
+// records), each carrying its write time; each follower runs in its own
+// process and measures write → delivery on the shared monotonic clock.
+// Followers: sandlog (`streamLogs({ follow: true })`), GNU `tail -F`, npm
+// `tail`, `@logdna/tail-file` (its default 1 s poll), one after the other.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, fmt, haveProgram, median, percentile, report, sized, spawnCollect, waitFor } from './lib/common.js';
+
+const COUNT = sized(20, 2000);
+const INTERVAL_MS = 2;
+const KINDS = ['sandlog', ...(haveProgram('tail') ? ['gnu-tail'] : []), 'npm-tail', 'logdna'];
+const follower = join(ROOT, 'bench', 'lib', 'follower.js');
+const writer = join(ROOT, 'bench', 'lib', 'paced-writer.js');
+
+async function measure(kind) {
+  const dir = mkdtempSync(join(tmpdir(), 'sandlog-bench-follow-'));
+  try {
+    const logDir = join(dir, 'logs');
+    mkdirSync(logDir);
+    const file = join(logDir, 'exec.log');
+    writeFileSync(file, '');
+    const done = join(dir, 'done');
+    const run = spawnCollect(process.execPath, [follower, kind, file, String(COUNT), '--done', done, '--quiet-ms', sized('300', '3000'), '--poll-ms', sized('100', '1000')]);
+    let ready = false;
+    run.child.stderr.on('data', (chunk) => {
+      if (String(chunk).includes('ready')) ready = true;
+    });
+    await waitFor(() => ready, 20_000, `${kind} to start`);
+    await new Promise((resolve) => setTimeout(resolve, sized(50, 300))); // let watchers settle
+    const produced = spawnCollect(process.execPath, [writer, file, String(COUNT), String(INTERVAL_MS)]);
+    await produced.done;
+    writeFileSync(done, '');
+    const result = await run.done;
+    const line = result.stdout.trim().split('\n').pop();
+    return JSON.parse(line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = {};
+for (const kind of KINDS) results[kind] = await measure(kind);
+
+const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'gnu-tail': 'GNU tail -F', 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
+const rows = [];
+const p99 = {};
+for (const kind of KINDS) {
+  const { delays, seqs } = results[kind];
+  p99[kind] = percentile(delays, 99);
+  rows.push({
+    name: `${names[kind]}: p50 / p99 / max`,
+    value: `${fmt(percentile(delays, 50), 2)} / ${fmt(p99[kind], 2)} / ${fmt(Math.max(...delays), 2)}`,
+    unit: 'ms',
+    note: `${new Set(seqs).size} of ${COUNT} delivered`,
+  });
+}
+const sandlogP99 = p99.sandlog;
+const gnuP99 = p99['gnu-tail'];
+report({
+  scenario: 'follow-latency',
+  title: `Follow latency: one record every ${INTERVAL_MS} ms, ${COUNT} records`,
+  rows,
+  ratios: KINDS.filter((kind) => kind !== 'sandlog').map((kind) => ({ name: `sandlog p99 vs ${names[kind]} p99`, value: sandlogP99 / p99[kind] })),
+  bars: [
+    { bar: 'sandlog p99 ≤ 1 ms', measured: `${fmt(sandlogP99, 2)} ms`, met: sandlogP99 <= 1 },
+    { bar: 'sandlog p99 within 2× of GNU tail -F p99', measured: `${fmt(sandlogP99 / gnuP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(gnuP99, 2)} ms)`, met: gnuP99 === undefined ? null : sandlogP99 <= 2 * gnuP99 },
+  ],
+  notes: [
+    'delay = delivery time in the follower process − write time in the producer process, both on the monotonic clock; GNU tail is read through a pipe by a Node process, which adds the pipe hop to its numbers',
+    `median delay, sandlog: ${fmt(median(results.sandlog.delays), 3)} ms`,
+  ],
+});
