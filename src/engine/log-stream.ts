@@ -127,13 +127,29 @@ export class LogStream {
     return this.readers.reduce((sum, reader) => sum + reader.malformed, 0);
   }
 
+  // Per reader, the last entry handed out whose position is not in `positions` yet: taking a
+  // position object per entry would cost an allocation per entry, so it is taken when read.
+  private readonly unsettled: (Entry | undefined)[] = [];
+
+  private settle(): void {
+    for (let r = 0; r < this.unsettled.length; r++) {
+      const entry = this.unsettled[r];
+      if (entry !== undefined) {
+        this.positions[r] = entry.position;
+        this.unsettled[r] = undefined;
+      }
+    }
+  }
+
   /** Positions after the last entry handed out (and any skipped lines after it). */
   currentPositions(): FilePosition[] {
+    this.settle();
     return [...this.positions];
   }
 
   /** Positions after everything consumed; a source that ended at `until` counts as read to the end of its data. */
   async endPositions(): Promise<FilePosition[]> {
+    this.settle();
     return Promise.all(
       this.readers.map((reader, i) => (reader.reachedUntil ? reader.endOfData() : Promise.resolve(this.positions[i] ?? START_POSITION))),
     );
@@ -144,6 +160,10 @@ export class LogStream {
     const heads: Head[] = this.readers.map((reader) => ({ entries: [], at: 0, end: reader.consumed, idle: false }));
     const { follow, signal, until, pollIntervalMs } = this.options;
     let failure: unknown;
+    // Every reader's position as the entries of `cursorReader` see them, shared by those entries
+    // (each puts its own position in its slot); retaken when another reader's position moves.
+    let cursorBase: FilePosition[] | undefined;
+    let cursorReader = -1;
 
     const fill = async (r: number): Promise<void> => {
       const head = heads[r]!;
@@ -165,7 +185,11 @@ export class LogStream {
         head.entries = batch.entries;
         head.at = 0;
         head.end = batch.end;
-        if (batch.entries.length === 0) this.positions[r] = batch.end;
+        if (batch.entries.length === 0) {
+          this.positions[r] = batch.end;
+          this.unsettled[r] = undefined;
+          cursorBase = undefined;
+        }
       }
     };
 
@@ -190,8 +214,20 @@ export class LogStream {
         const head = heads[best]!;
         const entry = head.entries[head.at++]!;
         const exhausted = head.at === head.entries.length;
-        this.positions[best] = exhausted ? head.end : entry.position;
-        entry.positions = this.positions.length === 1 ? [this.positions[0]!] : [...this.positions];
+        if (cursorBase === undefined || cursorReader !== best) {
+          this.settle();
+          cursorBase = [...this.positions];
+          cursorReader = best;
+        }
+        if (exhausted) {
+          // The batch's end may lie after this entry (lines skipped after it): that is where the cursor goes.
+          this.positions[best] = head.end;
+          this.unsettled[best] = undefined;
+          entry.setCursor(cursorBase, head.end);
+        } else {
+          this.unsettled[best] = entry;
+          entry.setCursor(cursorBase, undefined);
+        }
         out.push(entry);
         progressed = true;
         if (out.length >= MAX_BATCH_ENTRIES) {

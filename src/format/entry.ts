@@ -34,12 +34,19 @@ export class Entry implements LogEntry {
   readonly time: number;
   readonly source: LogSource;
   readonly sessionId: number | null;
-  /** Where this entry's line ends in its file. */
-  readonly position: FilePosition;
+  /** Generation of the file the entry was read from. */
+  readonly generation: bigint;
+  /** File offset just after the entry's line. */
+  readonly offset: number;
   /** Index of the file reader that produced it (the position's slot in the cursor). */
   readonly reader: number;
-  /** Positions of every reader right after this entry: its cursor, set when the stream emits it. */
-  positions: readonly FilePosition[] = [];
+
+  // The cursor, kept cheap for the stream that hands out millions of entries: the positions of
+  // the other readers (an array shared by consecutive entries) and, when it is not this entry's
+  // own position, this reader's slot. Expanded into an array only when someone asks.
+  // `cursorOwn` null: `cursorBase` is the whole cursor, as set through `positions`.
+  private cursorBase: readonly FilePosition[] | undefined;
+  private cursorOwn: FilePosition | null | undefined;
 
   private readonly buffer: Buffer;
   private readonly bodyKind: BodyKind;
@@ -61,8 +68,11 @@ export class Entry implements LogEntry {
     this.time = fields.time;
     this.source = fields.source;
     this.sessionId = fields.sessionId;
-    this.position = position;
+    this.generation = position.generation;
+    this.offset = position.offset;
     this.reader = reader;
+    this.cursorBase = undefined;
+    this.cursorOwn = undefined;
     this.buffer = buffer;
     this.bodyKind = fields.bodyKind;
     this.bodyStart = fields.bodyStart;
@@ -99,6 +109,39 @@ export class Entry implements LogEntry {
       position,
       reader,
     );
+  }
+
+  /** Where this entry's line ends in its file. */
+  get position(): FilePosition {
+    return { generation: this.generation, offset: this.offset };
+  }
+
+  /** Positions of every reader right after this entry: its cursor ([] until the stream hands it out). */
+  get positions(): readonly FilePosition[] {
+    const base = this.cursorBase;
+    if (base === undefined) return [];
+    if (this.cursorOwn === null) return base;
+    const positions = base.slice();
+    positions[this.reader] = this.cursorOwn ?? this.position;
+    return positions;
+  }
+
+  set positions(value: readonly FilePosition[]) {
+    this.cursorBase = value;
+    this.cursorOwn = null;
+    this.cursorValue = undefined;
+  }
+
+  /**
+   * Sets the cursor as the stream sees it: `others` holds every reader's
+   * position (this reader's slot is replaced), `own` this reader's position
+   * when it is not the end of this entry's line (lines skipped after it).
+   * `others` is not copied: the caller must not change it afterwards.
+   */
+  setCursor(others: readonly FilePosition[], own: FilePosition | undefined): void {
+    this.cursorBase = others;
+    this.cursorOwn = own;
+    this.cursorValue = undefined;
   }
 
   get timestamp(): Date {

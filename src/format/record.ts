@@ -84,6 +84,17 @@ const MIDDLE_D = Buffer.from('","d":"');
 const KEY_ID = Buffer.from(',"id":');
 const KEY_E_B64 = Buffer.from(',"e":"b64"');
 
+// A 32-bit view of the buffer being parsed, for the word-at-a-time body scan (byte order does not matter to it).
+let wordsBuffer: ArrayBufferLike | undefined;
+let words32 = new Int32Array(0);
+function wordsOf(bytes: Uint8Array): Int32Array {
+  if (bytes.buffer !== wordsBuffer) {
+    wordsBuffer = bytes.buffer;
+    words32 = new Int32Array(bytes.buffer as ArrayBuffer, 0, bytes.buffer.byteLength >> 2);
+  }
+  return words32;
+}
+
 function matchesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
@@ -209,7 +220,23 @@ export function parseRecord(
   let high = 0;
   let escaped = false;
   let lossyEscapes = false;
+  const base = bytes.byteOffset;
+  const words = wordsOf(bytes);
+  const wordsEnd = (base + end) >> 2;
   for (;;) {
+    // Four bytes at a time while none is a quote, a backslash or a control character (the common case).
+    if (((base + at) & 3) === 0) {
+      let word = (base + at) >> 2;
+      while (word < wordsEnd) {
+        const w = words[word]!;
+        const quote = w ^ 0x22222222;
+        const backslash = w ^ 0x5c5c5c5c;
+        if ((((w - 0x20202020) & ~w) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash)) & 0x80808080) break;
+        high |= w;
+        word += 1;
+      }
+      at = (word << 2) - base;
+    }
     if (at >= end) return ParseOutcome.Malformed;
     const c = bytes[at]!;
     if (c === QUOTE) break;
@@ -243,7 +270,7 @@ export function parseRecord(
     at += 1;
   }
   const bodyEnd = at;
-  if ((high & 0x80) !== 0 && !isUtf8(bytes.subarray(bodyStart, bodyEnd))) return ParseOutcome.Malformed;
+  if ((high & 0x80808080) !== 0 && !isUtf8(bytes.subarray(bodyStart, bodyEnd))) return ParseOutcome.Malformed;
 
   // What may follow the body: `}`, `,"id":N`, `,"e":"b64"`, in that order.
   at = bodyEnd + 1;
