@@ -2,7 +2,7 @@
 // as a real child process, and waiting with a deadline. Every wait here has a
 // timeout so that a broken behaviour fails a test instead of hanging the run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,4 +108,52 @@ export async function take(iterator, count, timeoutMs = 10_000) {
     out.push(value);
   }
   return out;
+}
+
+/** The inode ("generation") of a file, as a BigInt. */
+export function inodeOf(path) {
+  return statSync(path, { bigint: true }).ino;
+}
+
+/** A cursor string computed by hand from [generation, offset] pairs (FORMAT.md's binary layout). */
+export function handCursor(pairs) {
+  const bytes = Buffer.alloc(1 + 16 * pairs.length);
+  bytes[0] = pairs.length;
+  pairs.forEach(([generation, offset], i) => {
+    bytes.writeBigUInt64LE(BigInt(generation), 1 + 16 * i);
+    bytes.writeBigUInt64LE(BigInt(offset), 9 + 16 * i);
+  });
+  return bytes.toString('base64');
+}
+
+/** Collects every entry of an async iterable (with a deadline for the whole read). */
+export async function collect(iterable, timeoutMs = 20_000) {
+  const out = [];
+  await withTimeout((async () => {
+    for await (const entry of iterable) out.push(entry);
+  })(), timeoutMs, 'collecting entries');
+  return out;
+}
+
+/** Entry bodies as strings. */
+export function texts(entries) {
+  return entries.map((entry) => entry.text());
+}
+
+/** Resolves with the child's { code, signal } when it exits, rejects after `timeoutMs` (and kills it). */
+export function waitForExit(child, timeoutMs = 20_000) {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child ${child.pid} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
 }
