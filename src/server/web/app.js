@@ -140,7 +140,8 @@ async function loadSandboxes() {
   try {
     list = (await api('/api/sandboxes')).sandboxes;
   } catch (error) {
-    if (error.status !== 401) showMessage(`Could not list sandboxes: ${error.message}`);
+    // A server that is away (restarting) is shown by the status badge; the next refresh tries again.
+    if (error.status !== undefined && error.status !== 401) showMessage(`Could not list sandboxes: ${error.message}`);
     return;
   }
   const items = list.map((sandbox) => {
