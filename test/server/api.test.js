@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, listSandboxes, ExecLogWriter, MissedRotationError } from '../../dist/index.js';
+import { createApp, startServer, listSandboxes, ExecLogWriter, MissedRotationError } from '../../dist/index.js';
 import { toHttpError } from '../../dist/server/errors.js';
 import { tempDir, tempSandbox, runCli, recordLine, writeLines, at } from '../helpers.js';
 import { request, openEventStream, entriesOf } from './http.js';
@@ -310,4 +310,21 @@ test('snapshot then stream from its cursor: no gap and no duplicate', async (t) 
   writer.flush();
   await stream.waitForEvents(1);
   assert.deepEqual(entriesOf(stream.events).map((entry) => entry.d), ['after the snapshot\n']);
+});
+
+test('createApp is a plain request handler: it mounts on any node:http server', async (t) => {
+  const { home } = fixture(t);
+  const { createServer } = await import('node:http');
+  const app = createApp({ home });
+  const server = createServer(app.handle);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    await app.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  const response = await request(base, '/api/sandboxes/web/logs?tail=1');
+  assert.equal(response.status, 200);
+  assert.deepEqual(response.json.entries.map((entry) => entry.d), ['second session\n']);
 });

@@ -175,3 +175,55 @@ test('the viewer takes 100,000 live entries without freezing: the DOM keeps the 
   await page.screenshot({ path: join(OUTPUT, 'viewer-100k.png') });
   assert.deepEqual(problems, []);
 });
+
+test('the viewer asks for a token, takes one from the URL fragment, and says so when its place in the log is gone', { timeout: 180_000, skip: !existsSync(CHROMIUM) && 'chromium is not installed' }, async (t) => {
+  const { home, logDir } = tempSandbox(t, 'guarded');
+  const writer = new ExecLogWriter(logDir, { maxBytes: 2048, maxFiles: 1 });
+  t.after(() => writer.close());
+  writer.write('stdout', 'first line\n', 1);
+  writer.flush();
+  const token = 'viewer-test-token';
+  let server = await startServeProcess(['--port', '0', '--home', home], { env: { SANDLOG_TOKEN: token } });
+  t.after(() => server.child.kill('SIGKILL'));
+  const port = server.port;
+  const { page, problems } = await openBrowser(t);
+
+  // No token: the page loads (it holds no data) and asks for one.
+  await page.goto(server.url);
+  await page.waitForSelector('#auth:not([hidden])', WAIT);
+  await page.fill('#token', 'wrong-token');
+  await page.click('#auth button[type=submit]');
+  await page.waitForSelector('#auth:not([hidden])', WAIT);
+
+  // The token in the fragment: used, kept for the tab, and taken out of the address bar.
+  await page.goto(`${server.url}#token=${token}`);
+  await page.click('button.sandbox[data-name="guarded"]');
+  await waitForRowText(page, 'first line');
+  await page.waitForSelector('#status[data-state="live"]', WAIT);
+  assert.equal(new URL(page.url()).hash, '');
+  writer.write('stdout', 'second line\n', 1);
+  writer.flush();
+  await waitForRowText(page, 'second line');
+
+  // While the server is away, the file holding the page's place rotates out of retention.
+  server.child.kill('SIGTERM');
+  await exited(server.child);
+  await page.waitForSelector('#status[data-state="reconnecting"]', WAIT);
+  for (let i = 0; i < 100; i++) writer.write('stdout', `lost while away ${i}\n`, 2);
+  writer.flush();
+  server = await startServeProcess(['--port', String(port), '--home', home], { env: { SANDLOG_TOKEN: token } });
+  await page.waitForSelector('#status[data-state="stopped"]', WAIT);
+  assert.match(await page.$eval('#message-text', (text) => text.textContent), /The stream stopped: invalid cursor/);
+  // Starting again from the end works.
+  await page.click('#restart');
+  await page.waitForSelector('#status[data-state="live"]', WAIT);
+  await waitForRowText(page, 'lost while away 99');
+  writer.write('stdout', 'back again\n', 3);
+  writer.flush();
+  await waitForRowText(page, 'back again');
+  await page.screenshot({ path: join(OUTPUT, 'viewer-token.png') });
+  // 401s while the wrong token was tried are expected console noise.
+  assert.deepEqual(problems.filter((problem) => !/401/.test(problem)), []);
+  server.child.kill('SIGTERM');
+  await exited(server.child);
+});

@@ -63,15 +63,15 @@ const state = {
 };
 
 // A token handed over in the URL fragment (never sent to the server) is kept for this tab only.
-{
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get('token');
-  if (token) {
-    state.token = token;
-    sessionStorage.setItem('sandlog-token', token);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
+function takeTokenFromFragment() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token) return false;
+  state.token = token;
+  sessionStorage.setItem('sandlog-token', token);
+  history.replaceState(null, '', location.pathname + location.search);
+  return true;
 }
+takeTokenFromFragment();
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -534,15 +534,23 @@ elements.timestamps.addEventListener('change', () => elements.log.classList.togg
 elements.sessions.addEventListener('change', () => elements.log.classList.toggle('sessions', elements.sessions.checked));
 elements.refresh.addEventListener('click', () => loadSandboxes());
 elements.restart.addEventListener('click', () => restart());
+function useNewToken() {
+  elements.auth.hidden = true;
+  setStatus('idle', 'idle');
+  loadSandboxes();
+  if (state.sandbox !== null) restart();
+}
+
 elements.auth.addEventListener('submit', (event) => {
   event.preventDefault();
   state.token = elements.token.value.trim();
   sessionStorage.setItem('sandlog-token', state.token);
   elements.token.value = '';
-  elements.auth.hidden = true;
-  setStatus('idle', 'idle');
-  loadSandboxes();
-  if (state.sandbox !== null) restart();
+  useNewToken();
+});
+// Pasting a URL with #token=… into the address bar of an open page does not reload it.
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromFragment()) useNewToken();
 });
 
 loadSandboxes();
