@@ -279,11 +279,18 @@ class SessionLog {
 /** Passes output through to a stream with back-pressure; stops quietly if the stream breaks (a closed pipe). */
 class PassThrough {
   private broken = false;
+  // Readers paused until the sink drains: a sink that breaks instead never drains, so they are resumed then.
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly sink: NodeJS.WritableStream | undefined) {
-    sink?.on('error', () => {
-      this.broken = true;
-    });
+    sink?.on('error', () => this.breakOff());
+  }
+
+  private breakOff(): void {
+    this.broken = true;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const resume of waiting) resume();
   }
 
   /** Writes `chunk`; calls `pause` and later `resume` when the sink needs to catch up. */
@@ -293,12 +300,15 @@ class PassThrough {
     try {
       full = !this.sink.write(chunk);
     } catch {
-      this.broken = true;
+      this.breakOff();
       return;
     }
-    if (full) {
+    if (full && !this.waiting.has(resume)) {
       pause();
-      this.sink.once('drain', resume);
+      this.waiting.add(resume);
+      this.sink.once('drain', () => {
+        if (this.waiting.delete(resume)) resume();
+      });
     }
   }
 }

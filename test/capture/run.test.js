@@ -266,3 +266,17 @@ test('--detach reports a start failure in the foreground with its exit status', 
   assert.match(result.stderr, /command not found/);
   assert.ok(existsSync(join(logDir, 'boot-error.json')));
 });
+
+test('a reader of the pass-through that goes away (| head) stops the pass-through, not the capture', async (t) => {
+  const { home, logDir, name } = tempSandbox(t);
+  const child = spawnCli(['run', name, '--home', home, '--', process.execPath, fixture('print-lines.js'), String(4 * 1024 * 1024)]);
+  const done = exited(child, 60_000);
+  await withTimeout(new Promise((resolve) => child.stdout.once('data', resolve)), 20_000, 'the first output');
+  child.stdout.destroy();
+  const { code } = await done;
+  assert.equal(code, 0);
+  const records = readRecords(logDir);
+  const bytes = sessionBytes(records, 'stdout', 1);
+  assert.equal(bytes.length, Math.ceil((4 * 1024 * 1024) / 9) * 9);
+  assert.match(records.at(-1).d, /exited with code 0/);
+});

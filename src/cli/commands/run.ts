@@ -153,6 +153,23 @@ function enterRawMode(stdin: TerminalInput): () => void {
   return restore;
 }
 
+/**
+ * While output is passed through, a reader that goes away (`sandlog run x -- cmd | head`) must not end
+ * sandlog as it ends other commands: the command keeps running and being recorded, as a container does
+ * when its attached client leaves; only the pass-through stops (capture's sinks handle their errors).
+ * Returns how to put the process-wide handlers back.
+ */
+function keepRunningOnClosedOutput(streams: readonly NodeJS.WritableStream[]): () => void {
+  const saved = streams.map((stream) => {
+    const listeners = stream.listeners('error') as ((...args: unknown[]) => void)[];
+    stream.removeAllListeners('error');
+    return { stream, listeners };
+  });
+  return () => {
+    for (const { stream, listeners } of saved) for (const listener of listeners) stream.on('error', listener);
+  };
+}
+
 function stopReading(stdin: TerminalInput): void {
   stdin.pause();
   (stdin as { destroy?: () => void }).destroy?.();
@@ -174,9 +191,11 @@ async function runRun(args: ParsedArgs, context: CommandContext): Promise<number
     stdin: detachedCopy ? 'ignore' : context.stdin,
     onWarning: (message) => context.stderr.write(`sandlog: ${message}\n`),
   };
+  let restoreOutputHandlers = (): void => undefined;
   if (!request.quiet && !detachedCopy) {
     options.stdout = context.stdout;
     options.stderr = context.stderr;
+    restoreOutputHandlers = keepRunningOnClosedOutput([context.stdout, context.stderr]);
   }
   if (request.tty && stdout.isTTY === true && stdout.columns !== undefined && stdout.rows !== undefined) {
     options.columns = stdout.columns;
@@ -212,6 +231,7 @@ async function runRun(args: ParsedArgs, context: CommandContext): Promise<number
     const exit = await capture.exit;
     return exit.exitCode;
   } finally {
+    restoreOutputHandlers();
     stdout.removeListener('resize', onResize);
     restoreTerminal();
     if (!detachedCopy) stopReading(context.stdin);
