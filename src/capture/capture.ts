@@ -261,11 +261,15 @@ class SessionLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.failed) this.diagnose(`session ${this.sessionId}: ${this.lostBytes} bytes of output were not recorded`);
-    try {
-      this.writer.close();
-    } catch (error) {
-      if (!this.failed) this.fail(error, 0);
+    if (this.failed) {
+      // Not closed: after a failed rotation its descriptor number may already belong to another file.
+      this.diagnose(`session ${this.sessionId}: ${this.lostBytes} bytes of output were not recorded`);
+    } else {
+      try {
+        this.writer.close();
+      } catch (error) {
+        this.fail(error, 0);
+      }
     }
     try {
       this.runtime.close();

@@ -280,3 +280,17 @@ test('a reader of the pass-through that goes away (| head) stops the pass-throug
   assert.equal(bytes.length, Math.ceil((4 * 1024 * 1024) / 9) * 9);
   assert.match(records.at(-1).d, /exited with code 0/);
 });
+
+test('a log that cannot be written stops the recording, not the command, and says so', async (t) => {
+  const { home, logDir, name } = tempSandbox(t);
+  // A directory where the rotation must put exec.log.1 makes the first rotation fail.
+  mkdirSync(join(logDir, 'exec.log.1', 'occupied'), { recursive: true });
+  const result = await run(home, name, ['sh', '-c', 'for i in 1 2 3 4 5 6; do echo line $i; done'], { flags: ['--max-files', '1', '--max-bytes', '300'] });
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n');
+  assert.match(result.stderr, /^sandlog: cannot write exec\.log, recording of session 1 stopped: EISDIR/);
+  const runtime = readFileSync(join(logDir, 'runtime.log'), 'utf8');
+  assert.match(runtime, /sandlog: cannot write exec\.log, recording of session 1 stopped/);
+  assert.match(runtime, /sandlog: exec session 1 exited with code 0/);
+  assert.match(runtime, /sandlog: session 1: \d+ bytes of output were not recorded/);
+});
