@@ -13,7 +13,7 @@
 // A client is done when it sees the last entry's marker; the rate is
 // entries × clients / time until the last client is done.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -48,12 +48,13 @@ function readUntil(url, path, marker, onOpen) {
       let bytes = 0;
       res.on('data', (chunk) => {
         bytes += chunk.length;
-        const window = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
-        if (window.indexOf(needle) >= 0) {
+        // Only the seam between chunks is copied: the client should cost as little as possible.
+        const seam = Buffer.concat([tail, chunk.subarray(0, needle.length)]);
+        if (chunk.indexOf(needle) >= 0 || seam.indexOf(needle) >= 0) {
           resolve({ bytes, close: () => req.destroy() });
           return;
         }
-        tail = window.subarray(Math.max(0, window.length - needle.length));
+        tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - needle.length)));
       });
       res.on('error', reject);
     });
@@ -70,6 +71,12 @@ function writeEntries(logDir, count, marker) {
   }
   writer.write('stdout', `${marker}\n`, 1);
   writer.close();
+}
+
+/** CPU time (user + system) the server process has used, in ms (Linux /proc). */
+function serverCpuMs(child) {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function rate(entries, ms) {
@@ -117,26 +124,35 @@ try {
   const server = await startServer(home);
   console.log(`sandlog serve SSE benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${ENTRIES} entries of ${BODY.length} bytes`);
   console.log('');
-  console.log('scenario                 clients   entries/s (all clients)   per client   time');
+  console.log('scenario                   clients   entries/s (all clients)   per client   wall ms   server CPU µs/entry/client');
+  const row = (label, clients, ms, cpuMs) =>
+    console.log(
+      `${label.padEnd(25)}${String(clients).padStart(8)}   ${String(rate(ENTRIES * clients, ms)).padStart(23)}   ${String(rate(ENTRIES, ms)).padStart(10)}   ${ms
+        .toFixed(0)
+        .padStart(7)}   ${((cpuMs * 1000) / (ENTRIES * clients)).toFixed(2).padStart(10)}`,
+    );
+  const measure = async (run) => {
+    const cpuBefore = serverCpuMs(server.child);
+    const result = await run();
+    return { ...result, cpuMs: serverCpuMs(server.child) - cpuBefore };
+  };
 
+  // Warm-up (not reported): the first pass pays for compilation and the page cache.
+  await catchUp(server, 'bench', marker, 1);
   for (const clients of CLIENTS) {
-    const { ms } = await catchUp(server, 'bench', marker, clients);
-    console.log(`SSE catch-up             ${String(clients).padStart(7)}   ${String(rate(ENTRIES * clients, ms)).padStart(23)}   ${String(rate(ENTRIES, ms)).padStart(10)}   ${ms.toFixed(0)} ms`);
+    const { ms, cpuMs } = await measure(() => catchUp(server, 'bench', marker, clients));
+    row('SSE catch-up', clients, ms, cpuMs);
   }
-  const snapshot = await (async () => {
+  const snapshot = await measure(async () => {
     const started = performance.now();
     const result = await readUntil(server.url, '/api/sandboxes/bench/logs', marker);
     result.close();
-    return performance.now() - started;
-  })();
-  console.log(`snapshot JSON (ref)      ${'1'.padStart(7)}   ${String(rate(ENTRIES, snapshot)).padStart(23)}   ${String(rate(ENTRIES, snapshot)).padStart(10)}   ${snapshot.toFixed(0)} ms`);
-
+    return { ms: performance.now() - started };
+  });
+  row('snapshot JSON (reference)', 1, snapshot.ms, snapshot.cpuMs);
   for (const [index, clients] of CLIENTS.entries()) {
-    const { ms, writtenMs } = await live(server, home, clients, index);
-    console.log(
-      `SSE live (writer ${rate(ENTRIES, writtenMs)}/s)`.padEnd(25) +
-        `${String(clients).padStart(7)}   ${String(rate(ENTRIES * clients, ms)).padStart(23)}   ${String(rate(ENTRIES, ms)).padStart(10)}   ${ms.toFixed(0)} ms`,
-    );
+    const { ms, writtenMs, cpuMs } = await measure(() => live(server, home, clients, index));
+    row(`SSE live (writer ${Math.round(rate(ENTRIES, writtenMs) / 1000)}k/s)`, clients, ms, cpuMs);
   }
   server.child.kill('SIGTERM');
   await new Promise((resolve) => server.child.once('exit', resolve));

@@ -27,7 +27,7 @@ import { listSandboxes } from '../engine/inventory.js';
 import type { StreamOptions } from '../engine/options.js';
 import { streamLogs } from '../engine/read.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
-import { JSON_HEADERS, sendError, sendJson, writeChunk } from './respond.js';
+import { JSON_HEADERS, sendError, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
 import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
 import { HEARTBEAT_INTERVAL_MS, SseResponse } from './sse.js';
 import { loadViewer, type StaticFile } from './static.js';
@@ -202,7 +202,7 @@ export function createApp(options: AppOptions = {}): App {
         for (const entry of next.value as Entry[]) {
           chunk += separator + entry.toJsonLine();
           separator = ',';
-          if (chunk.length >= 64 * 1024) {
+          if (chunk.length >= WRITE_CHUNK_CHARS) {
             if (!(await writeChunk(response, chunk))) return;
             chunk = '';
           }

@@ -61,11 +61,6 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   MISSED_ROTATION: 410,
 });
 
-/** Whether an error is one the client should not see the details of (it gets logged instead). */
-export function isUnexpected(error: unknown): boolean {
-  return toHttpError(error).status >= 500;
-}
-
 /** Maps any error to the {@link HttpError} sent to the client. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;

@@ -6,6 +6,9 @@ import type { ServerResponse } from 'node:http';
 import { HttpError } from './errors.js';
 import { SECURITY_HEADERS } from './security.js';
 
+/** Long bodies are written in pieces of about this many characters: few syscalls, bounded memory. */
+export const WRITE_CHUNK_CHARS = 64 * 1024;
+
 /** Headers of every JSON response. */
 export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...SECURITY_HEADERS,
@@ -29,10 +32,8 @@ export function sendError(response: ServerResponse, error: HttpError): void {
   sendJson(response, error.status, JSON.stringify(error.toJSON()), { ...error.headers });
 }
 
-/** Writes `text`; resolves once the socket has room again (true) or the client has gone (false). */
-export function writeChunk(response: ServerResponse, text: string): Promise<boolean> {
-  if (response.destroyed) return Promise.resolve(false);
-  if (response.write(text)) return Promise.resolve(true);
+/** Resolves once the socket has room again (true) or the client has gone (false). */
+export function waitForDrain(response: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (): void => {
       response.off('drain', done);
@@ -42,4 +43,10 @@ export function writeChunk(response: ServerResponse, text: string): Promise<bool
     response.on('drain', done);
     response.on('close', done);
   });
+}
+
+/** Writes `text`; resolves once the socket has room again (true) or the client has gone (false). */
+export function writeChunk(response: ServerResponse, text: string): Promise<boolean> {
+  if (response.destroyed) return Promise.resolve(false);
+  return response.write(text) ? Promise.resolve(true) : waitForDrain(response);
 }

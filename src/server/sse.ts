@@ -6,19 +6,18 @@
  * Backpressure: {@link SseResponse.send} resolves only once the socket has
  * taken the text (on `drain` when `write` said its buffer was full), and the
  * caller pulls no more entries from the log stream until then. A client that
- * stops reading therefore holds at most one chunk ({@link MAX_CHUNK_CHARS})
+ * stops reading therefore holds at most one chunk ({@link WRITE_CHUNK_CHARS})
  * plus the socket's buffers — never a growing queue. Heartbeats are skipped
  * while the socket is full: the connection is evidently not idle.
  */
 import type { ServerResponse } from 'node:http';
 import type { Entry } from '../format/entry.js';
+import { waitForDrain, WRITE_CHUNK_CHARS } from './respond.js';
 
 /** How long a stream may be silent before a comment line keeps proxies and browsers from timing it out. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** What a browser waits before reconnecting after the connection drops (sent as `retry:`). */
 export const RECONNECT_DELAY_MS = 1000;
-// Events are written in chunks of about this many characters: few syscalls, bounded memory.
-const MAX_CHUNK_CHARS = 64 * 1024;
 
 /** A `text/event-stream` response. */
 export class SseResponse {
@@ -64,7 +63,7 @@ export class SseResponse {
     let chunk = '';
     for (const entry of entries) {
       chunk += `id: ${entry.cursor}\ndata: ${entry.toJsonLine()}\n\n`;
-      if (chunk.length >= MAX_CHUNK_CHARS) {
+      if (chunk.length >= WRITE_CHUNK_CHARS) {
         if (!(await this.send(chunk))) return false;
         chunk = '';
       }
@@ -78,20 +77,15 @@ export class SseResponse {
   }
 
   /** Writes text; resolves once the socket has room again (true) or the client has gone (false). */
-  send(text: string): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.response.write(text)) return Promise.resolve(true);
+  async send(text: string): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.response.write(text)) return true;
     this.waiting = true;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.response.off('drain', done);
-        this.response.off('close', done);
-        this.waiting = false;
-        resolve(!this.closed);
-      };
-      this.response.on('drain', done);
-      this.response.on('close', done);
-    });
+    try {
+      return (await waitForDrain(this.response)) && !this.closed;
+    } finally {
+      this.waiting = false;
+    }
   }
 
   /** Ends the response (the client sees the connection close). */
