@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, ExecLogWriter, watchedDirectoryCount } from '../../dist/index.js';
+import { startServer, ExecLogWriter, TextLogWriter, watchedDirectoryCount } from '../../dist/index.js';
 import { tempSandbox, waitFor } from '../helpers.js';
 import { request, openEventStream, entriesOf } from './http.js';
 
@@ -96,6 +96,33 @@ test('Last-Event-ID wins over after, since and tail in the URL (an EventSource r
   t.after(() => byTail.close());
   await byTail.waitForEvents(1);
   assert.deepEqual(bodies(byTail.events), range(9, 10));
+});
+
+test('with every source, a resumed stream continues each file exactly (a cursor of three positions)', async (t) => {
+  const { home, logDir } = tempSandbox(t, 'web');
+  const writer = new ExecLogWriter(logDir);
+  const runtime = new TextLogWriter(logDir);
+  t.after(() => {
+    writer.close();
+    runtime.close();
+  });
+  writer.write('stdout', 'exec 0\n', 1);
+  writer.flush();
+  runtime.append('runtime 0');
+  const server = await startServer({ home, port: 0 });
+  t.after(() => server.close());
+  const first = await openEventStream(server.url, '/api/sandboxes/web/logs/stream?source=all');
+  await first.waitForEvents(2);
+  first.close();
+  writer.write('stdout', 'exec 1\n', 1);
+  writer.flush();
+  runtime.append('runtime 1');
+  const second = await openEventStream(server.url, '/api/sandboxes/web/logs/stream?source=all', { headers: { 'last-event-id': first.events.at(-1).id } });
+  t.after(() => second.close());
+  await second.waitForEvents(2);
+  const seen = [...bodies(first.events), ...bodies(second.events)].sort();
+  assert.deepEqual(seen, ['exec 0\n', 'exec 1\n', 'runtime 0\n', 'runtime 1\n']);
+  assert.equal(Buffer.from(second.events[0].id, 'base64')[0], 3);
 });
 
 test('source and grep filter the stream', async (t) => {
