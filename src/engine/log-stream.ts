@@ -118,6 +118,13 @@ export class LogStream {
         stream.waker.notify(event);
         if (event === 'rename') for (const reader of readers) reader.noticeRename();
       });
+      // A consumer that aborts between two entries may never call next() again: let go of the shared watcher now.
+      const signal = options.signal;
+      if (signal !== undefined && !signal.aborted) {
+        const release = (): void => stream.release();
+        signal.addEventListener('abort', release, { once: true });
+        stream.stopListening = () => signal.removeEventListener('abort', release);
+      }
     }
     return stream;
   }
@@ -254,9 +261,18 @@ export class LogStream {
     }
   }
 
-  async close(): Promise<void> {
+  private stopListening: (() => void) | undefined;
+
+  // Stops watching the directory; the files stay open until close().
+  private release(): void {
+    this.stopListening?.();
+    this.stopListening = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.release();
     await Promise.all(this.readers.map((reader) => reader.close()));
   }
 }

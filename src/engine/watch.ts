@@ -30,7 +30,9 @@ function wakeAll(entry: DirectoryWatch, event: 'rename' | 'change' | 'poll'): vo
 
 function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined {
   try {
-    const watcher = watch(dir, { persistent: true }, (event) => wakeAll(entry, event === 'rename' ? 'rename' : 'change'));
+    // Not persistent: a waiting follower holds its own timer, so the watcher alone must not keep alive
+    // a process whose consumer abandoned its stream.
+    const watcher = watch(dir, { persistent: false }, (event) => wakeAll(entry, event === 'rename' ? 'rename' : 'change'));
     watcher.on('error', () => {
       // The directory went away or the watch broke: fall back to polling, and let followers look now.
       watcher.close();
@@ -56,7 +58,7 @@ export function subscribe(dir: string, listener: Listener): () => void {
       timer: setInterval(() => {
         if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
         wakeAll(created, 'poll');
-      }, POLL_INTERVAL_MS),
+      }, POLL_INTERVAL_MS).unref(),
     };
     created.watcher = startWatcher(dir, created);
     watches.set(dir, created);
