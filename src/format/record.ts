@@ -73,7 +73,6 @@ export function createRecordFields(): RecordFields {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const COMMA = 0x2c;
 
@@ -98,6 +97,18 @@ function wordsOf(bytes: Uint8Array): Int32Array {
 function matchesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
+}
+
+// The fixed parts of the common shape, spelled out: these run for every record.
+function isPrefixT(b: Uint8Array, at: number): boolean {
+  return b[at] === 0x7b && b[at + 1] === 0x22 && b[at + 2] === 0x74 && b[at + 3] === 0x22 && b[at + 4] === 0x3a && b[at + 5] === 0x22;
+}
+// `","X":"` with X the key's one letter.
+function isMiddle(b: Uint8Array, at: number, key: number): boolean {
+  return (
+    b[at] === 0x22 && b[at + 1] === 0x2c && b[at + 2] === 0x22 && b[at + 3] === key && b[at + 4] === 0x22 && b[at + 5] === 0x3a &&
+    b[at + 6] === 0x22
+  );
 }
 
 // The source name starting at `at` and ended by a quote, or undefined.
@@ -146,7 +157,24 @@ let cachedMinuteMs = Number.NaN;
  * the general RFC 3339 parser.
  */
 function parseRecordTime(bytes: Uint8Array, start: number, end: number): number | undefined {
-  if (end - start === 24 && bytes[start + 23] === 0x5a && bytes[start + 19] === 0x2e && bytes[start + 16] === 0x3a) {
+  if (end - start === 24) {
+    const time = exactRecordTime(bytes, start);
+    if (time !== undefined || exactMinuteFailed) return time;
+  }
+  return parseTimestampBytes(bytes, start, end);
+}
+
+// Set by exactRecordTime when the bytes had the exact form but named no real minute (the record is malformed).
+let exactMinuteFailed = false;
+
+/**
+ * Epoch ms of `bytes[start, start + 24)` when it has the exact
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` form, every byte checked (so none is a quote);
+ * undefined otherwise.
+ */
+function exactRecordTime(bytes: Uint8Array, start: number): number | undefined {
+  exactMinuteFailed = false;
+  if (bytes[start + 23] === 0x5a && bytes[start + 19] === 0x2e && bytes[start + 16] === 0x3a) {
     const s1 = bytes[start + 17]! - 48;
     const s2 = bytes[start + 18]! - 48;
     const m1 = bytes[start + 20]! - 48;
@@ -156,19 +184,32 @@ function parseRecordTime(bytes: Uint8Array, start: number, end: number): number 
       s1 >= 0 && s1 <= 6 && s2 >= 0 && s2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9 && m3 >= 0 && m3 <= 9 &&
       s1 * 10 + s2 <= 60
     ) {
-      let same = cachedMinuteMs === cachedMinuteMs;
-      for (let i = 0; same && i < 16; i++) same = cachedMinute[i] === bytes[start + i];
-      if (!same) {
+      if (!sameMinute(bytes, start)) {
         // Parse the minute once through the general parser, which validates the date.
         const minute = parseMinute(bytes, start);
-        if (minute === undefined) return undefined;
+        if (minute === undefined) {
+          exactMinuteFailed = true;
+          return undefined;
+        }
         cachedMinute.set(bytes.subarray(start, start + 16));
         cachedMinuteMs = minute;
       }
       return cachedMinuteMs + (s1 * 10 + s2) * 1000 + m1 * 100 + m2 * 10 + m3;
     }
   }
-  return parseTimestampBytes(bytes, start, end);
+  return undefined;
+}
+
+// Whether `bytes[start, start + 16)` is the cached minute; the minute digits, which change most, first.
+function sameMinute(bytes: Uint8Array, start: number): boolean {
+  const c = cachedMinute;
+  return (
+    cachedMinuteMs === cachedMinuteMs &&
+    c[15] === bytes[start + 15] && c[14] === bytes[start + 14] && c[12] === bytes[start + 12] && c[11] === bytes[start + 11] &&
+    c[9] === bytes[start + 9] && c[8] === bytes[start + 8] && c[6] === bytes[start + 6] && c[5] === bytes[start + 5] &&
+    c[3] === bytes[start + 3] && c[2] === bytes[start + 2] && c[1] === bytes[start + 1] && c[0] === bytes[start] &&
+    c[4] === bytes[start + 4] && c[7] === bytes[start + 7] && c[10] === bytes[start + 10] && c[13] === bytes[start + 13]
+  );
 }
 
 const MINUTE_SUFFIX = Buffer.from(':00Z');
@@ -195,22 +236,27 @@ export function parseRecord(
 ): ParseOutcome {
   // Tolerate CRLF line ends and trailing blanks, as JSON.parse would.
   while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)) end -= 1;
-  if (end - start < 30 || bytes[start] !== OPEN_BRACE || !matchesAt(bytes, start, PREFIX_T)) {
+  if (end - start < 30 || !isPrefixT(bytes, start)) {
     return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   }
   const timeStart = start + PREFIX_T.length;
-  let timeEnd = timeStart;
-  while (timeEnd < end && bytes[timeEnd] !== QUOTE && bytes[timeEnd] !== BACKSLASH) timeEnd += 1;
-  if (bytes[timeEnd] !== QUOTE || !matchesAt(bytes, timeEnd, MIDDLE_S)) {
+  // The time writers emit is 24 bytes: checked whole at once, it needs no scan for its closing quote.
+  let timeEnd = timeStart + 24;
+  let time = bytes[timeEnd] === QUOTE ? exactRecordTime(bytes, timeStart) : undefined;
+  if (time === undefined) {
+    timeEnd = timeStart;
+    while (timeEnd < end && bytes[timeEnd] !== QUOTE && bytes[timeEnd] !== BACKSLASH) timeEnd += 1;
+  }
+  if (bytes[timeEnd] !== QUOTE || !isMiddle(bytes, timeEnd, 0x73 /* s */)) {
     return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   }
   const sourceStart = timeEnd + MIDDLE_S.length;
   const source = sourceAt(bytes, sourceStart);
   if (source === undefined) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   const sourceEnd = sourceStart + source.length;
-  if (!matchesAt(bytes, sourceEnd, MIDDLE_D)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  if (!isMiddle(bytes, sourceEnd, 0x64 /* d */)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   if ((SOURCE_BITS[source] & sourceMask) === 0) return ParseOutcome.Filtered;
-  const time = parseRecordTime(bytes, timeStart, timeEnd);
+  time ??= parseRecordTime(bytes, timeStart, timeEnd);
   if (time === undefined) return ParseOutcome.Malformed;
   if (time < minTime) return ParseOutcome.Filtered;
 
