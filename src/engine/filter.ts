@@ -35,6 +35,16 @@ function matches(filter: EntryFilter, entry: Entry): boolean {
   return filter.grep.test(entry.text());
 }
 
+// A line of only spaces, tabs and a CR (a blank line of a CRLF file) is blank, not malformed.
+// Checked only for lines that failed to parse, so records pay nothing for it.
+function isBlank(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buffer[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
 /**
  * Parses the exec.log line `buffer[start, end)` (no `\n`) that ends at file
  * position `position`. The entry, when kept, is left in `result.entry`.
@@ -49,7 +59,7 @@ export function parseJsonLine(
   result: { entry: Entry | undefined },
 ): LineOutcome {
   const outcome = parseRecord(buffer, start, end, filter.sourceMask, filter.since, fields);
-  if (outcome === ParseOutcome.Malformed) return LineOutcome.Malformed;
+  if (outcome === ParseOutcome.Malformed) return isBlank(buffer, start, end) ? LineOutcome.Filtered : LineOutcome.Malformed;
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
   if (fields.time >= filter.until) return LineOutcome.Until;
   const entry = Entry.fromRecord(fields, buffer, position, reader);
