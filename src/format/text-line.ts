@@ -22,12 +22,17 @@ const MIN_TIMESTAMP_LENGTH = 20;
 export function parseTextLine(line: string, fallbackTime: number): TextLine {
   // A CRLF line end is still a line end.
   const stripped = stripAnsi(line.endsWith('\r') ? line.slice(0, -1) : line);
-  const space = stripped.search(/\s/);
-  if (space >= MIN_TIMESTAMP_LENGTH) {
-    const token = stripped.slice(0, space);
-    if (token.endsWith('Z') || token.endsWith('z')) {
-      const time = parseTimestamp(token);
-      if (time !== undefined) return { time, timeText: token, body: `${stripped.slice(space).trimStart()}\n` };
+  // The first whitespace-separated token: leading blanks skipped, and a line may be the token alone.
+  const tokenStart = stripped.search(/\S/);
+  if (tokenStart >= 0) {
+    const length = stripped.slice(tokenStart).search(/\s/);
+    const tokenEnd = length < 0 ? stripped.length : tokenStart + length;
+    if (tokenEnd - tokenStart >= MIN_TIMESTAMP_LENGTH) {
+      const token = stripped.slice(tokenStart, tokenEnd);
+      if (token.endsWith('Z') || token.endsWith('z')) {
+        const time = parseTimestamp(token);
+        if (time !== undefined) return { time, timeText: token, body: `${stripped.slice(tokenEnd).trimStart()}\n` };
+      }
     }
   }
   return { time: fallbackTime, timeText: undefined, body: `${stripped}\n` };
