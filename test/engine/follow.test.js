@@ -3,7 +3,7 @@
 // their shared directory watcher; long records are read whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
 import { spawn } from 'node:child_process';
@@ -204,4 +204,22 @@ test('aborting between entries releases the watcher, and the process can exit wi
   const { code } = await waitForExit(child, 15_000);
   assert.equal(code, 0);
   assert.equal(out, 'line 1 0\n');
+});
+
+test('a file truncated in place while followed is read again from its start, with a warning', async (t) => {
+  const logDir = tempDir(t);
+  const path = join(logDir, 'exec.log');
+  writeLines(path, [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `before ${n} ${'.'.repeat(40)}`, 1)));
+  const warnings = [];
+  const controller = new AbortController();
+  const iterator = streamLogs({ logDir }, { follow: true, signal: controller.signal, pollIntervalMs: 50, onWarning: (w) => warnings.push(w) })[Symbol.asyncIterator]();
+  t.after(() => {
+    controller.abort();
+    return iterator.return();
+  });
+  assert.equal((await take(iterator, 3)).length, 3);
+  truncateSync(path, 0);
+  appendFileSync(path, `${recordLine(at(4), 'stdout', 'after truncation', 1)}\n`);
+  assert.deepEqual(texts(await take(iterator, 1)), ['after truncation']);
+  assert.deepEqual(warnings.map((w) => w.code), ['FILE_TRUNCATED']);
 });

@@ -171,3 +171,13 @@ test('only the requested sources come out, system only when asked for', async (t
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'stdout,system' })), ['o', 's\n']);
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: ['all'] })), ['o', 'e', 'p', 's\n']);
 });
+
+test('lines of only spaces, tabs or a CR are blank: skipped and not counted as malformed', async (t) => {
+  const logDir = execLog(t, `${recordLine(at(1), 'stdout', 'a', 1)}\r\n\r\n   \n\t\n \r\n${recordLine(at(2), 'stdout', 'b', 1)}\r\n`);
+  const { entries, malformed } = await readAll(logDir);
+  assert.deepEqual(texts(entries), ['a', 'b']);
+  assert.equal(malformed, 0);
+  const tail = streamLogs({ logDir }, { tail: 5 });
+  assert.deepEqual(texts(await collect(tail)), ['a', 'b']);
+  assert.equal(tail.malformed, 0);
+});

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readLogs, readLogsSnapshot, TextLogWriter } from '../../dist/index.js';
-import { at, recordLine, tempDir, texts, writeLines } from '../helpers.js';
+import { readLogs, readLogsSnapshot, streamLogs, TextLogWriter } from '../../dist/index.js';
+import { at, recordLine, take, tempDir, texts, writeLines } from '../helpers.js';
 
 test('a leading RFC 3339 token is the timestamp and the rest, trimmed, is the body with a trailing newline', async (t) => {
   const logDir = tempDir(t);
@@ -106,4 +106,32 @@ test('a text log that was not replaced resumes strictly after the cursor', async
   const first = await readLogs({ logDir }, { sources: 'system' });
   appendFileSync(path, `${at(3)} c\n`);
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'system', afterCursor: first[0].cursor })), ['b\n', 'c\n']);
+});
+
+test('while following, a replaced runtime.log is read from the new file\'s beginning after the old one\'s end', async (t) => {
+  const logDir = tempDir(t);
+  const path = join(logDir, 'runtime.log');
+  writeLines(path, [`${at(1)} old one`]);
+  const controller = new AbortController();
+  const iterator = streamLogs({ logDir }, { sources: 'system', follow: true, signal: controller.signal, pollIntervalMs: 50 })[Symbol.asyncIterator]();
+  t.after(() => {
+    controller.abort();
+    return iterator.return();
+  });
+  assert.deepEqual(texts(await take(iterator, 1)), ['old one\n']);
+  appendFileSync(path, `${at(2)} old two\n`);
+  const replacement = join(logDir, 'runtime.log.tmp');
+  writeLines(replacement, [`${at(3)} new one`, `${at(4)} new two`]);
+  renameSync(replacement, path);
+  assert.deepEqual(texts(await take(iterator, 3)), ['old two\n', 'new one\n', 'new two\n']);
+});
+
+test('the timestamp is the first whitespace-separated token: after leading blanks, or alone on its line', async (t) => {
+  const logDir = tempDir(t);
+  writeFileSync(join(logDir, 'runtime.log'), '   2026-04-30T20:00:01.000Z   indented\n2026-04-30T20:00:02.000Z\n');
+  const entries = await readLogs({ logDir }, { sources: 'system' });
+  assert.deepEqual(entries.map((e) => [e.timestamp.toISOString(), e.text()]), [
+    ['2026-04-30T20:00:01.000Z', 'indented\n'],
+    ['2026-04-30T20:00:02.000Z', '\n'],
+  ]);
 });
