@@ -47,7 +47,13 @@ class StreamHandle implements LogStreamHandle {
     this.options = options;
   }
 
+  // The entry iterator hands out a batch one entry at a time: until the batch's last entry, the stream's
+  // positions are ahead of what the consumer has seen, so the cursor is that of the last entry handed out.
+  private lastHandedOut: LogEntry | undefined;
+  private midBatch = false;
+
   get cursor(): string {
+    if (this.midBatch && this.lastHandedOut !== undefined) return this.lastHandedOut.cursor;
     return encodeCursor(this.stream === undefined ? this.positions : this.stream.currentPositions());
   }
 
@@ -92,7 +98,12 @@ class StreamHandle implements LogStreamHandle {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<LogEntry> {
     for await (const batch of this.batches()) {
-      for (const entry of batch) yield entry;
+      for (let i = 0; i < batch.length; i++) {
+        this.lastHandedOut = batch[i];
+        this.midBatch = i < batch.length - 1;
+        yield batch[i]!;
+      }
+      this.midBatch = false;
     }
   }
 
