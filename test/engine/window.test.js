@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OptionsError, readLogs, readLogsSnapshot, streamLogs } from '../../dist/index.js';
-import { at, recordLine, take, tempDir, texts, writeLines } from '../helpers.js';
+import { at, collect, recordLine, take, tempDir, texts, writeLines } from '../helpers.js';
 
 function numbered(logDir, name, numbers, source = 'stdout') {
   writeLines(join(logDir, name), numbers.map((n) => recordLine(at(n), source, `r${n}`, 1)));
@@ -143,4 +143,47 @@ test('conflicting start options are an OptionsError before any read', async (t) 
   assert.throws(() => streamLogs({ logDir }, { sources: ['stdout', 'nope'] }), OptionsError);
   assert.throws(() => streamLogs({ logDir }, { since: 'yesterday' }), OptionsError);
   assert.throws(() => streamLogs({ logDir }, { grep: '(' }), OptionsError);
+});
+
+test('tail reads from the end and stops: the lines before the last N are never parsed', async (t) => {
+  const logDir = tempDir(t);
+  // 20,000 malformed lines in the older files: a reader that parsed them would count them.
+  const junk = Array.from({ length: 10_000 }, (_, i) => `junk ${i} ${'#'.repeat(50)}`);
+  writeLines(join(logDir, 'exec.log.1'), junk);
+  writeLines(join(logDir, 'exec.log'), [...junk, ...[1, 2, 3, 4, 5].map((n) => recordLine(at(n), 'stdout', `r${n}`, 1))]);
+  const handle = streamLogs({ logDir }, { tail: 3 });
+  const entries = [];
+  for await (const entry of handle) entries.push(entry);
+  assert.deepEqual(texts(entries), ['r3', 'r4', 'r5']);
+  assert.equal(handle.malformed, 0);
+});
+
+test('since passes over older rotated files without parsing them', async (t) => {
+  const logDir = tempDir(t);
+  writeLines(join(logDir, 'exec.log.2'), [...Array.from({ length: 1000 }, () => 'junk'), recordLine(at(1), 'stdout', 'r1', 1)]);
+  writeLines(join(logDir, 'exec.log.1'), [...Array.from({ length: 1000 }, () => 'junk'), recordLine(at(2), 'stdout', 'r2', 1)]);
+  numbered(logDir, 'exec.log', [3, 4]);
+  const handle = streamLogs({ logDir }, { since: at(3) });
+  const entries = [];
+  for await (const entry of handle) entries.push(entry);
+  assert.deepEqual(texts(entries), ['r3', 'r4']);
+  assert.equal(handle.malformed, 0);
+});
+
+test("a handle's cursor is that of the last entry handed out, also when the consumer breaks off mid-batch", async (t) => {
+  const logDir = tempDir(t);
+  writeLines(join(logDir, 'exec.log'), [1, 2, 3, 4].map((n) => recordLine(at(n), n === 4 ? 'stderr' : 'stdout', `r${n}`, 1)));
+  for (const options of [{ sources: 'stdout' }, { sources: 'stdout', tail: 3 }]) {
+    const handle = streamLogs({ logDir }, options);
+    for await (const entry of handle) {
+      assert.equal(entry.text(), 'r1');
+      assert.equal(handle.cursor, entry.cursor, `while iterating ${JSON.stringify(options)}`);
+      break;
+    }
+    assert.deepEqual(texts(await readLogs({ logDir }, { afterCursor: handle.cursor, sources: 'stdout' })), ['r2', 'r3'], JSON.stringify(options));
+  }
+  // Read to the end: the cursor covers everything read, the skipped stderr record included.
+  const handle = streamLogs({ logDir }, { sources: 'stdout' });
+  assert.deepEqual(texts(await collect(handle)), ['r1', 'r2', 'r3']);
+  assert.deepEqual(await readLogs({ logDir }, { afterCursor: handle.cursor, sources: 'all' }), []);
 });
