@@ -3,7 +3,8 @@
 // codes with one clear line on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { handCursor, inodeOf, recordLine, runCli, spawnCli, tempDir, tempSandbox, waitFor, waitForExit, writeLines } from '../helpers.js';
 
@@ -199,5 +200,18 @@ test('runtime errors exit 1 with one line: not found, invalid cursor, stale gene
   assertCleanError(await runCli(['logs', 'box', '--home', home, '--after-cursor', 'AQ==']), 1, /wrong length/);
   const stale = handCursor([[inodeOf(join(logDir, 'exec.log')) + 99_999n, 0]]);
   assertCleanError(await runCli(['logs', 'box', '--home', home, '--after-cursor', stale, '-f']), 1, /rotation chain/);
-  writeFileSync(join(tempDir(t), 'unused'), '');
+});
+
+test('an exec.log that is a FIFO, a directory or a symbolic link is a one-line runtime error, not a hang', async (t) => {
+  const { home, logDir } = sandbox(t, []);
+  const path = join(logDir, 'exec.log');
+  rmSync(path);
+  execFileSync('mkfifo', [path]);
+  assertCleanError(await runCli(['logs', 'box', '--home', home], { timeoutMs: 10_000 }), 1, /FIFO/);
+  rmSync(path);
+  mkdirSync(path);
+  assertCleanError(await runCli(['logs', 'box', '--home', home]), 1, /directory/);
+  rmSync(path, { recursive: true });
+  symlinkSync('/etc/hostname', path);
+  assertCleanError(await runCli(['logs', 'box', '--home', home, '--tail', '1']), 1, /symbolic link/);
 });
