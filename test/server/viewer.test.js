@@ -214,6 +214,7 @@ test('the viewer asks for a token, takes one from the URL fragment, and says so 
   server = await startServeProcess(['--port', String(port), '--home', home], { env: { SANDLOG_TOKEN: token } });
   await page.waitForSelector('#status[data-state="stopped"]', WAIT);
   assert.match(await page.$eval('#message-text', (text) => text.textContent), /The stream stopped: invalid cursor/);
+  await page.screenshot({ path: join(OUTPUT, 'viewer-stopped.png') });
   // Starting again from the end works.
   await page.click('#restart');
   await page.waitForSelector('#status[data-state="live"]', WAIT);
