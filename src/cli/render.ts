@@ -64,13 +64,32 @@ export function renderJson(entry: LogEntry): string {
   return `${(entry as Entry).toJsonLine()}\n`;
 }
 
-/** Renders a batch. */
-export function renderBatch(entries: readonly LogEntry[], options: RenderOptions): string {
+/**
+ * Renders a batch: text as a string; JSON Lines as bytes, each line copied
+ * straight from the read buffers into one output buffer (no string per entry).
+ */
+export function renderBatch(entries: readonly LogEntry[], options: RenderOptions): string | Buffer {
+  if (options.json) return renderJsonBatch(entries);
   let out = '';
-  if (options.json) {
-    for (const entry of entries) out += renderJson(entry);
-  } else {
-    for (const entry of entries) out += renderText(entry, options);
-  }
+  for (const entry of entries) out += renderText(entry, options);
   return out;
+}
+
+// Lines are assembled in one reused buffer (grown when a batch needs more), then copied out at
+// their exact size: what is handed to the stream is never larger than the text.
+let scratch = Buffer.allocUnsafe(1024 * 1024);
+
+function renderJsonBatch(entries: readonly LogEntry[]): Buffer {
+  let at = 0;
+  for (const entry of entries) {
+    let end = (entry as Entry).writeJsonLine(scratch, at);
+    while (end < 0) {
+      const larger = Buffer.allocUnsafe(scratch.length * 2);
+      scratch.copy(larger, 0, 0, at);
+      scratch = larger;
+      end = (entry as Entry).writeJsonLine(scratch, at);
+    }
+    at = end;
+  }
+  return Buffer.from(scratch.subarray(0, at));
 }

@@ -20,8 +20,11 @@ import type { ResolvedOptions } from './options.js';
 import { SourceReader } from './source-reader.js';
 import { subscribe } from './watch.js';
 
-/** Most entries handed out in one batch. */
-const MAX_BATCH_ENTRIES = 8192;
+/**
+ * Most entries handed out in one batch: enough to make promise turns cheap,
+ * few enough that a batch (and the read blocks it holds) stays small.
+ */
+const MAX_BATCH_ENTRIES = 1024;
 
 interface Head {
   entries: Entry[];
