@@ -33,12 +33,13 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OptionsError, describeValue } from '../errors.js';
 import { locateTarget, type LogTarget } from '../files/layout.js';
-import { ExecLogWriter, TextLogWriter, type ExecLogWriterOptions } from '../files/writer.js';
+import { TextLogWriter, type ExecLogWriterOptions } from '../files/writer.js';
 import { removeBootError, writeBootError } from './boot-error.js';
-import { acquireWriterLock, type WriterLock } from './lock.js';
+import { acquireWriterLock } from './lock.js';
 import { exitMarker, exitStatus, signalName, startMarker, type ProcessExit } from './markers.js';
 import { loadPty, type PtyProcess } from './pty.js';
-import { nextSessionId } from './session-id.js';
+import { PassThrough } from './pass-through.js';
+import { SessionLog, type OutputSource } from './session-log.js';
 import { checkWorkingDirectory, CommandStartError, resolveExecutable, spawnFailure } from './start-failure.js';
 
 export { CommandStartError, EXIT_COMMAND_NOT_FOUND, EXIT_COMMAND_NOT_RUNNABLE } from './start-failure.js';
@@ -166,156 +167,6 @@ interface CapturedProcessBase {
 /** A running capture: the child, its session id, and the promise of its exit. */
 export type CapturedProcess = CapturedProcessBase &
   ({ readonly mode: 'pipe'; readonly child: ChildProcess } | { readonly mode: 'tty'; readonly child: PtyProcess });
-
-// An ExecLogWriter whose flushes (also the ones it schedules itself) report failures instead of throwing them.
-class CaptureLogWriter extends ExecLogWriter {
-  onFlushError: (error: unknown) => void = () => undefined;
-
-  override flush(): void {
-    try {
-      super.flush();
-    } catch (error) {
-      this.onFlushError(error);
-    }
-  }
-}
-
-type OutputSource = 'stdout' | 'stderr' | 'output';
-
-/** The recording side of one session: the log files, the lock, and what goes wrong with them. */
-class SessionLog {
-  readonly sessionId: number;
-  private readonly writer: CaptureLogWriter;
-  private readonly runtime: TextLogWriter;
-  private readonly lock: WriterLock;
-  private readonly onWarning: (message: string) => void;
-  private failed = false;
-  private closed = false;
-  private lostBytes = 0;
-
-  constructor(logDir: string, lock: WriterLock, runtime: TextLogWriter, options: ResolvedCaptureOptions) {
-    this.lock = lock;
-    this.runtime = runtime;
-    this.onWarning = options.onWarning;
-    this.sessionId = nextSessionId(logDir);
-    this.writer = new CaptureLogWriter(logDir, {
-      ...options.writer,
-      onRotate: ({ rotation }) => this.diagnose(`exec.log rotated (rotation ${rotation} of session ${this.sessionId})`),
-    });
-    this.writer.onFlushError = (error) => this.fail(error, 0);
-  }
-
-  /** Appends a line to runtime.log; a failure there has nowhere better to go than the warning. */
-  diagnose(message: string): void {
-    try {
-      this.runtime.append(`sandlog: ${message}`);
-    } catch (error) {
-      this.onWarning(`cannot write runtime.log: ${(error as Error).message}`);
-    }
-  }
-
-  record(source: OutputSource, chunk: Buffer): void {
-    if (this.closed) return;
-    if (this.failed) {
-      this.lostBytes += chunk.length;
-      return;
-    }
-    try {
-      this.writer.write(source, chunk, this.sessionId);
-    } catch (error) {
-      this.fail(error, chunk.length);
-    }
-  }
-
-  endStream(source: OutputSource): void {
-    if (this.failed || this.closed) return;
-    try {
-      this.writer.endStream(source, this.sessionId);
-    } catch (error) {
-      this.fail(error, 0);
-    }
-  }
-
-  system(message: string): void {
-    this.diagnose(message);
-    if (this.failed) return;
-    try {
-      this.writer.system(message);
-      this.writer.flush();
-    } catch (error) {
-      this.fail(error, 0);
-    }
-  }
-
-  // After one failed write the writer's state (its size, even its descriptor after a failed rotation) cannot be trusted.
-  private fail(error: unknown, bytes: number): void {
-    this.lostBytes += bytes;
-    if (this.failed) return;
-    this.failed = true;
-    const message = `cannot write exec.log, recording of session ${this.sessionId} stopped: ${(error as Error).message}`;
-    this.diagnose(message);
-    this.onWarning(message);
-  }
-
-  /** Flushes and closes everything, releasing the lock last. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.failed) {
-      // Not closed: after a failed rotation its descriptor number may already belong to another file.
-      this.diagnose(`session ${this.sessionId}: ${this.lostBytes} bytes of output were not recorded`);
-    } else {
-      try {
-        this.writer.close();
-      } catch (error) {
-        this.fail(error, 0);
-      }
-    }
-    try {
-      this.runtime.close();
-    } catch {
-      // nothing more to report it to
-    }
-    this.lock.release();
-  }
-}
-
-/** Passes output through to a stream with back-pressure; stops quietly if the stream breaks (a closed pipe). */
-class PassThrough {
-  private broken = false;
-  // Readers paused until the sink drains: a sink that breaks instead never drains, so they are resumed then.
-  private readonly waiting = new Set<() => void>();
-
-  constructor(private readonly sink: NodeJS.WritableStream | undefined) {
-    sink?.on('error', () => this.breakOff());
-  }
-
-  private breakOff(): void {
-    this.broken = true;
-    const waiting = [...this.waiting];
-    this.waiting.clear();
-    for (const resume of waiting) resume();
-  }
-
-  /** Writes `chunk`; calls `pause` and later `resume` when the sink needs to catch up. */
-  write(chunk: Buffer, pause: () => void, resume: () => void): void {
-    if (this.sink === undefined || this.broken) return;
-    let full: boolean;
-    try {
-      full = !this.sink.write(chunk);
-    } catch {
-      this.breakOff();
-      return;
-    }
-    if (full && !this.waiting.has(resume)) {
-      pause();
-      this.waiting.add(resume);
-      this.sink.once('drain', () => {
-        if (this.waiting.delete(resume)) resume();
-      });
-    }
-  }
-}
 
 function startPiped(command: string, args: readonly string[], options: ResolvedCaptureOptions): Promise<ChildProcess> {
   return new Promise((resolveChild, reject) => {

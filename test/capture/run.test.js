@@ -102,11 +102,12 @@ test('SIGTERM, SIGINT and SIGHUP sent to sandlog are forwarded to the command', 
     const { home, logDir, name } = tempSandbox(t);
     const child = spawnCli(['run', name, '--home', home, '--', process.execPath, fixture('forever.js'), 'trap']);
     const stdout = collectOutput(child.stdout);
+    const stderr = collectOutput(child.stderr);
     const done = exited(child);
     await waitFor(() => stdout().includes('ready\n'), { what: 'the command to be ready' });
     child.kill(signal);
     const { code } = await done;
-    assert.equal(code, 7, `after ${signal}`);
+    assert.equal(code, 7, `after ${signal}: ${stderr()}`);
     assert.equal(stdout(), `ready\ngot ${signal}\n`);
     assert.match(readRecords(logDir).at(-1).d, /exited with code 7/);
   }
@@ -147,11 +148,11 @@ test('a command that is not executable, or a missing --cwd, exits 126', async (t
   const script = join(tempDir(t), 'not-executable.sh');
   writeFileSync(script, 'echo never\n', { mode: 0o644 });
   const notExecutable = await run(home, name, [script]);
-  assert.equal(notExecutable.code, 126);
+  assert.equal(notExecutable.code, 126, notExecutable.stderr);
   assert.match(notExecutable.stderr, /permission denied/);
   assert.equal(JSON.parse(readFileSync(join(logDir, 'boot-error.json'), 'utf8')).errno, 13);
   const badCwd = await run(home, name, ['ls'], { flags: ['--cwd', join(home, 'no-such-dir')] });
-  assert.equal(badCwd.code, 126);
+  assert.equal(badCwd.code, 126, badCwd.stderr);
   assert.match(badCwd.stderr, /working directory .*no-such-dir: it does not exist/);
   assert.equal(JSON.parse(readFileSync(join(logDir, 'boot-error.json'), 'utf8')).stage, 'cwd');
 });
