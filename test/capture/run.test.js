@@ -295,3 +295,13 @@ test('a log that cannot be written stops the recording, not the command, and say
   assert.match(runtime, /sandlog: exec session 1 exited with code 0/);
   assert.match(runtime, /sandlog: session 1: \d+ bytes of output were not recorded/);
 });
+
+test('a stream that ends in the middle of a character still has every byte recorded', async (t) => {
+  const { home, logDir, name } = tempSandbox(t);
+  const result = await run(home, name, ['sh', '-c', "printf 'x\\342\\202'; printf 'y\\303' >&2"]);
+  assert.equal(result.code, 0, result.stderr);
+  const records = readRecords(logDir);
+  assert.deepEqual(sessionBytes(records, 'stdout', 1), Buffer.from([0x78, 0xe2, 0x82]));
+  assert.deepEqual(sessionBytes(records, 'stderr', 1), Buffer.from([0x79, 0xc3]));
+  assert.match(records.at(-1).d, /exited with code 0/);
+});
