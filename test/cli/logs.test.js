@@ -215,3 +215,14 @@ test('an exec.log that is a FIFO, a directory or a symbolic link is a one-line r
   symlinkSync('/etc/hostname', path);
   assertCleanError(await runCli(['logs', 'box', '--home', home, '--tail', '1']), 1, /symbolic link/);
 });
+
+test('-f with an --until already past prints what came before it and ends with exit 0', async (t) => {
+  const now = Date.now();
+  const { home } = sandbox(t, [
+    recordLine(new Date(now - 120_000).toISOString(), 'stdout', 'two minutes ago\n', 1),
+    recordLine(new Date(now - 1_000).toISOString(), 'stdout', 'just now\n', 1),
+  ]);
+  const result = await runCli(['logs', 'box', '--home', home, '-f', '--until', '1m']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'two minutes ago\n');
+});
