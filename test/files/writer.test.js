@@ -152,3 +152,18 @@ test('TextLogWriter appends to runtime.log without rotating', (t) => {
   writer.close();
   assert.equal(readFileSync(join(logDir, 'runtime.log'), 'utf8'), `${at(1)} one\n`);
 });
+
+test('a chain longer than four rotated files is read whole, and maxFiles 0 keeps only the live file', async (t) => {
+  const logDir = tempDir(t);
+  const writer = new ExecLogWriter(logDir, { maxBytes: 160, maxFiles: 6 }); // two 75-byte records a file
+  for (let n = 0; n < 30; n++) writer.write('stdout', `record ${String(n).padStart(6, '0')}\n`, 1);
+  writer.close();
+  assert.equal(readdirSync(logDir).length, 7);
+  assert.deepEqual(texts(await readLogs({ logDir })).map((s) => Number(s.slice(7, 13))), Array.from({ length: 14 }, (_, i) => i + 16));
+  const single = tempDir(t);
+  const none = new ExecLogWriter(single, { maxBytes: 160, maxFiles: 0 });
+  for (let n = 0; n < 5; n++) none.write('stdout', `record ${String(n).padStart(6, '0')}\n`, 1);
+  none.close();
+  assert.deepEqual(readdirSync(single), ['exec.log']);
+  assert.deepEqual(texts(await readLogs({ logDir: single })), ['record 000004\n']);
+});
