@@ -8,6 +8,7 @@
  * counted. A trailing line without its `\n` is not returned: it is not an
  * entry until the writer finishes it.
  */
+import { readSync } from 'node:fs';
 import type { OpenLogFile } from '../files/log-file.js';
 
 /**
@@ -19,6 +20,14 @@ import type { OpenLogFile } from '../files/log-file.js';
  * catch-up threshold (source-reader.ts), which is told by full blocks.
  */
 export const READ_BLOCK_BYTES = 512 * 1024;
+/**
+ * Bytes of the first read of a reader that has reached the end of its file
+ * (a follower waiting for appends): read synchronously, which takes
+ * microseconds from the page cache where a thread-pool round trip takes a
+ * hundred or more, and small, so that a thousand idle followers do not churn
+ * through large buffers. A full small read switches back to block reads.
+ */
+export const TAIL_READ_BYTES = 16 * 1024;
 /** Longest line read whole; longer ones are skipped. */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
@@ -37,6 +46,8 @@ export class LineReader {
   /** Oversized lines skipped so far. */
   oversizedLines = 0;
   private skipping = false;
+  /** The last read came back short: the reader is at the end of the file, waiting for appends. */
+  private tailing = false;
 
   constructor(file: OpenLogFile, offset: number) {
     this.file = file;
@@ -58,11 +69,35 @@ export class LineReader {
     return filled - from;
   }
 
+  // Fills `buffer` from the file at the reader's offset with synchronous reads; returns the bytes read.
+  private fillNow(buffer: Buffer): number {
+    let filled = 0;
+    while (filled < buffer.length) {
+      const bytesRead = readSync(this.file.handle.fd, buffer, filled, buffer.length - filled, this.offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  }
+
   /** The next block of whole lines, or undefined when no whole line is there yet. */
   async next(): Promise<LineBlock | undefined> {
     if (this.skipping && !(await this.skipOversizedLine())) return undefined;
+    if (this.tailing) {
+      const small = Buffer.allocUnsafe(TAIL_READ_BYTES);
+      const length = this.fillNow(small);
+      if (length < small.length) {
+        const lastNewline = length === 0 ? -1 : small.lastIndexOf(0x0a, length - 1);
+        if (lastNewline < 0) return undefined;
+        const block = { buffer: small, start: 0, end: lastNewline + 1, fileOffset: this.offset };
+        this.offset += lastNewline + 1;
+        return block;
+      }
+      this.tailing = false; // more than a small read's worth arrived: read blocks again
+    }
     let buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
     let length = await this.fill(buffer, 0, this.offset);
+    if (length < buffer.length) this.tailing = true;
     for (;;) {
       if (length === 0) return undefined;
       const lastNewline = buffer.lastIndexOf(0x0a, length - 1);
