@@ -61,7 +61,7 @@ async function waitForFlag(flag) {
 }
 
 if (kind === 'sandlog') {
-  const { streamLogs } = await import('../../dist/index.js');
+  const { streamLogs } = await import(process.env.SANDLOG_BENCH_DIST === undefined ? '../../dist/index.js' : `${process.env.SANDLOG_BENCH_DIST}/index.js`);
   const controller = new AbortController();
   stop = () => controller.abort();
   const stream = streamLogs({ logDir: dirname(file) }, { follow: true, signal: controller.signal, sources, pollIntervalMs: 2000 });
