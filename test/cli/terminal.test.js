@@ -132,3 +132,27 @@ test('piping into head -c 10 ends quietly with exit 0', async (t) => {
     assert.equal(out.replace(/status=0\n$/, '').length, 10);
   }
 });
+
+test('--color auto colours on a terminal, unless NO_COLOR is set; hostile sequences are removed either way', async (t) => {
+  const { spawn: spawnPty } = await import('node-pty');
+  const { home } = sandbox(t, [`\u001b[32mgreen\u001b[0m \u001b]0;title\u0007\u001b[2Jok\n`]);
+  const runInTerminal = (env) =>
+    new Promise((resolve, reject) => {
+      const terminal = spawnPty(process.execPath, [CLI, 'logs', 'box', '--home', home], { cols: 200, rows: 20, env: { ...process.env, ...env } });
+      let out = '';
+      const timer = setTimeout(() => {
+        terminal.kill();
+        reject(new Error(`no exit in a terminal; output so far ${JSON.stringify(out)}`));
+      }, 20_000);
+      terminal.onData((data) => (out += data));
+      terminal.onExit(({ exitCode }) => {
+        clearTimeout(timer);
+        resolve({ exitCode, out });
+      });
+    });
+  const colored = await runInTerminal({ NO_COLOR: '' });
+  assert.equal(colored.exitCode, 0, colored.out);
+  assert.equal(colored.out.replace(/\r\n/g, '\n'), '\u001b[32mgreen\u001b[0m ok\n');
+  const plain = await runInTerminal({ NO_COLOR: '1' });
+  assert.equal(plain.out.replace(/\r\n/g, '\n'), 'green ok\n');
+});
