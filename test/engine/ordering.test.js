@@ -81,3 +81,21 @@ test('a directory without log files gives no entries and the start cursor', asyn
   assert.deepEqual(await collect(handle), []);
   assert.equal(handle.cursor, Buffer.concat([Buffer.from([3]), Buffer.alloc(48)]).toString('base64'));
 });
+
+test('batches() hands out the same sorted entries in arrays', async (t) => {
+  const logDir = tempDir(t);
+  writeLines(join(logDir, 'exec.log'), Array.from({ length: 20_000 }, (_, i) => recordLine(at(2 * i), 'stdout', `e${i}`, 1)));
+  writeLines(join(logDir, 'runtime.log'), Array.from({ length: 100 }, (_, i) => `${at(2 * i + 1)} r${i}`));
+  const flat = [];
+  let batches = 0;
+  for await (const batch of streamLogs({ logDir }, { sources: 'all' }).batches()) {
+    assert.ok(Array.isArray(batch) && batch.length > 0);
+    batches += 1;
+    flat.push(...batch);
+  }
+  assert.ok(batches > 1);
+  assert.equal(flat.length, 20_100);
+  const times = flat.map((e) => e.timestamp.getTime());
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+  assert.deepEqual(texts(flat.slice(0, 4)), ['e0', 'r0\n', 'e1', 'r1\n']);
+});

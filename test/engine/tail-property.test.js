@@ -1,0 +1,57 @@
+// tail N reads backwards from the end; a forward read is the reference: over
+// random chains, sources, patterns and N, the tail must equal the last N
+// entries of a full read, and each tail entry's cursor must resume exactly as
+// the same entry's cursor from the full read does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { readLogs, readLogsSnapshot } from '../../dist/index.js';
+import { at, recordLine, tempDir, texts, writeLines } from '../helpers.js';
+
+const scenario = fc.record({
+  files: fc.array(fc.array(fc.record({ s: fc.constantFrom('stdout', 'stderr', 'system'), step: fc.integer({ min: 0, max: 3 }) }), { maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+  runtime: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 10 }),
+  sources: fc.constantFrom('stdout', 'stderr', 'system', 'stdout,stderr', 'all'),
+  grep: fc.constantFrom(undefined, '[02468]$', 'x'),
+  tail: fc.integer({ min: 0, max: 30 }),
+  until: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+});
+
+test('tail N equals the last N entries of a forward read, with the same cursors', async (t) => {
+  const dir = tempDir(t);
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(scenario, async ({ files, runtime, sources, grep, tail, until }) => {
+      const logDir = join(dir, String(run++));
+      mkdirSync(logDir);
+      let time = 0;
+      let n = 0;
+      // files[0] is the oldest: it becomes exec.log.(k-1); the last one is the live exec.log.
+      files.forEach((records, i) => {
+        const name = i === files.length - 1 ? 'exec.log' : `exec.log.${files.length - 1 - i}`;
+        writeLines(join(logDir, name), records.map((r) => {
+          time += r.step;
+          n += 1;
+          return recordLine(at(time), r.s, `e${n}`, r.s === 'system' ? undefined : 1);
+        }));
+      });
+      const runtimeTimes = [...runtime].sort((a, b) => a - b);
+      writeLines(join(logDir, 'runtime.log'), runtimeTimes.map((s, i) => `${at(s)} r${i}`));
+      const options = { sources, ...(grep === undefined ? {} : { grep }), ...(until === undefined ? {} : { until: at(until) }) };
+      const all = await readLogs({ logDir }, options);
+      const snapshot = await readLogsSnapshot({ logDir }, { ...options, tail });
+      const expected = tail === 0 ? [] : all.slice(-tail);
+      assert.deepEqual(texts(snapshot.entries), texts(expected));
+      for (const [i, entry] of snapshot.entries.entries()) {
+        const fromTail = await readLogs({ logDir }, { ...options, afterCursor: entry.cursor });
+        const fromFull = await readLogs({ logDir }, { ...options, afterCursor: expected[i].cursor });
+        assert.deepEqual(texts(fromTail), texts(fromFull), `after ${entry.text()}`);
+      }
+      // The snapshot's own cursor is after everything: nothing follows it.
+      assert.deepEqual(await readLogs({ logDir }, { sources, afterCursor: snapshot.cursor }), []);
+    }),
+    { numRuns: 120 },
+  );
+});
