@@ -218,6 +218,13 @@ export class ExecLogWriter {
     if (maxFiles === 0) {
       unlinkSync(this.livePath);
     } else {
+      // Dropping the oldest before the renames is measurably cheaper than renaming over it (ext4 frees the
+      // blocks either way, but not inside the rename); readers holding it open keep reading it regardless.
+      try {
+        unlinkSync(rotatedPath(this.logDir, fileName, maxFiles));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
       for (let index = maxFiles - 1; index >= 1; index--) {
         try {
           renameSync(rotatedPath(this.logDir, fileName, index), rotatedPath(this.logDir, fileName, index + 1));
