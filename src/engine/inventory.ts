@@ -3,8 +3,8 @@
  * time of the last entry, and an estimate of the entry count (from the
  * average record size near the end, so listing stays cheap on full logs).
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import { RotationChain } from '../files/chain.js';
 import { LOG_FILES, sandboxesDir } from '../files/layout.js';
 import { openLogFile } from '../files/log-file.js';
@@ -79,11 +79,18 @@ export async function listSandboxes(home: string): Promise<SandboxSummary[]> {
     throw error;
   }
   const summaries: SandboxSummary[] = [];
+  const realHome = await realpath(home).catch(() => home);
   for (const name of names.sort()) {
     if (sandboxNameProblem(name) !== undefined) continue;
     const sandboxDir = join(sandboxesDir(home), name);
     const info = await stat(sandboxDir).catch(() => undefined);
     if (info === undefined || !info.isDirectory()) continue;
+    // As `logs` does, leave out a sandbox whose logs lead outside the home through a link: not ours to read.
+    const realLogDir = await realpath(join(sandboxDir, 'logs')).catch(() => undefined);
+    if (realLogDir !== undefined) {
+      const inside = relative(realHome, realLogDir);
+      if (inside.startsWith('..') || isAbsolute(inside)) continue;
+    }
     summaries.push(await summarize(name, join(sandboxDir, 'logs')));
   }
   return summaries;
