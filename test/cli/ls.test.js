@@ -1,7 +1,7 @@
 // `sandlog ls` (the sandboxes under a home) and the generated help.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordLine, runCli, tempDir, writeLines } from '../helpers.js';
 
@@ -62,4 +62,16 @@ test('--help describes the commands and every logs flag, on stdout with exit 0',
     assert.ok(logs.stdout.includes(flag), `help mentions ${flag}`);
   }
   assert.match((await runCli(['ls', '--help'])).stdout, /--json/);
+});
+
+test('ls leaves out a sandbox whose logs lead outside the home, as logs refuses it', async (t) => {
+  const { dir } = home(t);
+  const outside = tempDir(t);
+  mkdirSync(join(outside, 'logs'));
+  writeLines(join(outside, 'logs', 'exec.log'), [recordLine(iso(1), 'stdout', 'secret\n', 1)]);
+  symlinkSync(outside, join(dir, 'sandboxes', 'evil'));
+  symlinkSync(join(dir, 'sandboxes', 'web-1'), join(dir, 'sandboxes', 'alias'));
+  const list = JSON.parse((await runCli(['ls', '--json', '--home', dir])).stdout);
+  assert.deepEqual(list.map((s) => s.name), ['alias', 'empty', 'web-1']);
+  assert.equal((await runCli(['logs', 'evil', '--home', dir])).code, 1);
 });
