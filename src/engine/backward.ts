@@ -72,3 +72,43 @@ export async function lastEntryTime(file: OpenLogFile, end: number, format: 'jso
   }
   return undefined;
 }
+
+/** Bytes read per probe of {@link firstRecordNotBefore}. */
+const PROBE_BYTES = 16 * 1024;
+
+/**
+ * A line boundary in `file[start, end)` before which every record is older
+ * than `since`, found by bisection in a few small reads: where a forward read
+ * for `since` can begin instead of at `start`. Relies, like `--since`'s whole
+ * file skipping, on times not going backwards within one exec.log file. Lines
+ * that are not records are passed over by the probes (the forward read from
+ * the returned offset still meets and counts those after it). `start` and
+ * `end` must be line boundaries.
+ */
+export async function firstRecordNotBefore(file: OpenLogFile, start: number, end: number, since: number): Promise<number> {
+  let low = start; // every record starting before `low` is older than `since`
+  let high = end; // the first record at or after `since` starts at or before `high`
+  const buffer = Buffer.allocUnsafe(PROBE_BYTES);
+  while (high - low > PROBE_BYTES) {
+    const from = low + Math.floor((high - low) / 2) - 1;
+    const { bytesRead } = await file.handle.read(buffer, 0, Math.min(PROBE_BYTES, high - from), from);
+    // The first line starting after `from` (byte `from` itself may end the line before).
+    let lineStart = buffer.indexOf(0x0a, 0);
+    if (lineStart < 0 || lineStart >= bytesRead) break;
+    lineStart += 1;
+    let found = false;
+    for (;;) {
+      const newline = buffer.indexOf(0x0a, lineStart);
+      if (newline < 0 || newline >= bytesRead) break;
+      if (parseRecord(buffer, lineStart, newline, ANY_SOURCE, -Infinity, scratch) === ParseOutcome.Ok) {
+        if (scratch.time < since) low = from + newline + 1;
+        else high = from + lineStart;
+        found = true;
+        break;
+      }
+      lineStart = newline + 1;
+    }
+    if (!found) break; // no whole record in the probe: let the forward read do the rest
+  }
+  return low;
+}

@@ -8,7 +8,7 @@
  * counted. A trailing line without its `\n` is not returned: it is not an
  * entry until the writer finishes it.
  */
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import type { OpenLogFile } from '../files/log-file.js';
 
 /**
@@ -38,6 +38,8 @@ export interface LineBlock {
   readonly end: number;
   readonly fileOffset: number;
 }
+
+let tailScratch = Buffer.allocUnsafe(TAIL_READ_BYTES);
 
 export class LineReader {
   readonly file: OpenLogFile;
@@ -83,13 +85,24 @@ export class LineReader {
   /** The next block of whole lines, or undefined when no whole line is there yet. */
   async next(): Promise<LineBlock | undefined> {
     if (this.skipping && !(await this.skipOversizedLine())) return undefined;
+    let rest = TAIL_READ_BYTES;
+    if (!this.tailing) {
+      // The last part of a file (all of a small one) is read like a tail: a thousand followers
+      // starting on small files must not each take a whole block.
+      rest = fstatSync(this.file.handle.fd).size - this.offset;
+      if (rest < READ_BLOCK_BYTES) this.tailing = true;
+    }
     if (this.tailing) {
-      const small = Buffer.allocUnsafe(TAIL_READ_BYTES);
-      const length = this.fillNow(small);
-      if (length < small.length) {
-        const lastNewline = length === 0 ? -1 : small.lastIndexOf(0x0a, length - 1);
+      // Read into a shared scratch buffer: a follower woken with nothing new allocates nothing.
+      const size = Math.max(TAIL_READ_BYTES, rest + TAIL_READ_BYTES);
+      if (tailScratch.length < size) tailScratch = Buffer.allocUnsafe(size);
+      const scratch = tailScratch.subarray(0, size);
+      const length = this.fillNow(scratch);
+      if (length < scratch.length) {
+        const lastNewline = length === 0 ? -1 : scratch.lastIndexOf(0x0a, length - 1);
         if (lastNewline < 0) return undefined;
-        const block = { buffer: small, start: 0, end: lastNewline + 1, fileOffset: this.offset };
+        // Entries keep views of their block: the lines get a buffer of their own.
+        const block = { buffer: Buffer.from(scratch.subarray(0, lastNewline + 1)), start: 0, end: lastNewline + 1, fileOffset: this.offset };
         this.offset += lastNewline + 1;
         return block;
       }

@@ -18,7 +18,7 @@ import type { Entry } from '../format/entry.js';
 import type { EntryFilter } from './filter.js';
 import type { ResolvedOptions } from './options.js';
 import { SourceReader } from './source-reader.js';
-import { subscribe } from './watch.js';
+import { POLL_INTERVAL_MS, subscribe } from './watch.js';
 
 /**
  * Most entries handed out in one batch: enough to make promise turns cheap,
@@ -51,15 +51,15 @@ class Waker {
       this.dirty = false;
       return;
     }
+    // Abort wakes the wait through the stream's one abort listener (see LogStream.open): a listener
+    // added per wait costs O(listeners) on a signal shared by a thousand followers.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       function done(): void {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
         resolve();
       }
       this.release = done;
-      signal?.addEventListener('abort', done, { once: true });
     });
     this.release = undefined;
     this.dirty = false;
@@ -124,7 +124,10 @@ export class LogStream {
       // A consumer that aborts between two entries may never call next() again: let go of the shared watcher now.
       const signal = options.signal;
       if (signal !== undefined && !signal.aborted) {
-        const release = (): void => stream.release();
+        const release = (): void => {
+          stream.release();
+          stream.waker.notify('poll');
+        };
         signal.addEventListener('abort', release, { once: true });
         stream.stopListening = () => signal.removeEventListener('abort', release);
       }
@@ -258,7 +261,10 @@ export class LogStream {
       if (until !== Infinity && Date.now() >= until) return;
       if (!progressed && !(await exists(this.logDir))) return;
       const untilWait = until === Infinity ? Infinity : until - Date.now();
-      await this.waker.wait(Math.min(pollIntervalMs, Math.max(1, untilWait)), signal);
+      // The shared watcher already wakes every follower each POLL_INTERVAL_MS: an own timer at the same
+      // period would double the idle wake-ups of a thousand followers. It stays as a backstop.
+      const ownTimer = pollIntervalMs < POLL_INTERVAL_MS ? pollIntervalMs : pollIntervalMs + POLL_INTERVAL_MS;
+      await this.waker.wait(Math.min(ownTimer, Math.max(1, untilWait)), signal);
       if (aborted(signal)) return;
       for (let r = 0; r < heads.length; r++) heads[r]!.idle = this.readers[r]!.reachedUntil;
     }
