@@ -8,10 +8,10 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { streamLogs } from '../dist/index.js';
-import { CLI, MIB, fmt, haveProgram, interleave, median, peakRssOfNode, report, runTimed, sized, timeIt } from './lib/common.js';
+import { fileURLToPath } from 'node:url';
+import { CLI, MIB, TINY, fmt, haveProgram, interleave, median, peakRssOfNode, report, runTimed, sized, timeIt } from './lib/common.js';
 import { dataset } from './lib/data.js';
 
-const RUNS = sized(1, 5);
 
 /** sandlog: the stream's batches (what an in-process consumer uses), touching each entry's source. */
 async function sandlog(logDir, sources, touchAll) {
@@ -81,14 +81,32 @@ const candidates = {
   'naive readline + JSON.parse (exec chain, no order)': { bytes: chainBytes, run: () => naiveReadline(execFiles, undefined) },
 };
 
-// Warm up each once, then interleave the measured runs.
+// One candidate in this process: warm up once, then time RUNS_PER_ROUND runs, print them.
+const RUNS_PER_ROUND = sized(1, 3);
+const only = process.argv.indexOf('--candidate');
+if (only >= 0) {
+  const candidate = candidates[process.argv[only + 1]];
+  const times = [];
+  let count = 0;
+  for (let i = 0; i < RUNS_PER_ROUND + 1; i++) {
+    const { ms, value } = await timeIt(candidate.run);
+    count = value;
+    if (i > 0 || TINY) times.push(ms);
+  }
+  process.stdout.write(`${JSON.stringify({ times, count })}\n`);
+  process.exit(0);
+}
+
+// Each candidate runs in a fresh process (its own heap: one reader's garbage must not slow the
+// next), in rounds that alternate the candidates, so that machine noise hits them alike.
 const samples = Object.fromEntries(Object.keys(candidates).map((name) => [name, []]));
 const counts = {};
-for (let i = 0; i < RUNS + 1; i++) {
-  for (const [name, candidate] of Object.entries(candidates)) {
-    const { ms, value } = await timeIt(candidate.run);
-    counts[name] = value;
-    if (i > 0 || RUNS === 1) samples[name].push(ms);
+for (let round = 0; round < sized(1, 3); round++) {
+  for (const name of Object.keys(candidates)) {
+    const { stdout } = runTimed(process.execPath, [fileURLToPath(import.meta.url), '--candidate', name], { stdout: 'pipe' });
+    const { times, count } = JSON.parse(String(stdout).trim().split('\n').pop());
+    samples[name].push(...times);
+    counts[name] = count;
   }
 }
 const throughput = (name) => candidates[name].bytes / MIB / (median(samples[name]) / 1000);
