@@ -23,6 +23,12 @@ export interface LogStreamHandle extends AsyncIterable<LogEntry> {
   readonly cursor: string;
   /** Malformed records skipped so far. */
   readonly malformed: number;
+  /**
+   * Opens the files now (iterating does it otherwise): a missing sandbox or
+   * an unusable cursor fails here, before anything is handed out — useful to
+   * answer a request with an error status before starting to stream.
+   */
+  open(): Promise<void>;
   /** Stops the stream and releases its files and watcher (breaking out of `for await` does the same). */
   close(): Promise<void>;
 }
@@ -61,24 +67,42 @@ class StreamHandle implements LogStreamHandle {
     return this.malformedBefore + (this.stream?.malformed ?? 0);
   }
 
-  async *batches(): AsyncGenerator<Entry[]> {
-    if (this.started) throw new Error('a log stream can be iterated only once');
-    this.started = true;
-    try {
+  private opening: Promise<Entry[]> | undefined;
+
+  open(): Promise<void> {
+    return this.prepare().then(() => undefined);
+  }
+
+  // Resolves the target, reads the tail when asked for, and opens the readers: every error about the
+  // target or the cursor surfaces here. Resolves to the tail's entries (handed out first).
+  private prepare(): Promise<Entry[]> {
+    this.opening ??= (async () => {
       const { logDir } = await resolveTarget(this.target, this.options.home);
       let starts = this.options.afterCursor;
       let strict = true;
+      let tailEntries: Entry[] = [];
       if (this.options.tail !== undefined) {
         const tail = await readTail(logDir, this.options);
         this.positions = tail.end;
         this.malformedBefore = tail.malformed;
-        if (tail.entries.length > 0) yield tail.entries;
-        if (!this.options.follow || this.closed) return;
+        tailEntries = tail.entries;
+        if (!this.options.follow) return tailEntries;
         starts = tail.end;
         strict = false;
       }
-      if (this.closed) return;
-      this.stream = await LogStream.open(logDir, this.options, starts, strict);
+      if (!this.closed) this.stream = await LogStream.open(logDir, this.options, starts, strict);
+      return tailEntries;
+    })();
+    return this.opening;
+  }
+
+  async *batches(): AsyncGenerator<Entry[]> {
+    if (this.started) throw new Error('a log stream can be iterated only once');
+    this.started = true;
+    try {
+      const tailEntries = await this.prepare();
+      if (tailEntries.length > 0) yield tailEntries;
+      if (this.stream === undefined || this.closed) return;
       yield* this.stream.batches();
       // Finished (not broken off): the cursor covers everything read, dropped entries included.
       this.positions = await this.stream.endPositions();
