@@ -7,7 +7,7 @@
  *
  * Routes:
  * - `GET /`, `/app.js`, `/style.css` — the viewer (no token needed: it holds no data).
- * - `GET /api/sandboxes` — `{ sandboxes: [...] }`, the data of `sandlog ls --json`.
+ * - `GET /api/sandboxes` — an array, exactly what `sandlog ls --json` prints.
  * - `GET /api/sandboxes/:name/logs` — `{ entries, cursor }`, entries in the
  *   `--json` shape; the body is streamed, so a large answer is never held whole.
  * - `GET /api/sandboxes/:name/logs/stream` — Server-Sent Events, one event per
@@ -25,7 +25,7 @@ import type { Entry } from '../format/entry.js';
 import { assertSandboxName } from '../format/name.js';
 import { listSandboxes } from '../engine/inventory.js';
 import type { StreamOptions } from '../engine/options.js';
-import { streamLogs } from '../engine/read.js';
+import { streamLogs, type LogStreamHandle } from '../engine/read.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
 import { JSON_HEADERS, sendError, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
 import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
@@ -185,7 +185,7 @@ export function createApp(options: AppOptions = {}): App {
 
   async function serveSandboxes(response: ServerResponse): Promise<void> {
     const sandboxes = await listSandboxes(resolved.home);
-    sendJson(response, 200, JSON.stringify({ sandboxes }));
+    sendJson(response, 200, JSON.stringify(sandboxes));
   }
 
   async function serveSnapshot(response: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
@@ -228,16 +228,21 @@ export function createApp(options: AppOptions = {}): App {
     }
     const stop = new AbortController();
     const streamOptions: StreamOptions = { ...readOptions(parameters, resolved.home), follow: true, signal: stop.signal };
-    let handle;
+    // An EventSource cannot read an error status's body, so it is told of an unusable cursor by the
+    // named `error` event; any other client gets the status (400) before the stream starts.
+    const eventSource = (request.headers.accept ?? '').includes('text/event-stream');
+    let handle: LogStreamHandle | undefined;
     let cursorError: InvalidCursorError | undefined;
     try {
       handle = streamLogs({ name, home: resolved.home }, streamOptions);
+      await handle.open();
     } catch (error) {
-      // On the stream route a cursor problem is reported in the stream (as the named `error` event), like one found later.
-      if (!(error instanceof InvalidCursorError)) throw error;
+      await handle?.close();
+      if (!(error instanceof InvalidCursorError) || !eventSource) throw error;
       cursorError = error;
+      handle = undefined;
+      await resolveTarget({ name, home: resolved.home }, resolved.home);
     }
-    await resolveTarget({ name, home: resolved.home }, resolved.home);
 
     const sse = new SseResponse(response, { ...SECURITY_HEADERS }, resolved.heartbeatMs);
     let finish!: () => void;

@@ -36,8 +36,8 @@ test('GET /api/sandboxes lists the sandboxes with the data of `sandlog ls --json
   const response = await request(server.url, '/api/sandboxes');
   assert.equal(response.status, 200);
   assert.match(response.headers['content-type'], /^application\/json/);
-  assert.deepEqual(response.json, { sandboxes: JSON.parse(JSON.stringify(await listSandboxes(home))) });
-  assert.deepEqual(response.json.sandboxes.map((sandbox) => sandbox.name), ['idle', 'web']);
+  assert.deepEqual(response.json, JSON.parse(JSON.stringify(await listSandboxes(home))));
+  assert.deepEqual(response.json.map((sandbox) => sandbox.name), ['idle', 'web']);
 });
 
 test('GET …/logs answers entries in the shape of `sandlog logs --json` and the cursor after them', async (t) => {

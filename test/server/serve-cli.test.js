@@ -31,7 +31,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     const server = await startServeProcess(['--port', '0', '--home', home]);
     t.after(() => server.child.kill('SIGKILL'));
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    assert.equal((await request(server.url, '/api/sandboxes')).json.sandboxes[0].name, 'web');
+    assert.equal((await request(server.url, '/api/sandboxes')).json[0].name, 'web');
     const stream = await openEventStream(server.url, '/api/sandboxes/web/logs/stream');
     t.after(() => stream.close());
     await stream.waitForEvents(1);

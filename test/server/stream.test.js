@@ -168,6 +168,23 @@ test('a cursor that cannot be used becomes a named error event, then the stream 
   }
 });
 
+test('a client that is not an EventSource gets 400 for an unusable cursor on the stream route, before any stream', async (t) => {
+  const { home, logDir } = tempSandbox(t, 'web');
+  const writer = new ExecLogWriter(logDir, { maxBytes: 400, maxFiles: 1 });
+  t.after(() => writer.close());
+  writeMany(writer, 0, 2);
+  const server = await startServer({ home, port: 0 });
+  t.after(() => server.close());
+  const early = (await request(server.url, '/api/sandboxes/web/logs')).json.entries[0].cursor;
+  writeMany(writer, 2, 40);
+  for (const headers of [{ 'last-event-id': early }, { 'last-event-id': 'garbage!' }]) {
+    const response = await request(server.url, '/api/sandboxes/web/logs/stream', { headers });
+    assert.equal(response.status, 400);
+    assert.equal(response.json.error, 'INVALID_CURSOR');
+    assert.match(response.json.message, /invalid cursor/);
+  }
+});
+
 test('a quiet stream sends comment heartbeats', async (t) => {
   const { home } = tempSandbox(t, 'web');
   const server = await startServer({ home, port: 0, heartbeatMs: 30 });

@@ -138,7 +138,7 @@ function formatBytes(bytes) {
 async function loadSandboxes() {
   let list;
   try {
-    list = (await api('/api/sandboxes')).sandboxes;
+    list = await api('/api/sandboxes');
   } catch (error) {
     // A server that is away (restarting) is shown by the status badge; the next refresh tries again.
     if (error.status !== undefined && error.status !== 401) showMessage(`Could not list sandboxes: ${error.message}`);
