@@ -1,8 +1,9 @@
 /**
  * `npm start`: a demo a newcomer understands in seconds. A built-in program
  * writes chatty output into a demo home inside the project folder
- * (.sandlog-demo/, ignored by git), rotating every few seconds, and the real
- * CLI follows it with timestamps and session colours until Ctrl-C.
+ * (.sandlog-demo/, ignored by git), rotating every few seconds, and
+ * `sandlog serve` shows it live in the web viewer (the URL is printed).
+ * `npm start -- --terminal` follows it in the terminal instead.
  */
 import { spawn } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
@@ -12,26 +13,27 @@ import { startDemoProducer } from './producer.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const home = join(root, '.sandlog-demo');
+const cli = join(root, 'dist', 'cli.js');
+const terminal = process.argv.includes('--terminal');
 const stop = startDemoProducer(sandboxLogDir(home, 'demo'));
 
+const args = terminal
+  ? ['logs', 'demo', '--home', home, '-f', '--timestamps', '--color-sessions', '--source', 'all', '--tail', '20', '--color', 'always']
+  : ['serve', '--home', home, '--port', process.env['PORT'] ?? '7070'];
 process.stderr.write(
-  `sandlog demo: a sandbox named "demo" is writing to ${home}\n` +
-    `following it with: sandlog logs demo --home ${home} -f --timestamps --color-sessions --source all --tail 20\n` +
+  `sandlog demo: a sandbox named "demo" is writing to ${home} (rotating every few seconds)\n` +
+    `running: sandlog ${args.join(' ')}\n` +
+    (terminal ? '' : 'open the URL below in a browser; `npm start -- --terminal` follows it in the terminal instead.\n') +
     'Press Ctrl-C to stop.\n\n',
 );
 
-const follower = spawn(
-  process.execPath,
-  [join(root, 'dist', 'cli.js'), 'logs', 'demo', '--home', home, '-f', '--timestamps', '--color-sessions', '--source', 'all', '--tail', '20', '--color', 'always'],
-  { stdio: 'inherit' },
-);
-
+const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit' });
 const shutdown = (): void => {
-  follower.kill('SIGINT');
+  child.kill('SIGINT');
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
-follower.on('exit', (code) => {
+child.on('exit', (code) => {
   stop();
   process.exitCode = code ?? 0;
 });
