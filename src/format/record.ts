@@ -341,6 +341,8 @@ export function parseRecord(
     if (!matchesAt(bytes, at, KEY_E_B64)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
     at += KEY_E_B64.length;
     base64 = true;
+    // A base64 body is decoded straight from the buffer: one written with escapes (`\/`) goes the general way.
+    if (escaped) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   }
   if (at !== end - 1 || bytes[at] !== CLOSE_BRACE) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
 
