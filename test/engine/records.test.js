@@ -181,3 +181,15 @@ test('lines of only spaces, tabs or a CR are blank: skipped and not counted as m
   assert.deepEqual(texts(await collect(tail)), ['a', 'b']);
   assert.equal(tail.malformed, 0);
 });
+
+test('a b64 body written with JSON escapes (\\/) is unescaped before decoding, on both parser paths', async (t) => {
+  const bytes = Buffer.from([0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xff, 0x3f]);
+  const escaped = bytes.toString('base64').replace(/\//g, '\\/');
+  assert.ok(escaped.includes('\\/'));
+  const logDir = execLog(
+    t,
+    `{"t":"${at(1)}","s":"stdout","d":"${escaped}","id":1,"e":"b64"}\n{"e":"b64","id":1,"t":"${at(2)}","s":"stdout","d":"${escaped}"}\n`,
+  );
+  const entries = await readLogs({ logDir });
+  assert.deepEqual(entries.map((e) => Buffer.from(e.data)), [bytes, bytes]);
+});
