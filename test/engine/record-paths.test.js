@@ -4,10 +4,11 @@
 // the same body.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ExecLogWriter, readLogs } from '../../dist/index.js';
+import { ExecLogWriter, parseTimestamp, readLogs } from '../../dist/index.js';
 import { tempDir } from '../helpers.js';
 
 const source = fc.constantFrom('stdout', 'stderr', 'output', 'system');
@@ -77,5 +78,56 @@ test('what the writer writes, the reader reads back byte for byte', async (t) =>
       assert.deepEqual(read, Buffer.concat(chunks.map((c) => Buffer.from(c))));
     }),
     { numRuns: 150 },
+  );
+});
+
+// What microsandbox's serde reader accepts, written out: the reference for damaged lines.
+function accepts(line) {
+  if (!isUtf8(Buffer.from(line, 'latin1'))) return undefined;
+  let value;
+  try {
+    value = JSON.parse(Buffer.from(line, 'latin1').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { t, s, d, id, e } = value;
+  if (typeof t !== 'string' || parseTimestamp(t) === undefined) return undefined;
+  if (!['stdout', 'stderr', 'output', 'system'].includes(s)) return undefined;
+  if (d !== undefined && typeof d !== 'string') return undefined;
+  if (id !== undefined && id !== null && !(Number.isInteger(id) && id >= 0)) return undefined;
+  if (e !== undefined && e !== null && typeof e !== 'string') return undefined;
+  return value;
+}
+
+test('a damaged line is read exactly when a strict JSON reader would accept it, and never hides the next line', async (t) => {
+  const dir = tempDir(t);
+  const damage = fc.array(
+    fc.record({ kind: fc.constantFrom('delete', 'insert', 'replace'), at: fc.nat(), char: fc.constantFrom('"', '\\', '}', '{', ',', ':', ' ', 'x', '0', '\u0000', '\u00e9', '\ud83d', 'u', '/', 'n', '\r') }),
+    { minLength: 1, maxLength: 3 },
+  );
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(record, damage, async (r, edits) => {
+      let line = lineOf(r, false);
+      for (const edit of edits) {
+        const at = edit.at % (line.length + 1);
+        if (edit.kind === 'delete') line = line.slice(0, at) + line.slice(at + 1);
+        else if (edit.kind === 'insert') line = line.slice(0, at) + edit.char + line.slice(at);
+        else line = line.slice(0, at) + edit.char + line.slice(at + 1);
+      }
+      const logDir = join(dir, String(run++));
+      mkdirSync(logDir);
+      const sentinel = lineOf({ ms: Date.UTC(2100, 0, 1), s: 'stdout', d: 'sentinel', id: 1 }, false);
+      writeFileSync(join(logDir, 'exec.log'), `${line}\n${sentinel}\n`);
+      const entries = await readLogs({ logDir }, { sources: 'all' });
+      const expected = accepts(Buffer.from(line, 'utf8').toString('latin1'));
+      assert.equal(entries.at(-1)?.text(), 'sentinel', `the next line survives ${JSON.stringify(line)}`);
+      assert.equal(entries.length, expected === undefined ? 1 : 2, `accepted or not: ${JSON.stringify(line)}`);
+      if (expected !== undefined && expected.e !== 'b64') {
+        assert.deepEqual(Buffer.from(entries[0].data), Buffer.from(expected.d ?? '', 'utf8'), JSON.stringify(line));
+      }
+    }),
+    { numRuns: 400 },
   );
 });
