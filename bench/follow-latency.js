@@ -10,7 +10,8 @@ import { ROOT, fmt, haveProgram, median, percentile, report, sized, spawnCollect
 
 const COUNT = sized(20, 2000);
 const INTERVAL_MS = 2;
-const KINDS = ['sandlog', ...(haveProgram('tail') ? ['gnu-tail'] : []), 'npm-tail', 'logdna'];
+// plain-watch is a reference, not a peer: fs.watch on the file and a synchronous read, no parsing (the floor for Node).
+const KINDS = ['sandlog', 'plain-watch', ...(haveProgram('tail') ? ['gnu-tail'] : []), 'npm-tail', 'logdna'];
 const follower = join(ROOT, 'bench', 'lib', 'follower.js');
 const writer = join(ROOT, 'bench', 'lib', 'paced-writer.js');
 
@@ -43,7 +44,7 @@ async function measure(kind) {
 const results = {};
 for (const kind of KINDS) results[kind] = await measure(kind);
 
-const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'gnu-tail': 'GNU tail -F', 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
+const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'plain-watch': 'reference: fs.watch + readSync loop in Node (no parsing)', 'gnu-tail': 'GNU tail -F', 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
 const rows = [];
 const p99 = {};
 for (const kind of KINDS) {

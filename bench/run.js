@@ -20,6 +20,8 @@ export const SCENARIOS = [
   { name: 'fanout', file: 'fanout.js', issue: 6 },
   { name: 'writer', file: 'writer.js', issue: 7 },
   { name: 'capture', file: 'capture.js', issue: 8 },
+  // The server engineer's SSE benchmark (entries/s to 1 and 100 clients): its own table, kept as text.
+  { name: 'server-sse', file: 'server-sse.js', issue: 9, raw: true, tinyEnv: { ENTRIES: '300', CLIENTS: '1,5' } },
   { name: 'server', file: 'server.js', issue: 9 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
@@ -34,7 +36,8 @@ const SCENARIO_TIMEOUT_MS = 4 * 60 * 1000;
 function runScenario(scenario, env) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bench', scenario.file)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const scenarioEnv = env.SANDLOG_BENCH_SIZE === 'tiny' && scenario.tinyEnv !== undefined ? { ...env, ...scenario.tinyEnv } : env;
+    const child = spawn(process.execPath, [join(ROOT, 'bench', scenario.file)], { cwd: ROOT, env: scenarioEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
@@ -106,7 +109,7 @@ function renderDocs(results, info) {
   out.push(`| Peers | ${info.gnuTail}; ${info.jq}; npm tail ${info.npmTail}; @logdna/tail-file ${info.logdna}; pino ${info.pino} |`);
   out.push(`| Load average at the end of the run | ${info.load} |`, '');
   out.push('## Commands', '');
-  out.push('```sh', 'npm run bench                     # build, run every scenario, rewrite this file', 'npm run bench -- snapshot tail    # build, run only these (merged with the last results of the others)', 'node bench/snapshot.js            # one scenario, printed, nothing written', 'node bench/run.js --tiny          # every scenario at a tiny size (what test/bench/smoke.test.js does)', '```', '');
+  out.push('```sh', 'npm run bench                     # build, run every scenario, rewrite this file', 'npm run bench -- snapshot tail    # build, run only these (merged with the last results of the others)', 'node bench/snapshot.js            # one scenario, printed, nothing written', 'node bench/run.js --tiny          # every scenario at a tiny size (what test/bench/smoke.test.js does)', 'node bench/run.js --docs          # rewrite this file from the last results', '```', '');
   out.push('Data: `bench/lib/data.js` generates (once, into the git-ignored `bench/.data/`) a chain of five 10 MiB files `exec.log.4` … `exec.log` (about 256,000 records; 55% stdout, 25% stderr, 15% pty output, 5% system; bodies of 20–400 bytes with log lines, ANSI colour, some unicode, embedded newlines, partial lines and 1% non-UTF-8 base64 chunks) and a 2 MiB `runtime.log`. Scenarios that write make their own temporary directories.', '');
   out.push('## Bars', '');
   out.push('| # | scenario | bar | measured | status | run |', '|---|---|---|---|---|---|');
@@ -150,7 +153,9 @@ if (unknown.length > 0) {
   process.stderr.write(`bench: unknown scenario(s) ${unknown.join(', ')}; scenarios: ${ALL.map((s) => s.name).join(', ')}\n`);
   process.exit(2);
 }
-const selected = names.length === 0 ? ALL : ALL.filter((scenario) => names.includes(scenario.name));
+// `--docs`: rewrite docs/benchmarks.md from the last full results, running nothing.
+const docsOnly = args.includes('--docs');
+const selected = docsOnly ? [] : names.length === 0 ? ALL : ALL.filter((scenario) => names.includes(scenario.name));
 const env = { ...process.env, SANDLOG_BENCH_SIZE: tiny ? 'tiny' : 'full', SANDLOG_BENCH_QUIET: process.env.SANDLOG_BENCH_QUIET ?? '0' };
 
 mkdirSync(DATA_DIR, { recursive: true });
@@ -171,6 +176,7 @@ for (const scenario of selected) {
 }
 process.stderr.write(`bench: ${selected.length} scenario(s) in ${fmt((Date.now() - started) / 1000, 0)} s\n`);
 if (!tiny) {
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderDocs(results, machine()));
   process.stderr.write('bench: wrote docs/benchmarks.md\n');
 }

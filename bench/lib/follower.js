@@ -3,7 +3,7 @@
 // takes the write time out of each record (`ns=`), and on its end prints one
 // JSON line: { delays (ms), seqs, error }.
 // Usage: node follower.js KIND FILE COUNT [--slow-until FLAGFILE] [--quiet-ms N]
-//   KIND: sandlog | gnu-tail | npm-tail | logdna
+//   KIND: sandlog | plain-watch | gnu-tail | npm-tail | logdna
 //   --poll-ms: @logdna/tail-file's poll interval (its default, 1000, unless given).
 //   --slow-until: take the first batch, then read nothing until FLAGFILE exists (a stalled consumer).
 //   Ends after COUNT records, or after --quiet-ms without a record once FLAGFILE (or --done FLAGFILE) exists.
@@ -81,6 +81,30 @@ if (kind === 'sandlog') {
     error = { name: caught.name, code: caught.code, message: caught.message };
     finish();
   }
+} else if (kind === 'plain-watch') {
+  // The floor for Node: fs.watch on the file, a synchronous read of what was appended, no parsing.
+  const { openSync, readSync, watch } = await import('node:fs');
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.alloc(1 << 20);
+  let offset = 0;
+  let pending = '';
+  const drain = () => {
+    const at = process.hrtime.bigint();
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+      pending += buffer.toString('utf8', 0, bytesRead);
+    }
+    const cut = pending.lastIndexOf('\n');
+    if (cut < 0) return;
+    take(pending.slice(0, cut), at);
+    pending = pending.slice(cut + 1);
+  };
+  const watcher = watch(file, drain);
+  stop = () => watcher.close();
+  drain();
+  process.stderr.write('ready\n');
 } else if (kind === 'gnu-tail') {
   const child = spawn('tail', ['-n', '+1', '-F', file], { stdio: ['ignore', 'pipe', 'ignore'] });
   stop = () => child.kill();
