@@ -181,6 +181,8 @@ export class LogStream {
     const fill = async (r: number): Promise<void> => {
       const head = heads[r]!;
       const reader = this.readers[r]!;
+      // A closed reader holds no file: asked again, it would open the chain from the beginning.
+      if (this.closed) head.idle = true;
       while (head.at >= head.entries.length && !head.idle) {
         let batch;
         try {
@@ -246,6 +248,7 @@ export class LogStream {
         if (out.length >= MAX_BATCH_ENTRIES) {
           yield out;
           out = [];
+          if (this.closed) return;
         }
         if (exhausted) {
           head.entries = [];
@@ -254,9 +257,9 @@ export class LogStream {
         }
       }
       if (out.length > 0) yield out;
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined && !this.closed) throw failure;
 
-      if (!follow || aborted(signal)) return;
+      if (!follow || aborted(signal) || this.closed) return;
       if (this.readers.every((reader) => reader.reachedUntil)) return;
       if (until !== Infinity && Date.now() >= until) return;
       if (!progressed && !(await exists(this.logDir))) return;
@@ -265,7 +268,7 @@ export class LogStream {
       // period would double the idle wake-ups of a thousand followers. It stays as a backstop.
       const ownTimer = pollIntervalMs < POLL_INTERVAL_MS ? pollIntervalMs : pollIntervalMs + POLL_INTERVAL_MS;
       await this.waker.wait(Math.min(ownTimer, Math.max(1, untilWait)), signal);
-      if (aborted(signal)) return;
+      if (aborted(signal) || this.closed) return;
       for (let r = 0; r < heads.length; r++) heads[r]!.idle = this.readers[r]!.reachedUntil;
     }
   }
@@ -280,8 +283,13 @@ export class LogStream {
     this.unsubscribe = undefined;
   }
 
+  private closed = false;
+
+  /** Ends the stream: a waiting follower wakes and ends, and nothing more is read. */
   async close(): Promise<void> {
+    this.closed = true;
     this.release();
+    this.waker.notify('poll');
     await Promise.all(this.readers.map((reader) => reader.close()));
   }
 }

@@ -104,8 +104,8 @@ class StreamHandle implements LogStreamHandle {
       if (tailEntries.length > 0) yield tailEntries;
       if (this.stream === undefined || this.closed) return;
       yield* this.stream.batches();
-      // Finished (not broken off): the cursor covers everything read, dropped entries included.
-      this.positions = await this.stream.endPositions();
+      // Finished (not broken off nor closed): the cursor covers everything read, dropped entries included.
+      this.positions = this.closed ? this.stream.currentPositions() : await this.stream.endPositions();
       const stream = this.stream;
       this.malformedBefore += stream.malformed;
       this.stream = undefined;
