@@ -142,7 +142,7 @@ test('many streams following one directory share one watcher, released with the 
   assert.equal(watchedDirectoryCount(), 0);
 });
 
-test('close() on a handle ends its follow and releases the watcher', async (t) => {
+test('close() on a handle ends a waiting follow cleanly, delivers nothing more and releases the watcher', async (t) => {
   const logDir = tempDir(t);
   writeFileSync(join(logDir, 'exec.log'), line(1));
   const handle = streamLogs({ logDir }, { follow: true, pollIntervalMs: 50 });
@@ -150,9 +150,12 @@ test('close() on a handle ends its follow and releases the watcher', async (t) =
   await take(iterator, 1);
   const waiting = iterator.next();
   await handle.close();
-  await withTimeout(waiting.catch(() => undefined), 10_000, 'end after close');
-  await iterator.return();
+  // Written after close: never delivered, and nothing is delivered again.
+  appendFileSync(join(logDir, 'exec.log'), line(2));
+  assert.deepEqual(await withTimeout(waiting, 10_000, 'end after close'), { value: undefined, done: true });
+  assert.deepEqual(await iterator.next(), { value: undefined, done: true });
   assert.equal(watchedDirectoryCount(), 0);
+  assert.deepEqual(texts(await readLogs({ logDir }, { afterCursor: handle.cursor })), ['line 2\n']);
 });
 
 test('a 5 MiB record is read whole, between ordinary ones', async (t) => {
