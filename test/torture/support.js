@@ -30,6 +30,8 @@ export function checkParameters(name, numRuns) {
     seed,
     ...(path === undefined || path === '' ? {} : { path }),
     numRuns: path === undefined || path === '' ? numRuns : 1,
+    // TORTURE_NO_SHRINK=1 reports the first failure as found (faster while investigating).
+    endOnFailure: process.env.TORTURE_NO_SHRINK === '1',
     // Shrinking replays whole file-system scenarios: bound it so a failure is reported in reasonable time.
     interruptAfterTimeLimit: 240_000,
     markInterruptAsFailure: false,
@@ -37,7 +39,8 @@ export function checkParameters(name, numRuns) {
       if (!details.failed) return;
       const replay = `TORTURE_SEED=${details.seed} TORTURE_PATH=${JSON.stringify(details.counterexamplePath ?? '')}`;
       process.stderr.write(`\n[torture] property "${name}" failed; replay with: ${replay} node --test <this file>\n`);
-      throw new Error(`${fc.defaultReportMessage(details)}\n[torture] replay: ${replay}`);
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      throw new Error(`${fc.defaultReportMessage(details)}\nGot: ${cause}\n[torture] replay: ${replay}`, { cause: details.errorInstance });
     },
   };
 }
