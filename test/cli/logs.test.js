@@ -34,7 +34,9 @@ test('prints the default sources of a sandbox by name under --home, and by MSB_H
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, 'line 1\nline 2\nline 4\n');
   assert.equal(result.stderr, '');
-  assert.equal((await runCli(['logs', 'box'], { env: { MSB_HOME: home } })).stdout, 'line 1\nline 2\nline 4\n');
+  const fromEnv = await runCli(['logs', 'box'], { env: { MSB_HOME: home } });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.equal(fromEnv.stdout, 'line 1\nline 2\nline 4\n', fromEnv.stderr);
 });
 
 test('--log-dir reads a directory directly, without a name', async (t) => {
