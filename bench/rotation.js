@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { MIB, ROOT, fmt, haveProgram, report, sized, spawnCollect, waitFor } from './lib/common.js';
 
 const COUNT = sized(2000, 200_000);
-const MAX_BYTES = sized(32 * 1024, MIB);
+const MAX_BYTES = sized(16 * 1024, MIB);
 const follower = join(ROOT, 'bench', 'lib', 'follower.js');
 const writer = join(ROOT, 'bench', 'lib', 'rotating-writer.js');
 
@@ -22,7 +22,7 @@ async function measure(kind, slow) {
     const file = join(logDir, 'exec.log');
     writeFileSync(file, '');
     const done = join(dir, 'done');
-    const args = [follower, kind, file, String(COUNT), '--quiet-ms', sized('300', '2000'), slow ? '--slow-until' : '--done', done];
+    const args = [follower, kind, file, String(COUNT), '--quiet-ms', sized('1000', '2000'), slow ? '--slow-until' : '--done', done];
     const run = spawnCollect(process.execPath, args);
     let ready = false;
     run.child.stderr.on('data', (chunk) => {

@@ -5,7 +5,7 @@
 // `--tiny` runs everything at a tiny size (the smoke test) and leaves the
 // docs alone.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DATA_DIR, MIB, ROOT, fmt } from './lib/common.js';
@@ -156,7 +156,18 @@ if (unknown.length > 0) {
 // `--docs`: rewrite docs/benchmarks.md from the last full results, running nothing.
 const docsOnly = args.includes('--docs');
 const selected = docsOnly ? [] : names.length === 0 ? ALL : ALL.filter((scenario) => names.includes(scenario.name));
-const env = { ...process.env, SANDLOG_BENCH_SIZE: tiny ? 'tiny' : 'full', SANDLOG_BENCH_QUIET: process.env.SANDLOG_BENCH_QUIET ?? '0' };
+// The build under test, copied aside: others may rebuild dist/ while the scenarios run.
+const distCopy = join(DATA_DIR, `dist-${process.pid}`);
+if (selected.length > 0) {
+  mkdirSync(DATA_DIR, { recursive: true });
+  cpSync(join(ROOT, 'dist'), distCopy, { recursive: true });
+}
+const env = {
+  ...process.env,
+  SANDLOG_BENCH_SIZE: tiny ? 'tiny' : 'full',
+  SANDLOG_BENCH_QUIET: process.env.SANDLOG_BENCH_QUIET ?? '0',
+  SANDLOG_BENCH_DIST: distCopy,
+};
 
 mkdirSync(DATA_DIR, { recursive: true });
 const resultsFile = join(DATA_DIR, `results-${tiny ? 'tiny' : 'full'}.json`);
@@ -174,6 +185,7 @@ for (const scenario of selected) {
   }
   if (!tiny) writeFileSync(resultsFile, JSON.stringify(results, null, 2));
 }
+rmSync(distCopy, { recursive: true, force: true });
 process.stderr.write(`bench: ${selected.length} scenario(s) in ${fmt((Date.now() - started) / 1000, 0)} s\n`);
 if (!tiny) {
   mkdirSync(join(ROOT, 'docs'), { recursive: true });

@@ -1,9 +1,10 @@
 // Scenario 3: `sandlog logs --since T` with T near the end of the chain, whole
 // process, against `node -e 0`; files whose last entry is before T must not be
 // parsed. Peer: jq, which has to parse every record to compare `t`.
-import { streamLogs } from '../dist/index.js';
-import { CLI, fmt, haveProgram, interleave, median, report, sized, timeIt } from './lib/common.js';
+import { CLI, fmt, haveProgram, interleave, median, report, sized, timeIt, importSandlog } from './lib/common.js';
 import { dataset } from './lib/data.js';
+
+const { streamLogs } = await importSandlog();
 
 const RUNS = sized(1, 15);
 const { logDir, execFiles, summary } = dataset();

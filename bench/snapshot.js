@@ -7,10 +7,11 @@
 // `jq -c 'select(.s=="stdout")'`.
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { streamLogs } from '../dist/index.js';
 import { fileURLToPath } from 'node:url';
-import { CLI, MIB, TINY, fmt, haveProgram, interleave, median, peakRssOfNode, report, runTimed, sized, timeIt } from './lib/common.js';
+import { CLI, MIB, TINY, fmt, haveProgram, interleave, median, peakRssOfNode, report, runTimed, sized, timeIt, importSandlog } from './lib/common.js';
 import { dataset } from './lib/data.js';
+
+const { streamLogs } = await importSandlog();
 
 
 /** sandlog: the stream's batches (what an in-process consumer uses), touching each entry's source. */

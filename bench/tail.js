@@ -1,9 +1,10 @@
 // Scenario 2: `sandlog logs --tail 100` over the full chain, whole process
 // (Node start-up included), against `node -e 0` and GNU `tail -n 100`; the same
 // with `--source all`; and the backwards scan alone, in-process.
-import { streamLogs } from '../dist/index.js';
-import { CLI, fmt, interleave, median, report, sized, timeIt } from './lib/common.js';
+import { CLI, fmt, interleave, median, report, sized, timeIt, importSandlog } from './lib/common.js';
 import { dataset } from './lib/data.js';
+
+const { streamLogs } = await importSandlog();
 
 const RUNS = sized(1, 21);
 const { logDir, execFiles } = dataset();

@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecLogWriter } from '../dist/index.js';
-import { MIB, fmt, median, report, sized, timeIt } from './lib/common.js';
+import { MIB, fmt, importSandlog, median, report, sized, timeIt } from './lib/common.js';
 import { rng } from './lib/data.js';
+
+const { ExecLogWriter } = await importSandlog();
 
 const require = createRequire(import.meta.url);
 const pino = require('pino');

@@ -3,10 +3,20 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+/**
+ * The build under test: the runner copies dist/ aside once (other work may
+ * rebuild dist/ during a run) and names the copy in SANDLOG_BENCH_DIST.
+ */
+export const DIST = process.env.SANDLOG_BENCH_DIST ?? join(ROOT, 'dist');
+export const CLI = join(DIST, 'cli.js');
+
+/** The library (dist/index.js) of the build under test. */
+export function importSandlog() {
+  return import(pathToFileURL(join(DIST, 'index.js')).href);
+}
 export const DATA_DIR = join(ROOT, 'bench', '.data');
 
 /** `tiny` (the smoke test: seconds, no meaningful numbers) or `full`. */

@@ -6,7 +6,9 @@
 // Usage: node fanout-consumer.js HOME N
 import events from 'node:events';
 import { createInterface } from 'node:readline';
-import { streamLogs } from '../../dist/index.js';
+import { importSandlog } from './common.js';
+
+const { streamLogs } = await importSandlog();
 
 const [home, countText] = process.argv.slice(2);
 const count = Number(countText);

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { importSandlog } from './common.js';
 
 const require = createRequire(import.meta.url);
 const [kind, file, countText, ...rest] = process.argv.slice(2);
@@ -61,7 +62,7 @@ async function waitForFlag(flag) {
 }
 
 if (kind === 'sandlog') {
-  const { streamLogs } = await import(process.env.SANDLOG_BENCH_DIST === undefined ? '../../dist/index.js' : `${process.env.SANDLOG_BENCH_DIST}/index.js`);
+  const { streamLogs } = await importSandlog();
   const controller = new AbortController();
   stop = () => controller.abort();
   const stream = streamLogs({ logDir: dirname(file) }, { follow: true, signal: controller.signal, sources, pollIntervalMs: 2000 });

@@ -2,7 +2,9 @@
 // ExecLogWriter into LOG_DIR as fast as it can (a batch of records per event
 // loop turn, as a busy capture does), rotating every MAX_BYTES.
 // Usage: node rotating-writer.js LOG_DIR COUNT MAX_BYTES
-import { ExecLogWriter } from '../../dist/index.js';
+import { importSandlog } from './common.js';
+
+const { ExecLogWriter } = await importSandlog();
 
 const [logDir, countText, maxBytesText] = process.argv.slice(2);
 const count = Number(countText);
