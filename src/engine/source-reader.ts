@@ -81,6 +81,8 @@ export class SourceReader {
   private renamesSeen: number;
   /** Serializes {@link takeNewFiles} between the consumer's reads and background rename notices. */
   private discovery: Promise<unknown> = Promise.resolve();
+  /** A background look queued and not started yet: it will see every rename before it starts, so one is enough. */
+  private backgroundLookQueued = false;
   /** Generation last seen at the live file's name by {@link takeNewFiles}. */
   private primarySeen: bigint | undefined;
   private readonly result: { entry: Entry | undefined } = { entry: undefined };
@@ -318,7 +320,13 @@ export class SourceReader {
    */
   noticeRename(): void {
     if (!this.spec.rotates || this.live === undefined || this.reachedUntil) return;
-    void this.takeNewFiles(true, true).catch(() => undefined);
+    // Coalesced: a rotating writer sends renames faster than a look takes, and a queue of looks per
+    // follower would starve the consumer's own look (queued behind them) until it falls out of retention.
+    if (this.backgroundLookQueued) return;
+    this.backgroundLookQueued = true;
+    void this.takeNewFiles(true, true, () => {
+      this.backgroundLookQueued = false;
+    }).catch(() => undefined);
   }
 
   /**
@@ -327,8 +335,11 @@ export class SourceReader {
    * and is read to its end first. `gone` when the live file already left the
    * chain (what followed it cannot be known any more). Calls are serialized.
    */
-  private takeNewFiles(force: boolean, bounded = false): Promise<'taken' | 'gone' | 'none'> {
-    const run = this.discovery.then(() => this.takeNewFilesNow(force, bounded));
+  private takeNewFiles(force: boolean, bounded = false, starting?: () => void): Promise<'taken' | 'gone' | 'none'> {
+    const run = this.discovery.then(() => {
+      starting?.();
+      return this.takeNewFilesNow(force, bounded);
+    });
     this.discovery = run.catch(() => undefined);
     return run;
   }
