@@ -1,0 +1,121 @@
+// Concurrency (issue 6, part 3): many streams following one sandbox, and one
+// process following 1,000 sandboxes, while a producer process rotates fast.
+// Every stream gets every record, in order, once; the process holds one
+// directory watcher per directory however many streams follow it; memory
+// stays within a generous bound; everything is released at the end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { streamLogs, watchedDirectoryCount } from '../../dist/index.js';
+import { tempDir, tempSandbox, waitFor, withTimeout } from '../helpers.js';
+import { scaled } from './support.js';
+import { recordBody } from './fixtures/producer-records.js';
+
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'producer.js');
+const MiB = 1024 * 1024;
+
+function runProducer(config) {
+  const child = spawn(process.execPath, [FIXTURE, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`producer exited ${code}: ${stderr}`))));
+  });
+  return { child, done };
+}
+
+/** Follows `logDir` and checks each record against recordBody(dir, n) as it arrives. */
+function follow(logDir, dir, signal) {
+  const state = { next: 0, error: undefined, handle: undefined };
+  state.handle = streamLogs({ logDir }, { follow: true, signal, pollIntervalMs: 500 });
+  state.finished = (async () => {
+    for await (const batch of state.handle.batches()) {
+      for (const entry of batch) {
+        const body = Buffer.from(entry.data).toString('utf8');
+        const expected = recordBody(dir, state.next);
+        if (body !== expected) throw new Error(`directory ${dir}: record ${state.next} expected ${JSON.stringify(expected.slice(0, 20))}, got ${JSON.stringify(body.slice(0, 40))}`);
+        state.next += 1;
+      }
+    }
+  })().catch((error) => {
+    state.error = error;
+  });
+  return state;
+}
+
+async function settle(states, total, what) {
+  await waitFor(() => states.every((state) => state.error !== undefined || state.next >= total), { timeoutMs: 120_000, intervalMs: 50, what });
+  for (const state of states) assert.equal(state.error, undefined, `${what}: ${state.error}`);
+  for (const state of states) assert.equal(state.next, total, what);
+}
+
+test('many streams following one sandbox all get every record while the producer rotates fast', { timeout: 300_000 }, async (t) => {
+  const { logDir } = tempSandbox(t);
+  const streams = scaled(40);
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every stream listens to the one signal
+  const before = watchedDirectoryCount();
+  const states = Array.from({ length: streams }, () => follow(logDir, 0, controller.signal));
+  try {
+    const config = { dirs: [logDir], rounds: scaled(300), perRound: 10, maxBytes: 8 * 1024, maxFiles: 4, pauseMs: 10 };
+    const total = config.rounds * config.perRound;
+    const producer = runProducer(config);
+    await waitFor(() => watchedDirectoryCount() === before + 1, { timeoutMs: 30_000, what: 'one watcher for the directory' });
+    assert.equal(watchedDirectoryCount(), before + 1, 'one watcher however many streams follow the directory');
+    const output = await withTimeout(producer.done, 120_000, 'the producer');
+    assert.equal(output.trim(), `done ${total}`);
+    await settle(states, total, `${streams} streams following one sandbox`);
+    assert.equal(watchedDirectoryCount(), before + 1);
+    t.diagnostic(`${streams} streams × ${total} records, ~${Math.round((total * 110) / config.maxBytes)} rotations`);
+  } finally {
+    controller.abort();
+    await withTimeout(Promise.all(states.map((state) => state.finished)), 30_000, 'streams ending');
+  }
+  assert.equal(watchedDirectoryCount(), before, 'the watcher is released when the last stream ends');
+});
+
+test('one process follows 1,000 sandboxes with one watcher each, gets every record, and stays within memory', { timeout: 600_000 }, async (t) => {
+  const home = tempDir(t);
+  const count = 1000;
+  const dirs = Array.from({ length: count }, (_, i) => {
+    const dir = join(home, 'sandboxes', `box-${i}`, 'logs');
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  });
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const before = watchedDirectoryCount();
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const states = dirs.map((dir, i) => follow(dir, i, controller.signal));
+  // A second stream on some directories must not add watchers.
+  const doubles = dirs.slice(0, scaled(20)).map((dir, i) => follow(dir, i, controller.signal));
+  const all = [...states, ...doubles];
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
+  try {
+    await waitFor(() => watchedDirectoryCount() === before + count, { timeoutMs: 120_000, intervalMs: 50, what: `${count} watchers` });
+    const config = { dirs, rounds: scaled(12), perRound: 1, maxBytes: 400, maxFiles: 4, pauseMs: 150 };
+    const total = config.rounds * config.perRound;
+    const output = await withTimeout(runProducer(config).done, 300_000, 'the producer');
+    assert.equal(output.trim(), `done ${total}`);
+    await settle(all, total, `streams over ${count} sandboxes`);
+    assert.equal(watchedDirectoryCount(), before + count, 'one watcher per directory');
+  } finally {
+    clearInterval(sampler);
+    controller.abort();
+    await withTimeout(Promise.all(all.map((state) => state.finished)), 60_000, 'streams ending');
+  }
+  assert.equal(watchedDirectoryCount(), before, 'every watcher is released');
+  const growthMiB = Math.round((peakRss - rssBefore) / MiB);
+  t.diagnostic(`${all.length} streams over ${count} directories; peak RSS growth ${growthMiB} MiB`);
+  assert.ok(peakRss - rssBefore < 1024 * MiB, `RSS grew by ${growthMiB} MiB following ${count} sandboxes`);
+});
