@@ -478,7 +478,7 @@ async function runScenario(scenario) {
 
 test('readers deliver every retained record exactly once, in order, byte-identical, or fail with MissedRotationError', { timeout: 600_000 }, async (t) => {
   try {
-    await fc.assert(fc.asyncProperty(scenario, runScenario), checkParameters('interleavings', scaled(150)));
+    await fc.assert(fc.asyncProperty(scenario, runScenario), checkParameters('interleavings', scaled(250)));
   } finally {
     t.diagnostic(`exercised: ${JSON.stringify(stats)}`);
   }

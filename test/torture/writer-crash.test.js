@@ -84,7 +84,7 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
   });
 
   const snapshotKeys = new Set();
-  const iterations = scaled(40);
+  const iterations = scaled(60);
   let malformedCeiling = 0;
   try {
     for (let lifetime = 0; lifetime < iterations; lifetime++) {
