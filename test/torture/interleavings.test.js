@@ -308,7 +308,11 @@ class Reader {
       // The cursor's file is gone but ext4 gave its inode to a newer file: the cursor resolves into that file.
       // Whatever comes out must still be retained records in order (it resumes somewhere), or InvalidCursorError.
       if (this.error !== undefined) assert.ok(this.error instanceof InvalidCursorError, `${what}: ${this.error}`);
-      if (this.delivered.length === 0) return;
+      if (this.delivered.length === 0) {
+        // Resumed in the newer file past everything it owed: a silent skip the cursor format cannot prevent.
+        if (this.done && this.error === undefined && this.model.firstWanted(this.start, (record) => this.model.retained(record.file)) < this.model.written.length) stats.reusedInodeSkipped += 1;
+        return;
+      }
       const first = this.delivered[0];
       let from = 0;
       while (from < this.model.written.length) {
