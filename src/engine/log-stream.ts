@@ -128,8 +128,7 @@ export class LogStream {
           stream.release();
           stream.waker.notify('poll');
         };
-        signal.addEventListener('abort', release, { once: true });
-        stream.stopListening = () => signal.removeEventListener('abort', release);
+        stream.stopListening = onAbort(signal, release);
       }
     }
     return stream;
@@ -292,6 +291,36 @@ export class LogStream {
     this.waker.notify('poll');
     await Promise.all(this.readers.map((reader) => reader.close()));
   }
+}
+
+// Streams sharing one signal share one abort listener on it: a listener per stream makes Node print
+// "MaxListenersExceededWarning: Possible EventTarget memory leak" to the caller's stderr from the 11th on.
+const abortCallbacks = new WeakMap<AbortSignal, { readonly callbacks: Set<() => void>; readonly listener: () => void }>();
+
+/** Calls `callback` once when `signal` aborts; returns the function that cancels that. */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  let entry = abortCallbacks.get(signal);
+  if (entry === undefined) {
+    const callbacks = new Set<() => void>();
+    const listener = (): void => {
+      abortCallbacks.delete(signal);
+      for (const waiting of [...callbacks]) waiting();
+    };
+    entry = { callbacks, listener };
+    abortCallbacks.set(signal, entry);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const { callbacks, listener } = entry;
+  // A distinct function per call, so that one callback registered twice is called twice.
+  const own = (): void => callback();
+  callbacks.add(own);
+  return () => {
+    callbacks.delete(own);
+    if (callbacks.size === 0 && abortCallbacks.get(signal)?.callbacks === callbacks) {
+      abortCallbacks.delete(signal);
+      signal.removeEventListener('abort', listener);
+    }
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
