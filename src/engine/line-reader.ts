@@ -153,6 +153,11 @@ export class LineReader {
     }
   }
 
+  /** Size of the file now, without a trip through the thread pool. */
+  sizeNow(): number {
+    return fstatSync(this.file.handle.fd).size;
+  }
+
   /** Size of the file now. */
   async size(): Promise<number> {
     return Number((await this.file.handle.stat({ bigint: true })).size);

@@ -192,7 +192,8 @@ export class LogStream {
           head.idle = true;
           return;
         }
-        if (batch === undefined) {
+        // Closed while reading: what the read found is not handed out.
+        if (batch === undefined || this.closed) {
           head.idle = true;
           return;
         }
@@ -252,6 +253,13 @@ export class LogStream {
         if (exhausted) {
           head.entries = [];
           head.at = 0;
+          // What is decided goes out before the refill: a follower's new entries are not held back
+          // by the look at the file that finds nothing more.
+          if (out.length > 0 && follow) {
+            yield out;
+            out = [];
+            if (this.closed) return;
+          }
           await fill(best);
         }
       }

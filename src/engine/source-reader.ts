@@ -25,11 +25,11 @@
  */
 import { InvalidCursorError, MissedRotationError } from '../errors.js';
 import { RotationChain, type ChainMember } from '../files/chain.js';
-import { generationOf, openLogFile, type OpenLogFile } from '../files/log-file.js';
+import { generationOf, generationOfNow, openLogFile, type OpenLogFile } from '../files/log-file.js';
 import type { LogFileSpec } from '../files/layout.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
-import { lastEntryTime } from './backward.js';
+import { firstRecordNotBefore, lastEntryTime } from './backward.js';
 import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
 import { LineReader, endOfWholeLines, isLineBoundary, type LineBlock } from './line-reader.js';
 
@@ -186,7 +186,13 @@ export class SourceReader {
     for (const reader of [...this.queue, ...(this.live === undefined ? [] : [this.live])]) {
       const end = await endOfWholeLines(reader.file, await reader.size());
       const last = await lastEntryTime(reader.file, end, this.spec.format);
-      if (last === undefined || last >= this.filter.since) break;
+      if (last === undefined || last >= this.filter.since) {
+        // The first file that reaches `since`: start inside it, near the first record that does.
+        if (last !== undefined && this.spec.format === 'jsonl') {
+          reader.offset = await firstRecordNotBefore(reader.file, reader.offset, end, this.filter.since);
+        }
+        break;
+      }
       reader.offset = end;
       this.consumed = { generation: reader.generation, offset: end };
     }
@@ -374,10 +380,10 @@ export class SourceReader {
 
   // The live file is at its end: see whether its name now holds another file. True when there is more to read.
   private async followLiveChange(live: LineReader): Promise<boolean> {
-    const current = await generationOf(this.primaryPath);
+    const current = generationOfNow(this.primaryPath);
     if (current === undefined) return false;
     if (current === live.generation) {
-      const size = await live.size();
+      const size = live.sizeNow();
       if (size >= live.offset) return false;
       this.warn('FILE_TRUNCATED', `${this.spec.fileName} was truncated in place below offset ${live.offset}; reading it again from the start`);
       live.offset = 0;

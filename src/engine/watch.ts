@@ -19,7 +19,9 @@ type Listener = (event: 'rename' | 'change' | 'poll') => void;
 interface DirectoryWatch {
   watcher: FSWatcher | undefined;
   readonly listeners: Set<Listener>;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** When the watcher last reported something (ms). */
+  lastEvent: number;
 }
 
 const watches = new Map<string, DirectoryWatch>();
@@ -32,7 +34,10 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
   try {
     // Not persistent: a waiting follower holds its own timer, so the watcher alone must not keep alive
     // a process whose consumer abandoned its stream.
-    const watcher = watch(dir, { persistent: false }, (event) => wakeAll(entry, event === 'rename' ? 'rename' : 'change'));
+    const watcher = watch(dir, { persistent: false }, (event) => {
+      entry.lastEvent = Date.now();
+      wakeAll(entry, event === 'rename' ? 'rename' : 'change');
+    });
     watcher.on('error', () => {
       // The directory went away or the watch broke: fall back to polling, and let followers look now.
       watcher.close();
@@ -52,13 +57,21 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
 export function subscribe(dir: string, listener: Listener): () => void {
   let entry = watches.get(dir);
   if (entry === undefined) {
+    const poll = (): void => {
+      if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
+      // A directory whose watcher spoke recently needs no look of its own.
+      if (created.watcher !== undefined && Date.now() - created.lastEvent < POLL_INTERVAL_MS) return;
+      wakeAll(created, 'poll');
+    };
     const created: DirectoryWatch = {
       watcher: undefined,
       listeners: new Set(),
-      timer: setInterval(() => {
-        if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
-        wakeAll(created, 'poll');
-      }, POLL_INTERVAL_MS).unref(),
+      lastEvent: 0,
+      // Started at a random phase, so that a thousand followed directories do not all poll in the same millisecond.
+      timer: setTimeout(() => {
+        created.timer = setInterval(poll, POLL_INTERVAL_MS).unref();
+        poll();
+      }, Math.random() * POLL_INTERVAL_MS).unref(),
     };
     created.watcher = startWatcher(dir, created);
     watches.set(dir, created);
@@ -74,6 +87,7 @@ export function subscribe(dir: string, listener: Listener): () => void {
     active = false;
     subscribed.listeners.delete(own);
     if (subscribed.listeners.size === 0) {
+      clearTimeout(subscribed.timer);
       clearInterval(subscribed.timer);
       subscribed.watcher?.close();
       if (watches.get(dir) === subscribed) watches.delete(dir);

@@ -7,7 +7,7 @@
  * FIFO put where a log should be must not hang the reader), and anything that
  * is not a regular file is refused with a clear error.
  */
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
@@ -62,6 +62,19 @@ export async function openLogFile(path: string): Promise<OpenLogFile | undefined
 export async function generationOf(path: string): Promise<bigint | undefined> {
   try {
     return (await lstat(path, { bigint: true })).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * {@link generationOf} without a trip through the thread pool: a follower at
+ * the end of its file asks this after every read, and an lstat is cheaper
+ * done than scheduled.
+ */
+export function generationOfNow(path: string): bigint | undefined {
+  try {
+    return lstatSync(path, { bigint: true }).ino;
   } catch {
     return undefined;
   }
