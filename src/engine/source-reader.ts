@@ -431,6 +431,7 @@ export class SourceReader {
           entries.push(result.entry!);
         } else if (outcome === LineOutcome.Malformed) {
           this.malformed += 1;
+          this.warn('MALFORMED_RECORD', `skipped a malformed record ending at offset ${position.offset} of ${this.spec.fileName} (generation ${generation})`);
         } else if (outcome === LineOutcome.Until) {
           this.reachedUntil = true;
           this.consumed = { generation, offset: fileOffset + (lineStart - start) };

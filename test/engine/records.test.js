@@ -193,3 +193,18 @@ test('a b64 body written with JSON escapes (\\/) is unescaped before decoding, o
   const entries = await readLogs({ logDir });
   assert.deepEqual(entries.map((e) => Buffer.from(e.data)), [bytes, bytes]);
 });
+
+test('each malformed record is reported to onWarning with where it ended, and counted', async (t) => {
+  const logDir = tempDir(t);
+  const good = recordLine('2026-04-30T20:00:00.000Z', 'stdout', 'ok\n', 1);
+  writeLines(join(logDir, 'exec.log'), [good, '{"t":"2026-04-30T20:00:01.000Z","s":', good, 'not json at all']);
+  const warnings = [];
+  const handle = streamLogs({ logDir }, { onWarning: (warning) => warnings.push(warning) });
+  const entries = [];
+  for await (const entry of handle) entries.push(entry);
+  assert.equal(entries.length, 2);
+  assert.equal(handle.malformed, 2);
+  assert.deepEqual(warnings.map((warning) => [warning.code, warning.file]), [['MALFORMED_RECORD', 'exec.log'], ['MALFORMED_RECORD', 'exec.log']]);
+  const firstEnd = Buffer.byteLength(`${good}\n{"t":"2026-04-30T20:00:01.000Z","s":\n`);
+  assert.match(warnings[0].message, new RegExp(`offset ${firstEnd} `));
+});

@@ -12,7 +12,6 @@ import { encodeBootErrorJson } from '../../format/record.js';
 import { resolveSources } from '../../format/source.js';
 import { parseTimeArgument } from '../../format/time.js';
 import { streamLogs } from '../../engine/read.js';
-import type { LogWarning } from '../../engine/source-reader.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandSpec, type CommandContext, type ParsedArgs } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { saveCursorFile, writeOut } from '../output.js';
@@ -150,7 +149,6 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   }
 
   const located = await resolveTarget(target, home);
-  const warnings: LogWarning[] = [];
   const stream = streamLogs(target, {
     sources,
     ...start,
@@ -160,8 +158,8 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
     follow: booleanFlag(args, 'follow'),
     signal: context.signal,
     onWarning: (warning) => {
-      if (warning.code === 'MALFORMED_RECORD') warnings.push(warning);
-      else context.stderr.write(`sandlog: warning: ${warning.message}\n`);
+      // Malformed records are summed up once at the end rather than one line each.
+      if (warning.code !== 'MALFORMED_RECORD') context.stderr.write(`sandlog: warning: ${warning.message}\n`);
     },
   });
 
