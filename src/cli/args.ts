@@ -64,6 +64,14 @@ export interface CommandSpec {
   readonly run: (args: ParsedArgs, context: CommandContext) => Promise<number>;
 }
 
+/** `--home DIR`, the same for every command that reads or writes under a home. */
+export const HOME_OPTION: OptionSpec = {
+  name: 'home',
+  type: 'string',
+  value: 'DIR',
+  description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)',
+};
+
 const HELP_OPTION: OptionSpec = { name: 'help', short: 'h', type: 'boolean', description: 'Show this help' };
 
 /** Parses `argv` (after the command name) against a command's table. */

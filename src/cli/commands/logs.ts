@@ -12,7 +12,7 @@ import { encodeBootErrorJson } from '../../format/record.js';
 import { resolveSources } from '../../format/source.js';
 import { parseTimeArgument } from '../../format/time.js';
 import { streamLogs } from '../../engine/read.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandSpec, type CommandContext, type ParsedArgs } from '../args.js';
+import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandSpec, type CommandContext, type ParsedArgs, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { saveCursorFile, writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
@@ -37,7 +37,7 @@ export const logsCommand: CommandSpec = {
     { name: 'after-cursor', type: 'string', value: 'C', description: 'Start strictly after cursor C' },
     { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
     { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the cursor in F if it exists; store the last cursor in F' },
-    { name: 'home', type: 'string', value: 'DIR', description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)' },
+    HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
   ],
   details: [

@@ -5,7 +5,7 @@
 import { defaultHome } from '../../files/layout.js';
 import { sanitizeForTerminal } from '../../format/ansi.js';
 import { listSandboxes } from '../../engine/inventory.js';
-import { booleanFlag, stringFlag, UsageError, type CommandSpec } from '../args.js';
+import { booleanFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { writeOut } from '../output.js';
 
@@ -26,7 +26,7 @@ export const lsCommand: CommandSpec = {
   usage: 'ls [options]',
   options: [
     { name: 'json', type: 'boolean', description: 'A JSON array: name, logDir, bytes, files, lastEntry, entriesEstimate' },
-    { name: 'home', type: 'string', value: 'DIR', description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)' },
+    HOME_OPTION,
   ],
   async run(args, context) {
     if (args.positionals.length > 0) throw new UsageError(`ls takes no arguments, got ${args.positionals.join(' ')}`);

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { captureProcess, CommandStartError, type CaptureOptions, type CapturedProcess } from '../../capture/capture.js';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ROTATED_FILES } from '../../files/writer.js';
 import { locateTarget, type LogTarget } from '../../files/layout.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type CommandSpec, type ParsedArgs } from '../args.js';
+import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type CommandSpec, type ParsedArgs, HOME_OPTION } from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, messageFor } from '../exit.js';
 
 // Set in the background copy started by --detach. It reports on its stdout, a pipe to the foreground:
@@ -38,7 +38,7 @@ export const runCommand: CommandSpec = {
     { name: 'env', short: 'e', type: 'string', multiple: true, value: 'K=V', description: 'Set an environment variable (repeatable)' },
     { name: 'max-bytes', type: 'string', value: 'N', description: `Rotate exec.log at N bytes (default ${DEFAULT_MAX_FILE_BYTES})` },
     { name: 'max-files', type: 'string', value: 'N', description: `Rotated files to keep (default ${DEFAULT_MAX_ROTATED_FILES})` },
-    { name: 'home', type: 'string', value: 'DIR', description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)' },
+    HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Write to this log directory directly (no name needed)' },
   ],
   details: [

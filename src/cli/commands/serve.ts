@@ -4,7 +4,7 @@
  */
 import { defaultHome } from '../../files/layout.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
-import { integerFlag, stringFlag, UsageError, type CommandSpec } from '../args.js';
+import { integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 
 export const serveCommand: CommandSpec = {
@@ -14,7 +14,7 @@ export const serveCommand: CommandSpec = {
   options: [
     { name: 'host', type: 'string', value: 'ADDR', description: `Address to listen on (default ${DEFAULT_HOST}; anything else needs a token)` },
     { name: 'port', short: 'p', type: 'string', value: 'N', description: `Port to listen on; 0 picks a free one (default ${DEFAULT_PORT})` },
-    { name: 'home', type: 'string', value: 'DIR', description: 'Home holding sandboxes/ (default: $MSB_HOME, else ~/.microsandbox)' },
+    HOME_OPTION,
     { name: 'token', type: 'string', value: 'T', description: 'Require "Authorization: Bearer T" on /api (prefer SANDLOG_TOKEN: flags show in ps)' },
   ],
   details: [
