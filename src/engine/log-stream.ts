@@ -18,7 +18,7 @@ import type { Entry } from '../format/entry.js';
 import type { EntryFilter } from './filter.js';
 import type { ResolvedOptions } from './options.js';
 import { SourceReader } from './source-reader.js';
-import { POLL_INTERVAL_MS, subscribe } from './watch.js';
+import { POLL_INTERVAL_MS, WATCHED_POLL_INTERVAL_MS, subscribe } from './watch.js';
 
 /**
  * Most entries handed out in one batch: enough to make promise turns cheap,
@@ -271,9 +271,10 @@ export class LogStream {
       if (until !== Infinity && Date.now() >= until) return;
       if (!progressed && !(await exists(this.logDir))) return;
       const untilWait = until === Infinity ? Infinity : until - Date.now();
-      // The shared watcher already wakes every follower each POLL_INTERVAL_MS: an own timer at the same
-      // period would double the idle wake-ups of a thousand followers. It stays as a backstop.
-      const ownTimer = pollIntervalMs < POLL_INTERVAL_MS ? pollIntervalMs : pollIntervalMs + POLL_INTERVAL_MS;
+      // With the default interval the shared poll is what looks (every POLL_INTERVAL_MS while the watcher is
+      // down, now and then while it works): an own timer as short would multiply the idle wake-ups of a
+      // thousand followers. It stays as a backstop, and keeps the process alive while waiting.
+      const ownTimer = pollIntervalMs === POLL_INTERVAL_MS ? WATCHED_POLL_INTERVAL_MS + POLL_INTERVAL_MS : pollIntervalMs;
       await this.waker.wait(Math.min(ownTimer, Math.max(1, untilWait)), signal);
       if (aborted(signal) || this.closed) return;
       for (let r = 0; r < heads.length; r++) heads[r]!.idle = this.readers[r]!.reachedUntil;

@@ -10,8 +10,14 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 
-/** How often followers look for changes when no event wakes them (as microsandbox's engine does). */
+/** How often followers look for changes when the directory's watcher is not working (as microsandbox's engine does). */
 export const POLL_INTERVAL_MS = 2000;
+/**
+ * How often they look anyway while the watcher works: inotify does not miss
+ * changes on a local file system, and a thousand idle followers polling every
+ * two seconds would cost several percent of a core for nothing.
+ */
+export const WATCHED_POLL_INTERVAL_MS = 30_000;
 
 /** Called with the event type (`rename` for names appearing and disappearing, `change` for writes), or `poll`. */
 type Listener = (event: 'rename' | 'change' | 'poll') => void;
@@ -59,14 +65,15 @@ export function subscribe(dir: string, listener: Listener): () => void {
   if (entry === undefined) {
     const poll = (): void => {
       if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
-      // A directory whose watcher spoke recently needs no look of its own.
-      if (created.watcher !== undefined && Date.now() - created.lastEvent < POLL_INTERVAL_MS) return;
+      // A directory whose watcher works needs a look of its own only now and then.
+      if (created.watcher !== undefined && Date.now() - created.lastEvent < WATCHED_POLL_INTERVAL_MS) return;
+      created.lastEvent = Date.now();
       wakeAll(created, 'poll');
     };
     const created: DirectoryWatch = {
       watcher: undefined,
       listeners: new Set(),
-      lastEvent: 0,
+      lastEvent: Date.now(),
       // Started at a random phase, so that a thousand followed directories do not all poll in the same millisecond.
       timer: setTimeout(() => {
         created.timer = setInterval(poll, POLL_INTERVAL_MS).unref();
