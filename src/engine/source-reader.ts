@@ -293,7 +293,11 @@ export class SourceReader {
         await reader.close();
         continue;
       }
-      if (!(await this.followLiveChange(reader))) return undefined;
+      if (!(await this.followLiveChange(reader))) {
+        // A background look (noticeRename) may have taken newer files while this one looked: read those.
+        if (this.queue.length > 0 || this.live !== reader) continue;
+        return undefined;
+      }
     }
   }
 
