@@ -144,7 +144,8 @@ test('source and grep filter the stream', async (t) => {
   assert.deepEqual(bodies(stream.events), ['err apple\n', 'err apple again\n']);
 });
 
-test('a cursor that cannot be used becomes a named error event, then the stream ends', async (t) => {
+// A server over a sandbox, and the cursor of an entry whose file has since rotated out of retention.
+async function serverWithLostCursor(t) {
   const { home, logDir } = tempSandbox(t, 'web');
   const writer = new ExecLogWriter(logDir, { maxBytes: 300, maxFiles: 1 });
   t.after(() => writer.close());
@@ -154,6 +155,11 @@ test('a cursor that cannot be used becomes a named error event, then the stream 
   const early = (await request(server.url, '/api/sandboxes/web/logs')).json.entries[0].cursor;
   // Enough to push the file holding `early` out of retention.
   writeMany(writer, 2, 40);
+  return { server, early };
+}
+
+test('a cursor that cannot be used becomes a named error event, then the stream ends', async (t) => {
+  const { server, early } = await serverWithLostCursor(t);
   for (const headers of [{ 'last-event-id': early }, { 'last-event-id': 'garbage!' }, {}]) {
     const path = headers['last-event-id'] === undefined ? '/api/sandboxes/web/logs/stream?after=AQ%3D%3D' : '/api/sandboxes/web/logs/stream';
     const stream = await openEventStream(server.url, path, { headers });
@@ -169,14 +175,7 @@ test('a cursor that cannot be used becomes a named error event, then the stream 
 });
 
 test('a client that is not an EventSource gets 400 for an unusable cursor on the stream route, before any stream', async (t) => {
-  const { home, logDir } = tempSandbox(t, 'web');
-  const writer = new ExecLogWriter(logDir, { maxBytes: 400, maxFiles: 1 });
-  t.after(() => writer.close());
-  writeMany(writer, 0, 2);
-  const server = await startServer({ home, port: 0 });
-  t.after(() => server.close());
-  const early = (await request(server.url, '/api/sandboxes/web/logs')).json.entries[0].cursor;
-  writeMany(writer, 2, 40);
+  const { server, early } = await serverWithLostCursor(t);
   for (const headers of [{ 'last-event-id': early }, { 'last-event-id': 'garbage!' }]) {
     const response = await request(server.url, '/api/sandboxes/web/logs/stream', { headers });
     assert.equal(response.status, 400);
