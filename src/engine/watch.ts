@@ -25,9 +25,12 @@ type Listener = (event: 'rename' | 'change' | 'poll') => void;
 interface DirectoryWatch {
   watcher: FSWatcher | undefined;
   readonly listeners: Set<Listener>;
-  timer: NodeJS.Timeout;
-  /** When the watcher last reported something (ms). */
+  /** The next poll: one timer per directory, rescheduled by each poll. */
+  timer: NodeJS.Timeout | undefined;
+  /** When the watcher last reported something, or the last poll (ms). */
   lastEvent: number;
+  /** Brings the next poll forward to the short interval (the watcher broke). */
+  pollSoon: () => void;
 }
 
 const watches = new Map<string, DirectoryWatch>();
@@ -48,6 +51,7 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
       // The directory went away or the watch broke: fall back to polling, and let followers look now.
       watcher.close();
       if (entry.watcher === watcher) entry.watcher = undefined;
+      entry.pollSoon();
       wakeAll(entry, 'rename');
     });
     return watcher;
@@ -63,24 +67,37 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
 export function subscribe(dir: string, listener: Listener): () => void {
   let entry = watches.get(dir);
   if (entry === undefined) {
+    const schedule = (delayMs: number): void => {
+      if (created.timer !== undefined) clearTimeout(created.timer);
+      created.timer = setTimeout(poll, delayMs).unref();
+    };
     const poll = (): void => {
       if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
-      // A directory whose watcher works needs a look of its own only now and then.
-      if (created.watcher !== undefined && Date.now() - created.lastEvent < WATCHED_POLL_INTERVAL_MS) return;
+      if (created.watcher === undefined) {
+        wakeAll(created, 'poll');
+        schedule(POLL_INTERVAL_MS);
+        return;
+      }
+      // A directory whose watcher works needs a look of its own only when it has been quiet for long.
+      const quietMs = Date.now() - created.lastEvent;
+      if (quietMs < WATCHED_POLL_INTERVAL_MS) {
+        schedule(WATCHED_POLL_INTERVAL_MS - quietMs);
+        return;
+      }
       created.lastEvent = Date.now();
       wakeAll(created, 'poll');
+      schedule(WATCHED_POLL_INTERVAL_MS);
     };
     const created: DirectoryWatch = {
       watcher: undefined,
       listeners: new Set(),
+      timer: undefined,
       lastEvent: Date.now(),
-      // Started at a random phase, so that a thousand followed directories do not all poll in the same millisecond.
-      timer: setTimeout(() => {
-        created.timer = setInterval(poll, POLL_INTERVAL_MS).unref();
-        poll();
-      }, Math.random() * POLL_INTERVAL_MS).unref(),
+      pollSoon: () => schedule(Math.random() * POLL_INTERVAL_MS),
     };
     created.watcher = startWatcher(dir, created);
+    // At a random phase, so that a thousand followed directories do not all poll in the same millisecond.
+    schedule(Math.random() * (created.watcher === undefined ? POLL_INTERVAL_MS : WATCHED_POLL_INTERVAL_MS));
     watches.set(dir, created);
     entry = created;
   }
@@ -95,7 +112,6 @@ export function subscribe(dir: string, listener: Listener): () => void {
     subscribed.listeners.delete(own);
     if (subscribed.listeners.size === 0) {
       clearTimeout(subscribed.timer);
-      clearInterval(subscribed.timer);
       subscribed.watcher?.close();
       if (watches.get(dir) === subscribed) watches.delete(dir);
     }
