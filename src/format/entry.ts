@@ -129,7 +129,7 @@ export class Entry implements LogEntry {
   private readonly bodyKind: BodyKind;
   private readonly bodyStart: number;
   private readonly bodyEnd: number;
-  private readonly lossyEscapes: boolean;
+  private readonly needsReencoding: boolean;
   private timeTextValue: string | undefined;
   private readonly timeStart: number;
   private readonly timeEnd: number;
@@ -154,7 +154,7 @@ export class Entry implements LogEntry {
     this.bodyKind = fields.bodyKind;
     this.bodyStart = fields.bodyStart;
     this.bodyEnd = fields.bodyEnd;
-    this.lossyEscapes = fields.lossyEscapes;
+    this.needsReencoding = fields.needsReencoding;
     this.timeTextValue = fields.timeText;
     this.timeStart = fields.timeStart;
     this.timeEnd = fields.timeEnd;
@@ -180,7 +180,7 @@ export class Entry implements LogEntry {
         bodyStart: 0,
         bodyEnd: 0,
         decoded: Buffer.from(body, 'utf8'),
-        lossyEscapes: false,
+        needsReencoding: false,
       },
       EMPTY as Buffer,
       position,
@@ -306,7 +306,7 @@ export class Entry implements LogEntry {
    */
   writeJsonLine(target: Buffer, at: number): number {
     const count = this.positionCount();
-    const plain = (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.lossyEscapes && this.timeTextValue === undefined;
+    const plain = (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding && this.timeTextValue === undefined;
     if (!plain || count > MAX_CURSOR_POSITIONS || !isPrintableAscii(this.buffer, this.timeStart, this.timeEnd)) {
       const line = `${this.toJsonLine()}\n`;
       if (Buffer.byteLength(line, 'utf8') > target.length - at) return -1;
@@ -332,14 +332,14 @@ export class Entry implements LogEntry {
   toJsonLine(): string {
     let bodyJson: string;
     let base64 = false;
-    if ((this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.lossyEscapes) {
+    if ((this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding) {
       // Already a valid JSON string (validated while parsing): copy it, quotes included.
       bodyJson = this.buffer.toString('utf8', this.bodyStart - 1, this.bodyEnd + 1);
     } else {
       const data = this.data;
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       if (isUtf8(bytes)) {
-        bodyJson = JSON.stringify(bytes.toString('utf8'));
+        bodyJson = jsonString(bytes.toString('utf8'));
       } else {
         bodyJson = `"${bytes.toString('base64')}"`;
         base64 = true;
@@ -352,6 +352,16 @@ export class Entry implements LogEntry {
   toJSON(): Record<string, unknown> {
     return JSON.parse(this.toJsonLine()) as Record<string, unknown>;
   }
+}
+
+const TERMINAL_CONTROL = /[\u007f-\u009f]/;
+const TERMINAL_CONTROLS = /[\u007f-\u009f]/g;
+
+// JSON.stringify, with DEL and C1 controls escaped too: JSON allows them raw, but a terminal showing
+// the output would act on them (U+009B is CSI).
+function jsonString(text: string): string {
+  const json = JSON.stringify(text);
+  return TERMINAL_CONTROL.test(json) ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
 }
 
 // Whether `bytes[start, end)` is printable ASCII without `"` and `\`: text JSON.stringify leaves as it is.

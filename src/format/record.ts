@@ -51,8 +51,12 @@ export interface RecordFields {
   bodyEnd: number;
   /** Set when `bodyKind` is {@link BodyKind.Decoded}. */
   decoded: Uint8Array | undefined;
-  /** True when the escaped body has `\uD800`-style surrogate escapes that UTF-8 cannot carry as they are. */
-  lossyEscapes: boolean;
+  /**
+   * True when the body's JSON cannot be copied to output as it is: it has
+   * `\uD800`-style surrogate escapes that UTF-8 cannot carry, or raw DEL or C1
+   * controls (U+007F–U+009F) that output escapes.
+   */
+  needsReencoding: boolean;
 }
 
 export function createRecordFields(): RecordFields {
@@ -67,7 +71,7 @@ export function createRecordFields(): RecordFields {
     bodyStart: 0,
     bodyEnd: 0,
     decoded: undefined,
-    lossyEscapes: false,
+    needsReencoding: false,
   };
 }
 
@@ -265,7 +269,7 @@ export function parseRecord(
   let at = bodyStart;
   let high = 0;
   let escaped = false;
-  let lossyEscapes = false;
+  let needsReencoding = false;
   const base = bytes.byteOffset;
   const words = wordsOf(bytes);
   const wordsEnd = (base + end) >> 2;
@@ -277,7 +281,8 @@ export function parseRecord(
         const w = words[word]!;
         const quote = w ^ 0x22222222;
         const backslash = w ^ 0x5c5c5c5c;
-        if ((((w - 0x20202020) & ~w) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash)) & 0x80808080) break;
+        const del = w ^ 0x7f7f7f7f;
+        if ((((w - 0x20202020) & ~w) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((del - 0x01010101) & ~del)) & 0x80808080) break;
         high |= w;
         word += 1;
       }
@@ -297,7 +302,7 @@ export function parseRecord(
         if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
         if (h1 === 0xd) {
           const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
-          if (unit >= 0xd800) lossyEscapes = true;
+          if (unit >= 0xd800) needsReencoding = true;
         }
         at += 6;
         continue;
@@ -312,11 +317,19 @@ export function parseRecord(
       return ParseOutcome.Malformed;
     }
     if (c < 0x20) return ParseOutcome.Malformed;
+    if (c === 0x7f) needsReencoding = true;
     high |= c;
     at += 1;
   }
   const bodyEnd = at;
-  if ((high & 0x80808080) !== 0 && !isUtf8(bytes.subarray(bodyStart, bodyEnd))) return ParseOutcome.Malformed;
+  if ((high & 0x80808080) !== 0) {
+    const body = bytes.subarray(bodyStart, bodyEnd);
+    if (!isUtf8(body)) return ParseOutcome.Malformed;
+    // C1 controls (U+0080–U+009F) are C2 80 … C2 9F in UTF-8.
+    for (let c2 = body.indexOf(0xc2); c2 >= 0 && !needsReencoding; c2 = body.indexOf(0xc2, c2 + 1)) {
+      if (body[c2 + 1]! <= 0x9f) needsReencoding = true;
+    }
+  }
 
   // What may follow the body: `}`, `,"id":N`, `,"e":"b64"`, in that order.
   at = bodyEnd + 1;
@@ -356,7 +369,7 @@ export function parseRecord(
   out.bodyStart = bodyStart;
   out.bodyEnd = bodyEnd;
   out.decoded = undefined;
-  out.lossyEscapes = lossyEscapes;
+  out.needsReencoding = needsReencoding;
   return ParseOutcome.Ok;
 }
 
@@ -405,7 +418,7 @@ function parseRecordSlowly(
   out.bodyStart = 0;
   out.bodyEnd = 0;
   out.decoded = e === 'b64' ? decodeBase64Body(body) : Buffer.from(body, 'utf8');
-  out.lossyEscapes = false;
+  out.needsReencoding = false;
   return ParseOutcome.Ok;
 }
 

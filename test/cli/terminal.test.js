@@ -87,9 +87,19 @@ test('--json is unaffected by sanitising: the exact text comes back through JSON
   const result = await runCli(['logs', 'box', '--home', home, '--json', '--color', 'always']);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).d, HOSTILE);
-  // JSON escapes every C0 control and so every ESC. (C1 controls and DEL are valid unescaped in JSON and
-  // currently pass through raw: see the test report.)
-  assert.ok(!/[\u0000-\u0008\u000b-\u001f]/.test(result.stdout.slice(0, -1)), 'no raw C0 control or ESC');
+  // JSON escapes every C0 control and so every ESC; sandlog escapes DEL and C1 controls too (JSON allows them raw).
+  assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(result.stdout.slice(0, -1)), 'no raw C0, DEL or C1 control');
+});
+
+test('--json escapes DEL and C1 controls in bodies written raw, and keeps other text as it is', async (t) => {
+  const box = tempSandbox(t);
+  const record = (d) => `{"t":"${iso(1)}","s":"stdout","d":"${d}","id":1}\n`;
+  writeFileSync(join(box.logDir, 'exec.log'), record('a\u009b2Jb\u007fc \u00b0 é') + record('plain é\\n'));
+  const result = await runCli(['logs', 'box', '--home', box.home, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(!/[\u007f-\u009f]/.test(result.stdout), 'no raw DEL or C1 control');
+  assert.match(result.stdout, /"d":"a\\u009b2Jb\\u007fc ° é"/);
+  assert.deepEqual(result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).d), ['a\u009b2Jb\u007fc \u00b0 é', 'plain é\n']);
 });
 
 test('a text-log line is sanitised too', async (t) => {
