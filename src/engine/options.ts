@@ -50,6 +50,8 @@ export interface StreamOptions extends ReadOptions {
   signal?: AbortSignal;
   /**
    * Longest wait between looks at the files when no change event arrives.
+   * The default (2000) means "the shared poll": every 2 s while the
+   * directory's watcher is down, every 30 s while it works.
    * @default 2000
    */
   pollIntervalMs?: number;
