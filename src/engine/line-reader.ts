@@ -16,10 +16,12 @@ import type { OpenLogFile } from '../files/log-file.js';
  * parsing; not larger, because entries keep their block alive until they are
  * dropped and a `--json` dump of a full chain must stay under 100 MiB of RSS
  * (1 MiB blocks with 8,192-entry batches measured ~125 MiB; 512 KiB with
- * 1,024-entry batches ~95 MiB). Keep it at least twice the follower's
- * catch-up threshold (source-reader.ts), which is told by full blocks.
+ * 1,024-entry batches ~95 MiB to a file and ~105 MiB into a pipe; 256 KiB
+ * with 512-entry batches 80 and 85 MiB, at the same speed). Keep it at least
+ * twice the follower's catch-up threshold (source-reader.ts), which is told
+ * by full blocks.
  */
-export const READ_BLOCK_BYTES = 512 * 1024;
+export const READ_BLOCK_BYTES = 256 * 1024;
 /**
  * Bytes of the first read of a reader that has reached the end of its file
  * (a follower waiting for appends): read synchronously, which takes

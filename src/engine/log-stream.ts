@@ -24,7 +24,7 @@ import { POLL_INTERVAL_MS, WATCHED_POLL_INTERVAL_MS, subscribe } from './watch.j
  * Most entries handed out in one batch: enough to make promise turns cheap,
  * few enough that a batch (and the read blocks it holds) stays small.
  */
-const MAX_BATCH_ENTRIES = 1024;
+const MAX_BATCH_ENTRIES = 512;
 
 interface Head {
   entries: Entry[];

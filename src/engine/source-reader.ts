@@ -54,7 +54,7 @@ export interface ReaderBatch {
 // Rotations can move files between a scan and an open; the reader scans again this many times.
 const MAX_OPEN_ATTEMPTS = 8;
 // A block this large from the live file means the reader is behind the writer.
-const CATCH_UP_BLOCK_BYTES = 256 * 1024;
+const CATCH_UP_BLOCK_BYTES = 128 * 1024;
 
 export class SourceReader {
   readonly spec: LogFileSpec;
