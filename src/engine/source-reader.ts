@@ -25,7 +25,7 @@
  */
 import { InvalidCursorError, MissedRotationError } from '../errors.js';
 import { RotationChain, type ChainMember } from '../files/chain.js';
-import { generationOf, generationOfNow, openLogFile, type OpenLogFile } from '../files/log-file.js';
+import { generationOfNow, openLogFile, type OpenLogFile } from '../files/log-file.js';
 import type { LogFileSpec } from '../files/layout.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
@@ -357,7 +357,8 @@ export class SourceReader {
   private async takeNewFilesNow(force: boolean, bounded: boolean): Promise<'taken' | 'gone' | 'none'> {
     const live = this.live;
     if (!this.spec.rotates || live === undefined) return 'none';
-    const current = await generationOf(this.primaryPath);
+    // Synchronous: a thousand followers told of renames at once must not queue their looks behind each other.
+    const current = generationOfNow(this.primaryPath);
     if (current === undefined || current === live.generation || (!force && current === this.primarySeen)) return 'none';
     this.primarySeen = current;
     for (let attempt = 0; attempt < MAX_OPEN_ATTEMPTS; attempt++) {

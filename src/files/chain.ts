@@ -8,8 +8,9 @@
  * middle of it can see a file twice or not at all. {@link RotationChain.scan}
  * therefore repeats until two scans agree before anyone concludes from it.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { rotatedPath } from './layout.js';
+import { generationOfNow } from './log-file.js';
 
 /** One file of the chain. */
 export interface ChainMember {
@@ -61,7 +62,7 @@ export class RotationChain {
   private scanOnce(): ChainMember[] {
     const members: ChainMember[] = [];
     for (const index of [0, ...this.rotatedIndexesNow()]) {
-      const generation = inodeNow(this.path(index));
+      const generation = generationOfNow(this.path(index));
       if (generation !== undefined) members.push({ index, generation });
     }
     return members;
@@ -76,15 +77,6 @@ export class RotationChain {
       previous = current;
     }
     return previous;
-  }
-}
-
-// As generationOf, synchronously: the inode at `path`, or undefined when there is nothing (readable) there.
-function inodeNow(path: string): bigint | undefined {
-  try {
-    return lstatSync(path, { bigint: true, throwIfNoEntry: false })?.ino;
-  } catch {
-    return undefined;
   }
 }
 

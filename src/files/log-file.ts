@@ -8,7 +8,7 @@
  * is not a regular file is refused with a clear error.
  */
 import { constants, lstatSync } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
 
@@ -58,23 +58,15 @@ export async function openLogFile(path: string): Promise<OpenLogFile | undefined
   }
 }
 
-/** The generation (inode) of the file at `path`, or undefined when there is none. */
-export async function generationOf(path: string): Promise<bigint | undefined> {
-  try {
-    return (await lstat(path, { bigint: true })).ino;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * {@link generationOf} without a trip through the thread pool: a follower at
- * the end of its file asks this after every read, and an lstat is cheaper
- * done than scheduled.
+ * The generation (inode) of the file at `path` — not following a link — or
+ * undefined when there is none. Synchronous on purpose: followers ask after
+ * every read that reaches the end, and a thousand of them ask at once when
+ * files rotate; an lstat is cheaper done than queued on the thread pool.
  */
 export function generationOfNow(path: string): bigint | undefined {
   try {
-    return lstatSync(path, { bigint: true }).ino;
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false })?.ino;
   } catch {
     return undefined;
   }

@@ -106,7 +106,9 @@ test('one process follows 1,000 sandboxes with one watcher each, gets every reco
   }, 100);
   try {
     await waitFor(() => watchedDirectoryCount() === before + count, { timeoutMs: 120_000, intervalMs: 50, what: `${count} watchers` });
-    const config = { dirs, rounds: scaled(12), perRound: 1, maxBytes: 400, maxFiles: 4, pauseMs: 150 };
+    // About one rotation a second per directory (retention ~5 s): a thousand followers in one process keep up
+    // with room to spare on a loaded 2-core CI machine, where 150 ms rounds sometimes did not.
+    const config = { dirs, rounds: scaled(12), perRound: 1, maxBytes: 400, maxFiles: 4, pauseMs: 300 };
     const total = config.rounds * config.perRound;
     const output = await withTimeout(runProducer(config).done, 300_000, 'the producer');
     assert.equal(output.trim(), `done ${total}`);
