@@ -5,6 +5,11 @@
  * offending value.
  */
 
+/** A message folded onto one line, as the CLI prints it and the server sends it. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 /** Base class of every error sandlog raises on purpose. */
 export class SandlogError extends Error {
   /** Stable, machine-readable identifier of the failure. */

@@ -4,7 +4,7 @@
  * unknown sources, invalid regular expressions, invalid sandbox names).
  * Expected errors print one line, never a stack trace.
  */
-import { InvalidSandboxNameError, OptionsError, SandlogError } from '../errors.js';
+import { InvalidSandboxNameError, OptionsError, SandlogError, oneLine } from '../errors.js';
 import { UsageError } from './args.js';
 
 export const EXIT_OK = 0;
@@ -25,8 +25,4 @@ export function messageFor(error: unknown, env: NodeJS.ProcessEnv): string {
   // Unexpected: still one line unless asked for the stack.
   if (env['SANDLOG_DEBUG'] !== undefined && error instanceof Error && error.stack !== undefined) return error.stack;
   return `unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -4,9 +4,9 @@
  * average record size near the end, so listing stays cheap on full logs).
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { RotationChain } from '../files/chain.js';
-import { LOG_FILES, sandboxesDir } from '../files/layout.js';
+import { LOG_FILES, isWithin, sandboxesDir } from '../files/layout.js';
 import { openLogFile } from '../files/log-file.js';
 import { sandboxNameProblem } from '../format/name.js';
 import { lastEntryTime, linesBackward } from './backward.js';
@@ -87,10 +87,7 @@ export async function listSandboxes(home: string): Promise<SandboxSummary[]> {
     if (info === undefined || !info.isDirectory()) continue;
     // As `logs` does, leave out a sandbox whose logs lead outside the home through a link: not ours to read.
     const realLogDir = await realpath(join(sandboxDir, 'logs')).catch(() => undefined);
-    if (realLogDir !== undefined) {
-      const inside = relative(realHome, realLogDir);
-      if (inside.startsWith('..') || isAbsolute(inside)) continue;
-    }
+    if (realLogDir !== undefined && !isWithin(realHome, realLogDir)) continue;
     summaries.push(await summarize(name, join(sandboxDir, 'logs')));
   }
   return summaries;

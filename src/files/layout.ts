@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SandboxNotFoundError } from '../errors.js';
 import { assertSandboxName } from '../format/name.js';
 import type { LogSource } from '../format/source.js';
@@ -105,10 +105,18 @@ export async function resolveTarget(target: LogTarget, home: string | undefined)
     const homeDir = typeof target === 'object' && 'home' in target && target.home !== undefined ? target.home : home ?? defaultHome();
     const realHome = realpathSync(homeDir);
     const realLogDir = realpathSync(located.logDir);
-    const inside = relative(realHome, realLogDir);
-    if (inside.startsWith('..') || isAbsolute(inside)) {
+    if (!isWithin(realHome, realLogDir)) {
       throw new SandboxNotFoundError(`${what} not found: its log directory leads outside the home (${realLogDir})`);
     }
   }
   return located;
+}
+
+/**
+ * Whether `path` is `root` or lies below it (both already resolved through
+ * links): a sandbox whose log directory leads elsewhere is not ours to read.
+ */
+export function isWithin(root: string, path: string): boolean {
+  const inside = relative(root, path);
+  return inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside);
 }

@@ -6,7 +6,7 @@
  * Unexpected errors become a bare 500 — their message and stack go to the
  * server's log, never to the client.
  */
-import { SandlogError } from '../errors.js';
+import { SandlogError, oneLine } from '../errors.js';
 
 /** An error with an HTTP status, a stable code and a message fit for the client. */
 export class HttpError extends Error {
@@ -69,8 +69,4 @@ export function toHttpError(error: unknown): HttpError {
     if (status !== undefined) return new HttpError(status, error.code, oneLine(error.message), { cause: error });
   }
   return new HttpError(500, 'INTERNAL', 'internal server error (logged on the server)', { cause: error });
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
