@@ -92,6 +92,13 @@ export class WriterLockedError extends SandlogError {
   }
 }
 
+/** An object used out of its lifecycle: a stream iterated twice, a writer used after close(). */
+export class InvalidStateError extends SandlogError {
+  constructor(message: string) {
+    super('INVALID_STATE', message);
+  }
+}
+
 /** Describes a value for an error message: `-1` (number), `"x"` (string). */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;

@@ -16,7 +16,7 @@
  */
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WriterLockedError } from '../errors.js';
+import { LogFileError, WriterLockedError } from '../errors.js';
 
 /** Name of the lock file in a log directory (readers ignore it). */
 export const WRITER_LOCK_FILE = 'sandlog.lock';
@@ -90,7 +90,7 @@ export function acquireWriterLock(logDir: string): WriterLock {
       }
       breakStaleLock(path, current.text);
     }
-    throw new Error(`could not take the writer lock ${path}: it kept changing under us`);
+    throw new LogFileError(`cannot take the writer lock ${path}: it kept changing while it was being taken`);
   } finally {
     unlinkQuietly(temporary);
   }

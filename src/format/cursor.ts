@@ -25,7 +25,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Encodes positions as a cursor string. */
 export function encodeCursor(positions: readonly FilePosition[]): string {
-  if (positions.length > MAX_POSITIONS) throw new RangeError(`a cursor holds at most ${MAX_POSITIONS} positions`);
+  if (positions.length > MAX_POSITIONS) throw new InvalidCursorError(`invalid cursor: a cursor holds at most ${MAX_POSITIONS} positions, got ${positions.length}`);
   const bytes = Buffer.allocUnsafe(1 + POSITION_BYTES * positions.length);
   bytes[0] = positions.length;
   let at = 1;
