@@ -57,6 +57,7 @@ export function openEventStream(base, path, { headers = {}, timeoutMs = 10_000 }
 class EventStreamClient {
   constructor(req, res) {
     this.req = req;
+    this.res = res;
     this.status = res.statusCode;
     this.headers = res.headers;
     this.events = [];
@@ -149,6 +150,16 @@ class EventStreamClient {
   /** Waits for the server to end the response. */
   waitForEnd(timeoutMs = 10_000) {
     return this.waitFor((client) => client.ended, { timeoutMs, what: 'the end of the stream' });
+  }
+
+  /** Stops reading: the socket's buffers fill and the server's writes wait. */
+  pause() {
+    this.res.pause();
+  }
+
+  /** Reads again. */
+  resume() {
+    this.res.resume();
   }
 
   close() {
