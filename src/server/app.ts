@@ -335,7 +335,8 @@ export function createApp(options: AppOptions = {}): App {
       stalls.watch(request.socket);
       dispatch(request, response).catch((error: unknown) => {
         const failure = toHttpError(error);
-        if (failure.status >= 500) resolved.onError(error, request);
+        // A 503 (no stream slot free) is the server working as configured, not a fault to log.
+        if (failure.status >= 500 && failure.status !== 503) resolved.onError(error, request);
         sendError(response, failure);
       });
     },
