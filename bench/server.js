@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { MIB, ROOT, TINY, fmt, report, sized, sleep, waitFor } from './lib/common.js';
+import { MIB, ROOT, TINY, fmt, report, sleep, waitFor } from './lib/common.js';
 import { dataset } from './lib/data.js';
 
 const FIXED_BOUND_BYTES = 64 * MIB;
@@ -132,32 +132,37 @@ try {
 }
 
 // The stall timeout: 100 stalled clients, cut off by the server (not at the tiny size: its log cannot fill a socket).
-const cutCount = sized(0, 100);
-const cutting = cutCount === 0 ? undefined : await startMeasured({ stallTimeoutMs: STALL_TIMEOUT_MS });
-const cutSockets = [];
-if (cutting !== undefined) try {
-  const idle = await cutting.memory();
-  for (let i = 0; i < cutCount; i++) cutSockets.push(stalledClient(cutting.port));
-  const full = await settle(cutting, cutCount);
-  // Timed from when the server saw the sockets full: each was cut `STALL_TIMEOUT_MS` after its own stall began.
-  const filled = performance.now();
-  for (;;) {
-    if ((await cutting.memory()).activeStreams === 0) break;
-    if (performance.now() - filled > 120_000) throw new Error('the stalled streams were not closed within 120 s');
-    await sleep(50);
+async function stallCutOff(count) {
+  const server = await startMeasured({ stallTimeoutMs: STALL_TIMEOUT_MS });
+  const clients = [];
+  try {
+    const idle = await server.memory();
+    const started = performance.now();
+    for (let i = 0; i < count; i++) clients.push(stalledClient(server.port));
+    // Each stream first fills its socket, then is cut STALL_TIMEOUT_MS later: wait for all to be open, then all closed.
+    let peak = { rss: 0 };
+    for (let seen = false; ; ) {
+      const memory = await server.memory();
+      if (memory.rss > peak.rss) peak = memory;
+      seen ||= memory.connections === count;
+      if (seen && memory.connections === 0) break;
+      if (performance.now() - started > 240_000) throw new Error(`${memory.connections} of ${count} stalled connections still open after 240 s`);
+      await sleep(250);
+    }
+    const closedMs = performance.now() - started;
+    const after = await server.memory();
+    row(
+      `${count} stalled clients, --stall-timeout ${STALL_TIMEOUT_MS / 1000}s: all closed`,
+      fmt(closedMs / 1000, 1),
+      's after connecting',
+      `live heap+external peak ${fmt((peak.heapUsed + peak.external) / MIB)} → ${fmt((after.heapUsed + after.external) / MIB)} MiB after (idle ${fmt((idle.heapUsed + idle.external) / MIB)}); RSS peak ${fmt(peak.rss / MIB)} → ${fmt(after.rss / MIB)} MiB`,
+    );
+  } finally {
+    clients.forEach((socket) => socket.destroy());
+    server.child.kill('SIGKILL');
   }
-  const closedMs = performance.now() - filled;
-  const after = await cutting.memory();
-  row(
-    `${cutCount} stalled clients, --stall-timeout ${STALL_TIMEOUT_MS / 1000}s: all closed`,
-    fmt(closedMs / 1000, 2),
-    's after full',
-    `live heap+external ${fmt((full.heapUsed + full.external) / MIB)} → ${fmt((after.heapUsed + after.external) / MIB)} MiB (idle ${fmt((idle.heapUsed + idle.external) / MIB)}); RSS ${fmt(full.rss / MIB)} → ${fmt(after.rss / MIB)} MiB`,
-  );
-} finally {
-  cutSockets.forEach((socket) => socket.destroy());
-  cutting.child.kill('SIGKILL');
 }
+if (!TINY) await stallCutOff(100);
 
 report({
   scenario: 'server',

@@ -209,6 +209,8 @@ export class StreamSlots {
 interface StallState {
   /** Bytes waiting to be taken at the last look. */
   pending: number;
+  /** The socket drained since the last look (it may have filled up again with newer bytes). */
+  drained: boolean;
   /** When the connection was last seen to make progress (or to fill up). */
   since: number | undefined;
 }
@@ -229,7 +231,8 @@ function pendingBytes(socket: Socket): number {
  * Closes connections whose client has stopped taking what it was sent. A
  * connection is stalled while its socket is full (`writableNeedDrain`: a
  * write was refused and `drain` has not come) and none of the bytes waiting
- * have been taken since; after `timeoutMs` of that it is destroyed. A quiet
+ * have been taken since (their count has not gone down, and the socket has
+ * not drained in between); after `timeoutMs` of that it is destroyed. A quiet
  * connection with nothing waiting is never stalled, however long the client
  * does not read: it holds nothing but the kernel's socket buffers. One timer
  * looks at every watched connection a quarter of the timeout apart (at most
@@ -255,7 +258,11 @@ export class StallMonitor {
   /** Watches a connection until it closes (watching it again is a no-op). */
   watch(socket: Socket | null | undefined): void {
     if (this.timeoutMs === 0 || socket == null || socket.destroyed || this.sockets.has(socket)) return;
-    this.sockets.set(socket, { pending: 0, since: undefined });
+    const state: StallState = { pending: 0, drained: false, since: undefined };
+    this.sockets.set(socket, state);
+    socket.on('drain', () => {
+      state.drained = true;
+    });
     socket.once('close', () => {
       this.sockets.delete(socket);
       if (this.sockets.size === 0 && this.timer !== undefined) {
@@ -277,9 +284,10 @@ export class StallMonitor {
         continue;
       }
       const pending = pendingBytes(socket);
-      if (state.since === undefined || pending < state.pending) {
+      if (state.since === undefined || state.drained || pending < state.pending) {
         state.since = now;
         state.pending = pending;
+        state.drained = false;
         continue;
       }
       state.pending = pending;
