@@ -142,3 +142,21 @@ export function integerFlag(args: ParsedArgs, name: string, minimum = 0): number
   }
   return Number(raw);
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration flag in milliseconds (`--stall-timeout 30s`), or undefined when
+ * absent: a whole number with a unit (`ms`, `s`, `m`, `h`); a bare number is
+ * seconds, as in `kubectl --request-timeout`.
+ */
+export function durationFlag(args: ParsedArgs, name: string, minimumMs = 0): number | undefined {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return undefined;
+  const match = /^(\d{1,9})(ms|s|m|h)?$/.exec(raw.trim());
+  const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!;
+  if (!(ms >= minimumMs)) {
+    throw new UsageError(`Expected --${name} to be a duration such as 500ms, 30s, 5m or 1h (a bare number is seconds)${minimumMs > 0 ? ` of at least ${minimumMs} ms` : ''}, got ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}

@@ -15,8 +15,10 @@
  *   wins over `after`, `since` and `tail`, because it is the newer place).
  *
  * Order of checks: path syntax (400) → Host (403) → token on /api (401) →
- * route (404) → method (405) → sandbox name and parameters (400) → sandbox
- * exists (404). Nothing is read from disk before the name is validated.
+ * route (404) → method (405) → sandbox name (400) → a free stream slot (503,
+ * stream route) → parameters (400) → sandbox exists (404). Nothing is read
+ * from disk before the name is validated. The limits (stream slots, closing
+ * stalled connections) live in ./limits.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidCursorError } from '../errors.js';
@@ -28,12 +30,13 @@ import type { StreamOptions } from '../engine/options.js';
 import { streamLogs, type LogStreamHandle } from '../engine/read.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
 import { JSON_HEADERS, sendError, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
+import { resolveAppLimits, StallMonitor, StreamSlots, type AppLimitOptions } from './limits.js';
 import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
 import { HEARTBEAT_INTERVAL_MS, SseResponse } from './sse.js';
 import { loadViewer, type StaticFile } from './static.js';
 
-/** Options of {@link createApp}; all optional. */
-export interface AppOptions {
+/** Options of {@link createApp}; all optional. The limits (`maxStreams`, `stallTimeoutMs`) are described in ./limits.ts. */
+export interface AppOptions extends AppLimitOptions {
   /**
    * Home holding `sandboxes/`.
    * @default `$MSB_HOME`, else `~/.microsandbox`
@@ -172,6 +175,9 @@ export function createApp(options: AppOptions = {}): App {
     heartbeatMs: options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS,
     onError: options.onError ?? ((error: unknown) => console.error('sandlog serve: unexpected error:', error)),
   });
+  const limits = resolveAppLimits(options);
+  const slots = new StreamSlots(limits.maxStreams);
+  const stalls = new StallMonitor(limits.stallTimeoutMs);
   const viewer = loadViewer();
   const streams = new Set<{ shutdown: () => void; done: Promise<void> }>();
 
@@ -316,14 +322,21 @@ export function createApp(options: AppOptions = {}): App {
     }
     assertSandboxName(route.name);
     if (route.kind === 'logs') return serveSnapshot(response, route.name, query);
-    return serveStream(request, response, route.name, query);
+    const release = slots.take();
+    try {
+      return await serveStream(request, response, route.name, query);
+    } finally {
+      release();
+    }
   }
 
   return {
     handle(request, response) {
+      stalls.watch(request.socket);
       dispatch(request, response).catch((error: unknown) => {
         const failure = toHttpError(error);
-        if (failure.status >= 500) resolved.onError(error, request);
+        // A 503 (no stream slot free) is the server working as configured, not a fault to log.
+        if (failure.status >= 500 && failure.status !== 503) resolved.onError(error, request);
         sendError(response, failure);
       });
     },

@@ -51,6 +51,28 @@ export function unauthorized(): HttpError {
   });
 }
 
+/** 503 for an event stream beyond the server's maximum; `Retry-After` says when to try again. */
+export function tooManyStreams(max: number, retryAfterSeconds: number): HttpError {
+  return new HttpError(503, 'TOO_MANY_STREAMS', `the server already serves its maximum of ${max} event streams; retry in ${retryAfterSeconds} s`, {
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}
+
+/**
+ * Maps what node:http reports before a request reaches the app (its
+ * `clientError` event) to the answer: headers or request too slow (408),
+ * headers too large (431), anything else malformed (400).
+ */
+export function clientErrorToHttpError(error: Error & { code?: string }): HttpError {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new HttpError(408, 'REQUEST_TIMEOUT', 'the request did not arrive in time', { cause: error });
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return new HttpError(431, 'HEADERS_TOO_LARGE', 'the request headers are too large', { cause: error });
+  }
+  return new HttpError(400, 'BAD_REQUEST', 'malformed HTTP request', { cause: error });
+}
+
 // Library error codes → HTTP statuses. A code missing here is a server fault (500).
 const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   INVALID_SANDBOX_NAME: 400,

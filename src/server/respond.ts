@@ -2,7 +2,7 @@
  * Writing responses: JSON bodies and error bodies with the security headers,
  * and writing a long body piece by piece without outrunning the client.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { HttpError } from './errors.js';
 import { SECURITY_HEADERS } from './security.js';
 
@@ -30,6 +30,18 @@ export function sendError(response: ServerResponse, error: HttpError): void {
     return;
   }
   sendJson(response, error.status, JSON.stringify(error.toJSON()), { ...error.headers });
+}
+
+/**
+ * A whole HTTP/1.1 error response as text, for a connection that has no
+ * `ServerResponse` (node:http rejected the request before parsing it): the
+ * same headers and body as {@link sendError}, and `Connection: close`.
+ */
+export function rawErrorResponse(error: HttpError): string {
+  const body = JSON.stringify(error.toJSON());
+  const headers: Record<string, string> = { ...JSON_HEADERS, ...error.headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n${head}\r\n${body}`;
 }
 
 /** Resolves once the socket has room again (true) or the client has gone (false). */

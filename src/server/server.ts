@@ -1,13 +1,15 @@
 /**
  * `startServer`: the app on a listening `node:http` server, with the rules
  * that depend on where it listens (a non-loopback address needs a token; the
- * Host check applies on loopback) and a shutdown that ends live streams
- * before closing connections.
+ * Host check applies on loopback), the HTTP limits of ./limits.ts (header
+ * and request deadlines, header size, keep-alive timeout) and a shutdown that
+ * ends live streams before closing connections.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OptionsError, describeValue } from '../errors.js';
 import { createApp, type App, type AppOptions } from './app.js';
+import { httpServerSettings, installHttpLimits, resolveHttpLimits, type HttpLimitOptions } from './limits.js';
 import { isLoopbackHost } from './security.js';
 
 /** The address `sandlog serve` listens on unless told otherwise. */
@@ -16,7 +18,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7070;
 
 /** Options of {@link startServer}; all optional. */
-export interface ServerOptions extends AppOptions {
+export interface ServerOptions extends AppOptions, HttpLimitOptions {
   /**
    * Address to listen on. Anything but a loopback address requires `token`.
    * @default "127.0.0.1"
@@ -66,8 +68,10 @@ export function checkServerOptions(options: ServerOptions): { host: string; port
 /** Starts the server; resolves once it listens. */
 export async function startServer(options: ServerOptions = {}): Promise<SandlogServer> {
   const { host, port } = checkServerOptions(options);
+  const limits = resolveHttpLimits(options);
   const app = createApp({ ...options, loopbackOnly: options.loopbackOnly ?? isLoopbackHost(host) });
-  const server = createServer(app.handle);
+  const server = createServer(httpServerSettings(limits), app.handle);
+  installHttpLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,8 +7,9 @@
  * taken the text (on `drain` when `write` said its buffer was full), and the
  * caller pulls no more entries from the log stream until then. A client that
  * stops reading therefore holds at most one chunk ({@link WRITE_CHUNK_CHARS})
- * plus the socket's buffers — never a growing queue. Heartbeats are skipped
- * while the socket is full: the connection is evidently not idle.
+ * plus the socket's buffers — never a growing queue — until the app's stall
+ * monitor (limits.ts) closes the connection. Heartbeats are skipped while the
+ * socket is full: the connection is evidently not idle.
  */
 import type { ServerResponse } from 'node:http';
 import type { Entry } from '../format/entry.js';

@@ -6,62 +6,16 @@
 // holding all of it for the stalled client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { ExecLogWriter } from '../../dist/index.js';
-import { ROOT, tempSandbox, withTimeout } from '../helpers.js';
-import { exited } from './http.js';
+import { tempSandbox, withTimeout } from '../helpers.js';
+import { exited, startMeasuredServer } from './http.js';
 
 const MiB = 1024 * 1024;
 const LOG_BYTES = 64 * MiB;
 // Generous: an engine batch, a write chunk and the socket's buffers — far below the log's size.
 const GROWTH_LIMIT_BYTES = 32 * MiB;
 const MARKER = 'END-OF-THE-LOG-MARKER';
-
-/** Starts the measured server; resolves to { child, port, memory() }. */
-async function startMeasuredServer(home) {
-  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'test', 'server', 'fixtures', 'serve-measured.js'), home], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = [];
-  let waiting;
-  let buffered = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text) => {
-    buffered += text;
-    let at;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      lines.push(buffered.slice(0, at));
-      buffered = buffered.slice(at + 1);
-      waiting?.();
-    }
-  });
-  const nextLine = () =>
-    withTimeout(
-      new Promise((resolve) => {
-        const check = () => {
-          if (lines.length > 0) {
-            waiting = undefined;
-            resolve(lines.shift());
-          }
-        };
-        waiting = check;
-        check();
-      }),
-      15_000,
-      'a line from the measured server',
-    );
-  const url = await nextLine();
-  return {
-    child,
-    port: Number(new URL(url).port),
-    async memory() {
-      child.stdin.write('measure\n');
-      const usage = JSON.parse(await nextLine());
-      return { live: usage.heapUsed + usage.external, rss: usage.rss, activeStreams: usage.activeStreams };
-    },
-  };
-}
 
 /** Sends a raw stream request; returns the socket. */
 function rawStream(port, name) {
@@ -92,7 +46,8 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   writer.write('stdout', `${MARKER}\n`, 1);
   writer.close();
 
-  const server = await startMeasuredServer(home);
+  // No stall timeout: the stalled client must still be there when the reader is done, however long that takes.
+  const server = await startMeasuredServer(home, { stallTimeoutMs: 0 });
   t.after(() => server.child.kill('SIGKILL'));
   const before = await server.memory();
 

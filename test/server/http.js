@@ -1,10 +1,12 @@
 // HTTP helpers for the server tests: raw requests (the path is sent exactly
 // as given — fetch would normalise `..` away), an event-stream client that
-// parses SSE by hand, and starting `sandlog serve` as a child process.
+// parses SSE by hand, starting `sandlog serve` as a child process, and a
+// server in a child process that reports its memory.
 // Every wait has a deadline.
 import { request as httpRequest } from 'node:http';
 import { spawn } from 'node:child_process';
-import { CLI } from '../helpers.js';
+import { join } from 'node:path';
+import { CLI, ROOT, withTimeout } from '../helpers.js';
 
 /** A request with the path sent verbatim; resolves to { status, headers, body, json }. */
 export function request(base, path, { method = 'GET', headers = {}, timeoutMs = 10_000 } = {}) {
@@ -57,6 +59,7 @@ export function openEventStream(base, path, { headers = {}, timeoutMs = 10_000 }
 class EventStreamClient {
   constructor(req, res) {
     this.req = req;
+    this.res = res;
     this.status = res.statusCode;
     this.headers = res.headers;
     this.events = [];
@@ -151,6 +154,16 @@ class EventStreamClient {
     return this.waitFor((client) => client.ended, { timeoutMs, what: 'the end of the stream' });
   }
 
+  /** Stops reading: the socket's buffers fill and the server's writes wait. */
+  pause() {
+    this.res.pause();
+  }
+
+  /** Reads again. */
+  resume() {
+    this.res.resume();
+  }
+
   close() {
     this.req.destroy();
   }
@@ -203,4 +216,54 @@ export function exited(child, timeoutMs = 15_000) {
       resolve({ code, signal });
     });
   });
+}
+
+/**
+ * Starts `startServer(options)` in a child process run with --expose-gc
+ * (fixtures/serve-measured.js); resolves to { child, port, memory() }, where
+ * memory() forces a GC there and resolves to { live, rss, activeStreams,
+ * connections, fullSockets } (fullSockets: connections whose socket is full).
+ */
+export async function startMeasuredServer(home, options = {}) {
+  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'test', 'server', 'fixtures', 'serve-measured.js'), home, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = [];
+  let waiting;
+  let buffered = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text) => {
+    buffered += text;
+    let at;
+    while ((at = buffered.indexOf('\n')) >= 0) {
+      lines.push(buffered.slice(0, at));
+      buffered = buffered.slice(at + 1);
+      waiting?.();
+    }
+  });
+  const nextLine = () =>
+    withTimeout(
+      new Promise((resolve) => {
+        const check = () => {
+          if (lines.length > 0) {
+            waiting = undefined;
+            resolve(lines.shift());
+          }
+        };
+        waiting = check;
+        check();
+      }),
+      30_000,
+      'a line from the measured server',
+    );
+  const url = await nextLine();
+  return {
+    child,
+    port: Number(new URL(url).port),
+    async memory() {
+      child.stdin.write('measure\n');
+      const usage = JSON.parse(await nextLine());
+      return { live: usage.heapUsed + usage.external, rss: usage.rss, activeStreams: usage.activeStreams, connections: usage.connections, fullSockets: usage.fullSockets };
+    },
+  };
 }

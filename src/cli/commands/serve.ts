@@ -3,8 +3,9 @@
  * until SIGINT/SIGTERM, which end live streams and exit 0.
  */
 import { defaultHome } from '../../files/layout.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_STREAMS, DEFAULT_STALL_TIMEOUT_MS } from '../../server/limits.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
-import { integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
+import { durationFlag, integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 
 export const serveCommand: CommandSpec = {
@@ -16,10 +17,19 @@ export const serveCommand: CommandSpec = {
     { name: 'port', short: 'p', type: 'string', value: 'N', description: `Port to listen on; 0 picks a free one (default ${DEFAULT_PORT})` },
     HOME_OPTION,
     { name: 'token', type: 'string', value: 'T', description: 'Require "Authorization: Bearer T" on /api (prefer SANDLOG_TOKEN: flags show in ps)' },
+    { name: 'max-streams', type: 'string', value: 'N', description: `Live streams served at once; more get 503 + Retry-After (default ${DEFAULT_MAX_STREAMS})` },
+    {
+      name: 'stall-timeout',
+      type: 'string',
+      value: 'DURATION',
+      description: `Close a connection whose client took nothing it was sent for this long; 0 never (default ${DEFAULT_STALL_TIMEOUT_MS / 1000}s)`,
+    },
+    { name: 'headers-timeout', type: 'string', value: 'DURATION', description: `Time a client has to send its request headers (default ${DEFAULT_HEADERS_TIMEOUT_MS / 1000}s)` },
   ],
   details: [
     'Prints the viewer\'s URL on stdout once listening. With a token, open the URL',
     'with "#token=T" appended (the fragment never leaves the browser).',
+    'A DURATION is a whole number with a unit: 500ms, 30s, 5m, 1h (bare: seconds).',
     '',
     'Examples:',
     '  sandlog serve',
@@ -33,10 +43,16 @@ export const serveCommand: CommandSpec = {
     const fromEnv = context.env['SANDLOG_TOKEN'];
     const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
     const home = stringFlag(args, 'home') ?? defaultHome(context.env);
+    const maxStreams = integerFlag(args, 'max-streams', 1);
+    const stallTimeoutMs = durationFlag(args, 'stall-timeout');
+    const headersTimeoutMs = durationFlag(args, 'headers-timeout', 1);
     const server = await startServer({
       host: stringFlag(args, 'host') ?? DEFAULT_HOST,
       port,
       home,
+      ...(maxStreams === undefined ? {} : { maxStreams }),
+      ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
+      ...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs }),
       ...(token === undefined ? {} : { token }),
       onError: (error) => context.stderr.write(`sandlog serve: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`),
     });
