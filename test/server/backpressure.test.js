@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ExecLogWriter } from '../../dist/index.js';
-import { ROOT, tempSandbox, withTimeout } from '../helpers.js';
+import { ROOT, tempSandbox, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { exited } from './http.js';
 
 const MiB = 1024 * 1024;
@@ -48,7 +48,7 @@ async function startMeasuredServer(home) {
         waiting = check;
         check();
       }),
-      15_000,
+      DEADLINE_MS,
       'a line from the measured server',
     );
   const url = await nextLine();
@@ -108,7 +108,7 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
         resolve();
       }),
     ),
-    10_000,
+    DEADLINE_MS,
     'the first bytes of the stalled stream',
   );
 
@@ -118,9 +118,9 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   reader.destroy();
   // Measured once the server has let go of the reader's stream: what remains is what the stalled client costs.
   let after = await server.memory();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + DEADLINE_MS;
   while (after.activeStreams > 1) {
-    if (Date.now() > deadline) throw new Error('the server did not notice the reader leave within 15 s');
+    if (Date.now() > deadline) throw new Error(`the server did not notice the reader leave within ${DEADLINE_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     after = await server.memory();
   }
@@ -136,7 +136,7 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   // The stalled stream is intact: reading again resumes it.
   const more = new Promise((resolve) => stalled.once('data', resolve));
   stalled.resume();
-  await withTimeout(more, 10_000, 'the stalled client getting data after resuming');
+  await withTimeout(more, DEADLINE_MS, 'the stalled client getting data after resuming');
 
   server.child.kill('SIGTERM');
   assert.deepEqual(await exited(server.child), { code: 0, signal: null });
