@@ -133,14 +133,15 @@ test('--after-cursor starts strictly after the cursor; --show-cursor prints the 
   assert.equal((await runCli(['logs', 'box', '--home', home, '--after-cursor', first[2].cursor])).stdout, 'line 4\n');
 });
 
-test('--cursor-file stores the bare cursor and a second run resumes after it', async (t) => {
+test('--cursor-file stores the cursor (with its checkpoint digests) and a second run resumes after it', async (t) => {
   const { home, logDir } = sandbox(t, [rec(1), rec(2)]);
   const file = join(tempDir(t), 'box.cursor');
   const first = await runCli(['logs', 'box', '--home', home, '--cursor-file', file, '--json']);
   assert.equal(first.code, 0, first.stderr);
   const shown = jsonLines(first.stdout);
-  assert.equal(readFileSync(file, 'utf8').trim(), shown.at(-1).cursor);
-  assert.match(readFileSync(file, 'utf8'), /^[A-Za-z0-9+/=]+\n?$/);
+  const stored = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(stored.cursor, shown.at(-1).cursor);
+  assert.match(stored.digests[0], /^[A-Za-z0-9_-]{16}$/);
   const again = await runCli(['logs', 'box', '--home', home, '--cursor-file', file]);
   assert.equal(again.stdout, '', 'nothing new');
   appendFileSync(join(logDir, 'exec.log'), `${rec(3)}\n${rec(4)}\n`);
@@ -162,14 +163,14 @@ test('-f follows new entries and Ctrl-C exits 0 after storing the cursor of the 
   await waitFor(() => out.includes('line 3'), { what: 'the tail' });
   appendFileSync(join(logDir, 'exec.log'), `${rec(4)}\n`);
   await waitFor(() => out.includes('line 4'), { what: 'the followed entry' });
-  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim() === jsonLines(out).at(-1).cursor, { what: 'the cursor file' });
+  await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).cursor === jsonLines(out).at(-1).cursor, { what: 'the cursor file' });
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   assert.equal(code, 0, err);
   const shown = jsonLines(out);
   assert.deepEqual(shown.map((o) => o.d), ['line 3\n', 'line 4\n']);
   for (const object of shown) assert.deepEqual(Object.keys(object), ['t', 's', 'd', 'id', 'e', 'cursor']);
-  assert.equal(readFileSync(file, 'utf8').trim(), shown[1].cursor);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).cursor, shown[1].cursor);
   assert.match(err, new RegExp(`-- cursor: ${shown[1].cursor.replace(/[+/=]/g, '\\$&')}\n`));
 });
 
