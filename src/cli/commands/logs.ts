@@ -39,7 +39,7 @@ export const logsCommand: CommandSpec = {
     { name: 'color-sessions', type: 'boolean', description: 'Colour each session distinctly (implies --show-id)' },
     { name: 'after-cursor', type: 'string', value: 'C', description: 'Start strictly after cursor C' },
     { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
-    { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the cursor in F if it exists; store the last cursor in F' },
+    { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
   ],
