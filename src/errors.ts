@@ -56,11 +56,18 @@ export class MissedRotationError extends SandlogError {
   /** Generation (inode) of the file the reader had reached. */
   readonly generation: bigint;
 
-  constructor(fileName: string, generation: bigint, offset: number) {
+  /**
+   * `since`, when given, says how the loss was found out instead of "while
+   * the reader was there" (e.g. on resuming from a checkpoint).
+   */
+  constructor(fileName: string, generation: bigint, offset: number, since?: string) {
     super(
       'MISSED_ROTATION',
-      `missed rotation: ${fileName} rotated out of retention while the reader was at offset ${offset} ` +
-        `of generation ${generation}; records after that point were overwritten`,
+      since === undefined
+        ? `missed rotation: ${fileName} rotated out of retention while the reader was at offset ${offset} ` +
+            `of generation ${generation}; records after that point were overwritten`
+        : `missed rotation: ${fileName} generation ${generation} rotated out of retention ${since}; ` +
+            `records after offset ${offset} of it were overwritten`,
     );
     this.offset = offset;
     this.generation = generation;

@@ -16,6 +16,11 @@
  *   cursor strings are byte-compatible with microsandbox's. A snapshot's
  *   cursor sits after everything it read, so `streamLogs({ afterCursor,
  *   follow: true })` continues with no gap and no duplicate.
+ * - Checkpoints. `handle.checkpoint()` adds to a cursor the digest of the
+ *   record line each position ends after; `afterCheckpoint` resumes from it
+ *   and fails with `MissedRotationError` (never a resume in the wrong place)
+ *   when a file it names has left retention, even when a newer file has
+ *   taken that file's inode number.
  * - Following. A follower holds its open files across renames, finishes the
  *   old file of a rotation before the new one, and fails with
  *   `MissedRotationError` (never a silent gap) when a file it had not reached
@@ -40,6 +45,8 @@ export type { LogEntry } from './format/entry.js';
 export type { LogSource } from './format/source.js';
 export { ALL_SOURCES, DEFAULT_SOURCES, resolveSources } from './format/source.js';
 export { encodeCursor, decodeCursor, START_POSITION, type FilePosition } from './format/cursor.js';
+export type { Checkpoint } from './format/checkpoint.js';
+export { recordDigest, RECORD_DIGEST_BYTES } from './format/record-digest.js';
 export { assertSandboxName, sandboxNameProblem, MAX_NAME_BYTES } from './format/name.js';
 export { parseTimestamp, parseTimeArgument } from './format/time.js';
 export { sanitizeForTerminal, stripAnsi } from './format/ansi.js';

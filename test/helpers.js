@@ -1,6 +1,9 @@
 // Shared test helpers: temporary directories, exec.log lines, running the CLI
 // as a real child process, and waiting with a deadline. Every wait here has a
 // timeout so that a broken behaviour fails a test instead of hanging the run.
+// The default deadlines are generous on purpose: a deadline only decides how
+// long a broken behaviour takes to be reported, and a heavily loaded 2-core
+// machine can stall a healthy one for seconds.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
+
+/** Default deadline of every wait below: far beyond what a healthy wait takes, even under load. */
+export const DEADLINE_MS = 60_000;
 
 /** A fresh temporary directory, removed when the test ends (pass the test context `t`). */
 export function tempDir(t, prefix = 'sandlog-test-') {
@@ -47,7 +53,7 @@ export function at(seconds) {
  * Runs the CLI (`node dist/cli.js ...args`) and resolves to { code, signal, stdout, stderr }.
  * Options: env (merged over process.env), input (written to stdin), timeoutMs (kills and rejects).
  */
-export function runCli(args, { env = {}, input, timeoutMs = 20_000, cwd } = {}) {
+export function runCli(args, { env = {}, input, timeoutMs = DEADLINE_MS, cwd } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, NO_COLOR: '', ...env },
@@ -78,7 +84,7 @@ export function spawnCli(args, { env = {} } = {}) {
 }
 
 /** Resolves when `predicate()` is truthy (polled), rejects after `timeoutMs`. */
-export async function waitFor(predicate, { timeoutMs = 10_000, intervalMs = 10, what = 'condition' } = {}) {
+export async function waitFor(predicate, { timeoutMs = DEADLINE_MS, intervalMs = 10, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();
@@ -100,7 +106,7 @@ export function withTimeout(promise, timeoutMs, what = 'operation') {
 }
 
 /** Reads the next `count` entries of an async iterator, with a deadline. */
-export async function take(iterator, count, timeoutMs = 10_000) {
+export async function take(iterator, count, timeoutMs = DEADLINE_MS) {
   const out = [];
   while (out.length < count) {
     const { value, done } = await withTimeout(iterator.next(), timeoutMs, `entry ${out.length + 1} of ${count}`);
@@ -127,7 +133,7 @@ export function handCursor(pairs) {
 }
 
 /** Collects every entry of an async iterable (with a deadline for the whole read). */
-export async function collect(iterable, timeoutMs = 20_000) {
+export async function collect(iterable, timeoutMs = DEADLINE_MS) {
   const out = [];
   await withTimeout((async () => {
     for await (const entry of iterable) out.push(entry);
@@ -141,7 +147,7 @@ export function texts(entries) {
 }
 
 /** Resolves with the child's { code, signal } when it exits, rejects after `timeoutMs` (and kills it). */
-export function waitForExit(child, timeoutMs = 20_000) {
+export function waitForExit(child, timeoutMs = DEADLINE_MS) {
   return new Promise((resolve, reject) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       resolve({ code: child.exitCode, signal: child.signalCode });
@@ -156,4 +162,23 @@ export function waitForExit(child, timeoutMs = 20_000) {
       resolve({ code, signal });
     });
   });
+}
+
+/**
+ * Has `writeRecord()` append fixed-size records through `writer` (an ExecLogWriter of `maxFiles`
+ * rotated files) until the file of inode `generation` has left retention and the live exec.log —
+ * a newer file — carries that inode number and is at least `offset` bytes long. ext4 gives a
+ * deleted file's number to the next new file at once. Returns the rotations it took, or undefined
+ * when the filesystem did not reuse the number within `maxRotations` (tmpfs does not).
+ */
+export function rotateUntilInodeReused(writer, logDir, generation, offset, writeRecord, { maxFiles = 4, maxRotations = 100 } = {}) {
+  const live = join(logDir, 'exec.log');
+  const start = writer.rotations;
+  while (writer.rotations - start <= maxRotations) {
+    writeRecord();
+    writer.flush();
+    const info = statSync(live, { bigint: true });
+    if (writer.rotations - start > maxFiles && info.ino === generation && Number(info.size) >= offset) return writer.rotations - start;
+  }
+  return undefined;
 }

@@ -1,7 +1,6 @@
 /**
- * Writing to stdout with backpressure, and saving cursors atomically.
+ * Writing to stdout with backpressure.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 
 /** Writes `text` (a string, or bytes) and waits until the stream has taken it (drained when it had to buffer). */
 export function writeOut(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
@@ -13,11 +12,4 @@ export function writeOut(stream: NodeJS.WritableStream, text: string | Uint8Arra
     if (flushed) resolve();
     else stream.once('drain', resolve);
   });
-}
-
-/** Stores a cursor in `path` (the bare string) by writing a temporary file and renaming it over. */
-export function saveCursorFile(path: string, cursor: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${cursor}\n`);
-  renameSync(temporary, path);
 }

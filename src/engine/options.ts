@@ -4,6 +4,7 @@
  * {@link OptionsError}s naming the option and the value.
  */
 import { OptionsError, describeValue } from '../errors.js';
+import { checkCheckpoint, type Checkpoint, type CheckedCheckpoint } from '../format/checkpoint.js';
 import { decodeCursor, type FilePosition } from '../format/cursor.js';
 import { resolveSources, sourceMask, type LogSource } from '../format/source.js';
 import { parseTimeArgument } from '../format/time.js';
@@ -42,6 +43,14 @@ export interface StreamOptions extends ReadOptions {
   /** Start strictly after this cursor (conflicts with `since`). */
   afterCursor?: string;
   /**
+   * Start strictly after this checkpoint (from `handle.checkpoint()`): like
+   * `afterCursor`, but a position whose file has left retention — even one
+   * whose inode number a newer file carries now — fails with
+   * `MissedRotationError` before the first entry instead of resuming in the
+   * wrong place. Conflicts with `afterCursor`, `since` and `tail`.
+   */
+  afterCheckpoint?: Checkpoint;
+  /**
    * Keep reading as the logs grow, across rotations, until aborted or broken out of.
    * @default false
    */
@@ -67,6 +76,8 @@ export interface ResolvedOptions {
   readonly grep: RegExp | undefined;
   readonly home: string | undefined;
   readonly afterCursor: readonly FilePosition[] | undefined;
+  /** The checkpoint `afterCursor` came from, when it did: its digests are checked on opening. */
+  readonly checkpoint: CheckedCheckpoint | undefined;
   readonly follow: boolean;
   readonly signal: AbortSignal | undefined;
   readonly pollIntervalMs: number;
@@ -116,6 +127,12 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
   if (options.afterCursor !== undefined && options.tail !== undefined) {
     throw new OptionsError('The `tail` and `afterCursor` options conflict: a stream starts at one place');
   }
+  if (options.afterCheckpoint !== undefined) {
+    for (const other of ['afterCursor', 'since', 'tail'] as const) {
+      if (options[other] !== undefined) throw new OptionsError(`The \`${other}\` and \`afterCheckpoint\` options conflict: a stream starts at one place`);
+    }
+  }
+  const checkpoint = options.afterCheckpoint === undefined ? undefined : checkCheckpoint(options.afterCheckpoint);
   const tail = options.tail;
   if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) {
     throw new OptionsError(`Expected the \`tail\` option to be a non-negative integer, got ${describeValue(tail)}`);
@@ -132,7 +149,8 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
     tail,
     grep: resolveGrep(options.grep),
     home: options.home,
-    afterCursor: options.afterCursor === undefined ? undefined : decodeCursor(options.afterCursor),
+    afterCursor: checkpoint !== undefined ? checkpoint.positions : options.afterCursor === undefined ? undefined : decodeCursor(options.afterCursor),
+    checkpoint,
     follow: options.follow === true,
     signal: options.signal,
     pollIntervalMs,

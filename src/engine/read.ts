@@ -4,9 +4,12 @@
  * follow from) and {@link readLogs} (just the entries). All three share one
  * path: resolve the target, then either tail backwards or merge forwards.
  */
-import { resolveTarget, type LogTarget } from '../files/layout.js';
-import { encodeCursor, type FilePosition } from '../format/cursor.js';
+import { InvalidCursorError } from '../errors.js';
+import { filesForSources, resolveTarget, type LogTarget } from '../files/layout.js';
+import type { Checkpoint } from '../format/checkpoint.js';
+import { decodeCursor, encodeCursor, type FilePosition } from '../format/cursor.js';
 import type { Entry, LogEntry } from '../format/entry.js';
+import { digestPositions, verifyCheckpoint } from './checkpoint.js';
 import { LogStream } from './log-stream.js';
 import { resolveOptions, type ReadOptions, type ResolvedOptions, type StreamOptions } from './options.js';
 import { readTail } from './tail.js';
@@ -23,6 +26,15 @@ export interface LogStreamHandle extends AsyncIterable<LogEntry> {
   readonly cursor: string;
   /** Malformed records skipped so far. */
   readonly malformed: number;
+  /**
+   * A checkpoint for `cursor` (by default {@link cursor}, the last entry
+   * handed out): the cursor and the digest of the line each of its positions
+   * ends after. Store it to resume later with `afterCheckpoint`, which, unlike
+   * `afterCursor`, cannot be fooled by a newer file that took the inode number
+   * of one that left retention. Take it as soon as the entry is handed out:
+   * the files are read now.
+   */
+  checkpoint(cursor?: string): Promise<Checkpoint>;
   /**
    * Opens the files now (iterating does it otherwise): a missing sandbox or
    * an unusable cursor fails here, before anything is handed out — useful to
@@ -68,6 +80,17 @@ class StreamHandle implements LogStreamHandle {
   }
 
   private opening: Promise<Entry[]> | undefined;
+  private logDir: string | undefined;
+
+  async checkpoint(cursor: string = this.cursor): Promise<Checkpoint> {
+    const positions = decodeCursor(cursor);
+    const specs = filesForSources(this.options.sources);
+    if (positions.length !== specs.length) {
+      throw new InvalidCursorError(`invalid cursor: it has ${positions.length} position(s), and this stream reads ${specs.length} file(s)`);
+    }
+    this.logDir ??= (await resolveTarget(this.target, this.options.home)).logDir;
+    return { cursor, digests: await digestPositions(this.logDir, specs, positions) };
+  }
 
   open(): Promise<void> {
     return this.prepare().then(() => undefined);
@@ -78,7 +101,16 @@ class StreamHandle implements LogStreamHandle {
   private prepare(): Promise<Entry[]> {
     this.opening ??= (async () => {
       const { logDir } = await resolveTarget(this.target, this.options.home);
+      this.logDir = logDir;
       let starts = this.options.afterCursor;
+      const { checkpoint } = this.options;
+      const specs = filesForSources(this.options.sources);
+      if (checkpoint !== undefined) {
+        if (checkpoint.positions.length !== specs.length) {
+          throw new InvalidCursorError(`invalid checkpoint: its cursor has ${checkpoint.positions.length} position(s), and this stream reads ${specs.length} file(s)`);
+        }
+        starts = await verifyCheckpoint(logDir, specs, checkpoint, false);
+      }
       let strict = true;
       let tailEntries: Entry[] = [];
       if (this.options.tail !== undefined) {
@@ -90,7 +122,23 @@ class StreamHandle implements LogStreamHandle {
         starts = tail.end;
         strict = false;
       }
-      if (!this.closed) this.stream = await LogStream.open(logDir, this.options, starts, strict);
+      try {
+        if (!this.closed) this.stream = await LogStream.open(logDir, this.options, starts, strict);
+      } catch (error) {
+        // A file that rotated out between the check and the open: say so as the check would have.
+        if (checkpoint !== undefined && error instanceof InvalidCursorError) await verifyCheckpoint(logDir, specs, checkpoint, false);
+        throw error;
+      }
+      if (checkpoint !== undefined && this.stream !== undefined) {
+        // Checked again now that the stream holds its files, and with them their inode numbers.
+        try {
+          await verifyCheckpoint(logDir, specs, checkpoint, true);
+        } catch (error) {
+          await this.stream.close();
+          this.stream = undefined;
+          throw error;
+        }
+      }
       return tailEntries;
     })();
     return this.opening;
@@ -149,7 +197,7 @@ export function streamLogs(target: LogTarget, options: StreamOptions = {}): LogS
 }
 
 /** Reads what is there now: the entries, sorted by time, and the cursor to follow from. */
-export async function readLogsSnapshot(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor'> = {}): Promise<LogSnapshot> {
+export async function readLogsSnapshot(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {}): Promise<LogSnapshot> {
   const handle = new StreamHandle(target, resolveOptions({ ...options, follow: false }));
   const entries: LogEntry[] = [];
   for await (const batch of handle.batches()) {
@@ -159,6 +207,6 @@ export async function readLogsSnapshot(target: LogTarget, options: ReadOptions &
 }
 
 /** Reads what is there now, sorted by time. */
-export async function readLogs(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor'> = {}): Promise<LogEntry[]> {
+export async function readLogs(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {}): Promise<LogEntry[]> {
   return (await readLogsSnapshot(target, options)).entries;
 }

@@ -7,13 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureProcess, WriterLockedError, WRITER_LOCK_FILE } from '../../dist/index.js';
 import { acquireWriterLock } from '../../dist/capture/lock.js';
-import { runCli, spawnCli, tempSandbox, waitFor, withTimeout } from '../helpers.js';
+import { runCli, spawnCli, tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { fixture, readRecords, sessionBytes } from './support.js';
 
 /** The pid of a process that has exited (and so is not alive any more). */
 async function deadPid() {
   const child = spawn('true');
-  await withTimeout(new Promise((resolve) => child.once('exit', resolve)), 10_000, 'a short process');
+  await withTimeout(new Promise((resolve) => child.once('exit', resolve)), DEADLINE_MS, 'a short process');
   return child.pid;
 }
 
@@ -48,7 +48,7 @@ test('`sandlog run` is refused with exit 1 and the holder pid while another run 
   assert.equal(second.stdout, '');
   assert.match(second.stderr, new RegExp(`^sandlog: .*already being written by process ${first.pid}\\n$`));
 
-  const done = withTimeout(new Promise((resolve) => first.once('close', resolve)), 10_000, 'the first run to end');
+  const done = withTimeout(new Promise((resolve) => first.once('close', resolve)), DEADLINE_MS, 'the first run to end');
   first.kill('SIGTERM');
   assert.equal(await done, 143);
   const records = readRecords(logDir);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, runCli, tempSandbox, waitFor, withTimeout } from '../helpers.js';
+import { CLI, runCli, tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { fixture, readRecords, sessionBytes } from './support.js';
 
 const pty = createRequire(import.meta.url)('node-pty');
@@ -54,7 +54,7 @@ test("the pty's size follows the caller's terminal, also when it is resized, and
   });
   let screen = '';
   outer.onData((data) => (screen += data));
-  const exited = withTimeout(new Promise((resolve) => outer.onExit(resolve)), 20_000, 'the outer terminal to exit');
+  const exited = withTimeout(new Promise((resolve) => outer.onExit(resolve)), DEADLINE_MS, 'the outer terminal to exit');
 
   await waitFor(() => screen.includes('size 100x30'), { what: 'the initial size' });
   outer.resize(120, 40);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, spawnCli, tempDir, tempSandbox, waitFor, withTimeout } from '../helpers.js';
+import { runCli, spawnCli, tempDir, tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { fixture, readRecords, sessionBytes, systemTexts } from './support.js';
 
 function run(home, name, command, options = {}) {
@@ -12,7 +12,7 @@ function run(home, name, command, options = {}) {
 }
 
 /** Resolves with the child's exit { code, signal }. */
-function exited(child, timeoutMs = 20_000) {
+function exited(child, timeoutMs = DEADLINE_MS) {
   return withTimeout(new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))), timeoutMs, 'sandlog run to exit');
 }
 
@@ -272,7 +272,7 @@ test('a reader of the pass-through that goes away (| head) stops the pass-throug
   const { home, logDir, name } = tempSandbox(t);
   const child = spawnCli(['run', name, '--home', home, '--', process.execPath, fixture('print-lines.js'), String(4 * 1024 * 1024)]);
   const done = exited(child, 60_000);
-  await withTimeout(new Promise((resolve) => child.stdout.once('data', resolve)), 20_000, 'the first output');
+  await withTimeout(new Promise((resolve) => child.stdout.once('data', resolve)), DEADLINE_MS, 'the first output');
   child.stdout.destroy();
   const { code } = await done;
   assert.equal(code, 0);

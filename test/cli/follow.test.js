@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ExecLogWriter } from '../../dist/index.js';
-import { spawnCli, tempSandbox, waitFor, waitForExit } from '../helpers.js';
+import { spawnCli, tempSandbox, waitFor, waitForExit, DEADLINE_MS } from '../helpers.js';
 
 test('-f --json across many rotations prints every record exactly once, in order', async (t) => {
   const { home, logDir } = tempSandbox(t);
@@ -27,11 +27,11 @@ test('-f --json across many rotations prints every record exactly once, in order
     if (n % 10 === 9) {
       writer.flush();
       // Stay within retention: at most two files ahead of what the CLI has printed.
-      await waitFor(() => printed() + 40 >= n - 40 + 1, { timeoutMs: 20_000, intervalMs: 2, what: `output to reach ${n - 40}` });
+      await waitFor(() => printed() + 40 >= n - 40 + 1, { timeoutMs: DEADLINE_MS, intervalMs: 2, what: `output to reach ${n - 40}` });
     }
   }
   writer.flush();
-  await waitFor(() => printed() >= total - 40, { timeoutMs: 20_000, what: 'every record' });
+  await waitFor(() => printed() >= total - 40, { timeoutMs: DEADLINE_MS, what: 'every record' });
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   assert.equal(code, 0, err);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { handCursor, inodeOf, recordLine, runCli, spawnCli, tempDir, tempSandbox, waitFor, waitForExit, writeLines } from '../helpers.js';
+import { handCursor, inodeOf, recordLine, runCli, spawnCli, tempDir, tempSandbox, waitFor, waitForExit, writeLines, DEADLINE_MS } from '../helpers.js';
 
 function sandbox(t, records, name = 'box') {
   const box = tempSandbox(t, name);
@@ -69,19 +69,21 @@ test('--tail N (and -n) counts after --source and --grep', async (t) => {
 });
 
 test('--since (inclusive) and --until (exclusive) take RFC 3339 and relative times', async (t) => {
+  // Relative times are taken when each run starts, seconds after these records are stamped on a loaded
+  // machine: every record sits minutes away from every bound, the newest one ahead of the clock.
   const now = Date.now();
   const { home } = sandbox(t, [
-    recordLine(new Date(now - 3 * 3600_000).toISOString(), 'stdout', 'three hours ago\n', 1),
-    recordLine(new Date(now - 90_000).toISOString(), 'stdout', 'ninety seconds ago\n', 1),
-    recordLine(new Date(now - 1000).toISOString(), 'stdout', 'just now\n', 1),
+    recordLine(new Date(now - 5 * 3600_000).toISOString(), 'stdout', 'five hours ago\n', 1),
+    recordLine(new Date(now - 10 * 60_000).toISOString(), 'stdout', 'ten minutes ago\n', 1),
+    recordLine(new Date(now + 3600_000).toISOString(), 'stdout', 'an hour ahead\n', 1),
   ]);
   const run = (...flags) => runCli(['logs', 'box', '--home', home, ...flags]);
-  assert.equal((await run('--since', '2h')).stdout, 'ninety seconds ago\njust now\n');
-  assert.equal((await run('--since', '1d', '--until', '1m')).stdout, 'three hours ago\nninety seconds ago\n');
-  assert.equal((await run('--since', '30s')).stdout, 'just now\n');
-  const exact = new Date(now - 90_000).toISOString();
-  assert.equal((await run('--since', exact)).stdout, 'ninety seconds ago\njust now\n');
-  assert.equal((await run('--until', exact)).stdout, 'three hours ago\n');
+  assert.equal((await run('--since', '2h')).stdout, 'ten minutes ago\nan hour ahead\n');
+  assert.equal((await run('--since', '1d', '--until', '1m')).stdout, 'five hours ago\nten minutes ago\n');
+  assert.equal((await run('--since', '30s')).stdout, 'an hour ahead\n');
+  const exact = new Date(now - 10 * 60_000).toISOString();
+  assert.equal((await run('--since', exact)).stdout, 'ten minutes ago\nan hour ahead\n');
+  assert.equal((await run('--until', exact)).stdout, 'five hours ago\n');
 });
 
 test('--timestamps and --show-id prefix every line of an entry', async (t) => {
@@ -131,14 +133,15 @@ test('--after-cursor starts strictly after the cursor; --show-cursor prints the 
   assert.equal((await runCli(['logs', 'box', '--home', home, '--after-cursor', first[2].cursor])).stdout, 'line 4\n');
 });
 
-test('--cursor-file stores the bare cursor and a second run resumes after it', async (t) => {
+test('--cursor-file stores the cursor (with its checkpoint digests) and a second run resumes after it', async (t) => {
   const { home, logDir } = sandbox(t, [rec(1), rec(2)]);
   const file = join(tempDir(t), 'box.cursor');
   const first = await runCli(['logs', 'box', '--home', home, '--cursor-file', file, '--json']);
   assert.equal(first.code, 0, first.stderr);
   const shown = jsonLines(first.stdout);
-  assert.equal(readFileSync(file, 'utf8').trim(), shown.at(-1).cursor);
-  assert.match(readFileSync(file, 'utf8'), /^[A-Za-z0-9+/=]+\n?$/);
+  const stored = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(stored.cursor, shown.at(-1).cursor);
+  assert.match(stored.digests[0], /^[A-Za-z0-9_-]{16}$/);
   const again = await runCli(['logs', 'box', '--home', home, '--cursor-file', file]);
   assert.equal(again.stdout, '', 'nothing new');
   appendFileSync(join(logDir, 'exec.log'), `${rec(3)}\n${rec(4)}\n`);
@@ -160,14 +163,14 @@ test('-f follows new entries and Ctrl-C exits 0 after storing the cursor of the 
   await waitFor(() => out.includes('line 3'), { what: 'the tail' });
   appendFileSync(join(logDir, 'exec.log'), `${rec(4)}\n`);
   await waitFor(() => out.includes('line 4'), { what: 'the followed entry' });
-  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim() === jsonLines(out).at(-1).cursor, { what: 'the cursor file' });
+  await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).cursor === jsonLines(out).at(-1).cursor, { what: 'the cursor file' });
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   assert.equal(code, 0, err);
   const shown = jsonLines(out);
   assert.deepEqual(shown.map((o) => o.d), ['line 3\n', 'line 4\n']);
   for (const object of shown) assert.deepEqual(Object.keys(object), ['t', 's', 'd', 'id', 'e', 'cursor']);
-  assert.equal(readFileSync(file, 'utf8').trim(), shown[1].cursor);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).cursor, shown[1].cursor);
   assert.match(err, new RegExp(`-- cursor: ${shown[1].cursor.replace(/[+/=]/g, '\\$&')}\n`));
 });
 
@@ -209,7 +212,7 @@ test('an exec.log that is a FIFO, a directory or a symbolic link is a one-line r
   const path = join(logDir, 'exec.log');
   rmSync(path);
   execFileSync('mkfifo', [path]);
-  assertCleanError(await runCli(['logs', 'box', '--home', home], { timeoutMs: 10_000 }), 1, /FIFO/);
+  assertCleanError(await runCli(['logs', 'box', '--home', home], { timeoutMs: DEADLINE_MS }), 1, /FIFO/);
   rmSync(path);
   mkdirSync(path);
   assertCleanError(await runCli(['logs', 'box', '--home', home]), 1, /directory/);
@@ -221,10 +224,11 @@ test('an exec.log that is a FIFO, a directory or a symbolic link is a one-line r
 test('-f with an --until already past prints what came before it and ends with exit 0', async (t) => {
   const now = Date.now();
   const { home } = sandbox(t, [
-    recordLine(new Date(now - 120_000).toISOString(), 'stdout', 'two minutes ago\n', 1),
-    recordLine(new Date(now - 1_000).toISOString(), 'stdout', 'just now\n', 1),
+    recordLine(new Date(now - 10 * 60_000).toISOString(), 'stdout', 'ten minutes ago\n', 1),
+    // Ahead of the clock, so that it stays after --until however long the run takes to start.
+    recordLine(new Date(now + 3600_000).toISOString(), 'stdout', 'an hour ahead\n', 1),
   ]);
   const result = await runCli(['logs', 'box', '--home', home, '-f', '--until', '1m']);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stdout, 'two minutes ago\n');
+  assert.equal(result.stdout, 'ten minutes ago\n');
 });

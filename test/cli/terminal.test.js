@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, recordLine, runCli, tempSandbox, waitForExit, writeLines } from '../helpers.js';
+import { CLI, recordLine, runCli, tempSandbox, waitForExit, writeLines, DEADLINE_MS } from '../helpers.js';
 
 const iso = (seconds) => new Date(Date.UTC(2026, 3, 30, 20, 0, 0) + seconds * 1000).toISOString();
 
@@ -135,7 +135,7 @@ test('piping into head -c 10 ends quietly with exit 0', async (t) => {
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (err += chunk));
-    const { code } = await waitForExit(child, 30_000);
+    const { code } = await waitForExit(child, DEADLINE_MS);
     assert.equal(code, 0);
     assert.equal(err, '', `quiet stderr with ${flags}`);
     assert.match(out, /status=0\n$/, `exit 0 with ${flags}: ${out}`);

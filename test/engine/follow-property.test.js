@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { readLogs, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
-import { at, recordLine, tempDir, waitFor, withTimeout } from '../helpers.js';
+import { at, recordLine, tempDir, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const operation = fc.oneof(
   fc.record({ kind: fc.constant('append'), count: fc.integer({ min: 1, max: 20 }) }),
@@ -67,12 +67,12 @@ test('a follower delivers every finished record once, in order, whatever the pro
           // A record after the rotations makes the next wait mean "the follower has looked since".
           appendFileSync(live, line());
         }
-        await waitFor(() => failure !== undefined || received.length === written, { timeoutMs: 10_000, intervalMs: 2, what: `${written} records` });
+        await waitFor(() => failure !== undefined || received.length === written, { timeoutMs: DEADLINE_MS, intervalMs: 2, what: `${written} records` });
         if (failure !== undefined) throw failure;
       }
       const cursor = handle.cursor;
       controller.abort();
-      await withTimeout(reading, 10_000, 'the follower to end');
+      await withTimeout(reading, DEADLINE_MS, 'the follower to end');
       assert.deepEqual(received, Array.from({ length: written }, (_, i) => i));
       appendFileSync(live, line());
       assert.deepEqual((await readLogs({ logDir }, { afterCursor: cursor })).map((e) => e.text()), [`n${written - 1}`]);

@@ -7,7 +7,7 @@ import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
 import { spawn } from 'node:child_process';
-import { ROOT, at, handCursor, inodeOf, recordLine, take, tempDir, texts, waitFor, waitForExit, withTimeout, writeLines } from '../helpers.js';
+import { ROOT, at, handCursor, inodeOf, recordLine, take, tempDir, texts, waitFor, waitForExit, withTimeout, writeLines, DEADLINE_MS } from '../helpers.js';
 
 const line = (n, d = `line ${n}\n`) => `${recordLine(at(n), 'stdout', d, 1)}\n`;
 
@@ -63,7 +63,7 @@ test('a cursor whose generation is not in the chain is rejected before the first
   writeFileSync(join(logDir, 'exec.log'), line(1));
   const stale = handCursor([[inodeOf(join(logDir, 'exec.log')) + 1_000_000n, 10]]);
   const handle = streamLogs({ logDir }, { afterCursor: stale, follow: true });
-  await assert.rejects(withTimeout(handle[Symbol.asyncIterator]().next(), 10_000, 'first next()'), (error) => {
+  await assert.rejects(withTimeout(handle[Symbol.asyncIterator]().next(), DEADLINE_MS, 'first next()'), (error) => {
     assert.ok(error instanceof InvalidCursorError);
     assert.equal(error.code, 'INVALID_CURSOR');
     assert.match(error.message, /not in the current rotation chain/);
@@ -94,7 +94,7 @@ test('aborting the signal ends a waiting follower cleanly', async (t) => {
   assert.equal((await take(iterator, 1)).length, 1);
   const waiting = iterator.next();
   controller.abort();
-  assert.deepEqual(await withTimeout(waiting, 10_000, 'end after abort'), { value: undefined, done: true });
+  assert.deepEqual(await withTimeout(waiting, DEADLINE_MS, 'end after abort'), { value: undefined, done: true });
   await waitFor(() => watchedDirectoryCount() === 0, { what: 'the watcher to be released' });
 });
 
@@ -111,7 +111,7 @@ test('breaking out of for await releases the watcher', async (t) => {
         if (seen.length === 2) break;
       }
     })(),
-    10_000,
+    DEADLINE_MS,
     'for await with break',
   );
   assert.deepEqual(seen, ['line 1\n', 'line 2\n']);
@@ -152,7 +152,7 @@ test('close() on a handle ends a waiting follow cleanly, delivers nothing more a
   await handle.close();
   // Written after close: never delivered, and nothing is delivered again.
   appendFileSync(join(logDir, 'exec.log'), line(2));
-  assert.deepEqual(await withTimeout(waiting, 10_000, 'end after close'), { value: undefined, done: true });
+  assert.deepEqual(await withTimeout(waiting, DEADLINE_MS, 'end after close'), { value: undefined, done: true });
   assert.deepEqual(await iterator.next(), { value: undefined, done: true });
   assert.equal(watchedDirectoryCount(), 0);
   assert.deepEqual(texts(await readLogs({ logDir }, { afterCursor: handle.cursor })), ['line 2\n']);
@@ -177,7 +177,7 @@ test('a 5 MiB record appended while following arrives whole, once', async (t) =>
   const { iterator } = follow(t, logDir);
   await take(iterator, 1);
   const big = line(2, 'y'.repeat(5 * 1024 * 1024));
-  const pending = take(iterator, 2, 30_000);
+  const pending = take(iterator, 2, DEADLINE_MS);
   for (let from = 0; from < big.length; from += 1024 * 1024) appendFileSync(path, big.slice(from, from + 1024 * 1024));
   appendFileSync(path, line(3));
   const got = await pending;
@@ -204,7 +204,7 @@ test('aborting between entries releases the watcher, and the process can exit wi
   const child = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'abort-between-entries.js'), logDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
-  const { code } = await waitForExit(child, 15_000);
+  const { code } = await waitForExit(child, DEADLINE_MS);
   assert.equal(code, 0);
   assert.equal(out, 'line 1 0\n');
 });

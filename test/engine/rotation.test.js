@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecLogWriter, MissedRotationError, readLogs, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
-import { ROOT, take, tempDir, texts, waitFor, waitForExit, withTimeout } from '../helpers.js';
+import { ROOT, take, tempDir, texts, waitFor, waitForExit, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const body = (n) => `record ${String(n).padStart(6, '0')}\n`;
 const numberOf = (entry) => Number(entry.text().slice(7, 13));
@@ -31,13 +31,13 @@ test('rotation during follow loses and repeats nothing', async (t) => {
     if (n % 25 === 24) {
       writer.flush();
       // Stay within retention (4 rotated files): never more than two files ahead of the reader.
-      await waitFor(() => received.length >= n + 1 - 2 * recordsPerFile, { timeoutMs: 20_000, intervalMs: 1, what: `reader to reach ${n + 1 - 2 * recordsPerFile}` });
+      await waitFor(() => received.length >= n + 1 - 2 * recordsPerFile, { timeoutMs: DEADLINE_MS, intervalMs: 1, what: `reader to reach ${n + 1 - 2 * recordsPerFile}` });
     }
   }
   writer.flush();
-  await waitFor(() => received.length >= total, { timeoutMs: 20_000, what: 'every record' });
+  await waitFor(() => received.length >= total, { timeoutMs: DEADLINE_MS, what: 'every record' });
   controller.abort();
-  await withTimeout(reading, 10_000, 'follower to end');
+  await withTimeout(reading, DEADLINE_MS, 'follower to end');
   assert.ok(writer.rotations > 100, `rotated ${writer.rotations} times`);
   assert.equal(received.length, total);
   assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
@@ -59,9 +59,9 @@ test('a follower in this process keeps up with a writer in a child process that 
       if (received.length % 10 === 0 && child.connected) child.send(received.length, () => undefined);
     }
   })();
-  await waitFor(() => received.length >= total, { timeoutMs: 30_000, what: 'every record from the child' });
+  await waitFor(() => received.length >= total, { timeoutMs: DEADLINE_MS, what: 'every record from the child' });
   controller.abort();
-  await withTimeout(reading, 10_000, 'follower to end');
+  await withTimeout(reading, DEADLINE_MS, 'follower to end');
   assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
   assert.equal((await waitForExit(child)).code, 0);
 });
@@ -140,7 +140,7 @@ test('a slow reader gets the rest of its held file and then MissedRotationError 
         return caught;
       }
     })(),
-    15_000,
+    DEADLINE_MS,
     'the missed-rotation error',
   );
   assert.ok(error instanceof MissedRotationError, `expected MissedRotationError, got ${error}`);

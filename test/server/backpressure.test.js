@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { ExecLogWriter } from '../../dist/index.js';
-import { tempSandbox, withTimeout } from '../helpers.js';
+import { DEADLINE_MS, tempSandbox, withTimeout } from '../helpers.js';
 import { exited, startMeasuredServer } from './http.js';
 
 const MiB = 1024 * 1024;
@@ -63,7 +63,7 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
         resolve();
       }),
     ),
-    10_000,
+    DEADLINE_MS,
     'the first bytes of the stalled stream',
   );
 
@@ -73,9 +73,9 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   reader.destroy();
   // Measured once the server has let go of the reader's stream: what remains is what the stalled client costs.
   let after = await server.memory();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + DEADLINE_MS;
   while (after.activeStreams > 1) {
-    if (Date.now() > deadline) throw new Error('the server did not notice the reader leave within 15 s');
+    if (Date.now() > deadline) throw new Error(`the server did not notice the reader leave within ${DEADLINE_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     after = await server.memory();
   }
@@ -91,7 +91,7 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   // The stalled stream is intact: reading again resumes it.
   const more = new Promise((resolve) => stalled.once('data', resolve));
   stalled.resume();
-  await withTimeout(more, 10_000, 'the stalled client getting data after resuming');
+  await withTimeout(more, DEADLINE_MS, 'the stalled client getting data after resuming');
 
   server.child.kill('SIGTERM');
   assert.deepEqual(await exited(server.child), { code: 0, signal: null });

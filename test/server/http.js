@@ -6,10 +6,10 @@
 import { request as httpRequest } from 'node:http';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { CLI, ROOT, withTimeout } from '../helpers.js';
+import { CLI, DEADLINE_MS, ROOT, withTimeout } from '../helpers.js';
 
 /** A request with the path sent verbatim; resolves to { status, headers, body, json }. */
-export function request(base, path, { method = 'GET', headers = {}, timeoutMs = 10_000 } = {}) {
+export function request(base, path, { method = 'GET', headers = {}, timeoutMs = DEADLINE_MS } = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path, method, headers, timeout: timeoutMs, agent: false }, (res) => {
@@ -38,7 +38,7 @@ export function request(base, path, { method = 'GET', headers = {}, timeoutMs = 
  * `status`, `headers`, `events` (parsed so far: { event, id, data }), `comments`
  * (count of comment lines), `ended`, `next(timeoutMs)`, `waitFor(predicate)` and `close()`.
  */
-export function openEventStream(base, path, { headers = {}, timeoutMs = 10_000 } = {}) {
+export function openEventStream(base, path, { headers = {}, timeoutMs = DEADLINE_MS } = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path, agent: false, headers: { accept: 'text/event-stream', ...headers } });
@@ -114,7 +114,7 @@ class EventStreamClient {
   }
 
   /** Resolves when `predicate(this)` is truthy; rejects after `timeoutMs`. */
-  waitFor(predicate, { timeoutMs = 10_000, what = 'stream condition' } = {}) {
+  waitFor(predicate, { timeoutMs = DEADLINE_MS, what = 'stream condition' } = {}) {
     return new Promise((resolve, reject) => {
       const check = () => {
         let value;
@@ -144,13 +144,13 @@ class EventStreamClient {
   }
 
   /** Waits for `count` data events in all; returns them. */
-  async waitForEvents(count, timeoutMs = 10_000) {
+  async waitForEvents(count, timeoutMs = DEADLINE_MS) {
     await this.waitFor((client) => client.events.length >= count, { timeoutMs, what: `${count} events` });
     return this.events.slice(0, count);
   }
 
   /** Waits for the server to end the response. */
-  waitForEnd(timeoutMs = 10_000) {
+  waitForEnd(timeoutMs = DEADLINE_MS) {
     return this.waitFor((client) => client.ended, { timeoutMs, what: 'the end of the stream' });
   }
 
@@ -178,7 +178,7 @@ export function entriesOf(events) {
  * Starts `sandlog serve` as a child process and resolves once it printed its URL:
  * { child, url, port, stderr() }.
  */
-export function startServeProcess(args, { env = {}, timeoutMs = 15_000 } = {}) {
+export function startServeProcess(args, { env = {}, timeoutMs = DEADLINE_MS } = {}) {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -204,7 +204,7 @@ export function startServeProcess(args, { env = {}, timeoutMs = 15_000 } = {}) {
 }
 
 /** Resolves with { code, signal } when the child exits; kills it and rejects after `timeoutMs`. */
-export function exited(child, timeoutMs = 15_000) {
+export function exited(child, timeoutMs = DEADLINE_MS) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -253,7 +253,7 @@ export async function startMeasuredServer(home, options = {}) {
         waiting = check;
         check();
       }),
-      30_000,
+      DEADLINE_MS,
       'a line from the measured server',
     );
   const url = await nextLine();

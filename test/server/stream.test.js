@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startServer, ExecLogWriter, TextLogWriter, watchedDirectoryCount } from '../../dist/index.js';
-import { tempSandbox, waitFor } from '../helpers.js';
+import { tempSandbox, waitFor, DEADLINE_MS } from '../helpers.js';
 import { request, openEventStream, entriesOf } from './http.js';
 
 function writeMany(writer, from, to, session = 1) {
@@ -224,7 +224,7 @@ test('the stream ends with an `end` event when the sandbox goes away', async (t)
   await stream.waitForEvents(1);
   const { rmSync } = await import('node:fs');
   rmSync(join(home, 'sandboxes', 'web'), { recursive: true, force: true });
-  await stream.waitForEnd(15_000);
+  await stream.waitForEnd(DEADLINE_MS);
   assert.equal(stream.events.at(-1).event, 'end');
 });
 

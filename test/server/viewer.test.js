@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ExecLogWriter, stripAnsi } from '../../dist/index.js';
-import { ROOT, tempSandbox, withTimeout } from '../helpers.js';
+import { ROOT, tempSandbox, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { exited, request, startServeProcess } from './http.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,7 +25,7 @@ const LAUNCH_ARGS = [
   '--disable-quic',
 ];
 const OUTPUT = join(ROOT, 'test-output');
-const WAIT = { timeout: 20_000 };
+const WAIT = { timeout: DEADLINE_MS };
 
 async function openBrowser(t) {
   const profile = mkdtempSync(join(tmpdir(), 'sandlog-chromium-'));
@@ -168,7 +168,7 @@ test('the viewer takes 100,000 live entries without freezing: the DOM keeps the 
   await page.waitForFunction((count) => Number(document.querySelector('#count').dataset.received) >= count, total + 1, { timeout: 180_000, polling: 500 });
   await waitForRowText(page, `flood entry ${total - 1} colour ${(total - 1) % 8}`);
   // The page still answers, and holds a bounded number of rows.
-  const shown = await withTimeout(page.$$eval('#log .row', (rows) => rows.length), 10_000, 'the page answering after the flood');
+  const shown = await withTimeout(page.$$eval('#log .row', (rows) => rows.length), DEADLINE_MS, 'the page answering after the flood');
   assert.ok(shown <= 5000, `${shown} rows in the DOM`);
   assert.ok(shown >= 1000, `${shown} rows in the DOM`);
   assert.match(await page.$eval('#count', (count) => count.textContent), /of 100,001 received/);

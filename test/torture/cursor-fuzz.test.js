@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { main } from '../../dist/cli/main.js';
 import { ExecLogWriter, readLogs, decodeCursor, encodeCursor } from '../../dist/index.js';
-import { CLI, runCli, tempSandbox, withTimeout } from '../helpers.js';
+import { CLI, runCli, tempSandbox, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { checkParameters, scaled } from './support.js';
 
-const RUN_TIMEOUT_MS = 15_000;
+const RUN_TIMEOUT_MS = DEADLINE_MS;
 
 /** A sandbox with a rotated exec.log chain; returns its records' texts and every entry cursor. */
 async function fixture(t) {

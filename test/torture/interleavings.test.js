@@ -23,14 +23,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecLogWriter, streamLogs, readLogsSnapshot, decodeCursor, MissedRotationError, InvalidCursorError } from '../../dist/index.js';
-import { withTimeout } from '../helpers.js';
+import { withTimeout, DEADLINE_MS } from '../helpers.js';
 import { checkParameters, scaled } from './support.js';
 
 const MiB = 1024 * 1024;
 
 /** What the runs exercised, printed as a test diagnostic. */
 const stats = { runs: 0, records: 0, bytes: 0, rotations: 0, delivered: 0, missedRotation: 0, invalidCursor: 0, reusedInode: 0, reusedInodeSkipped: 0, follow: 0, snapshots: 0 };
-const PULL_TIMEOUT_MS = 8_000;
+const PULL_TIMEOUT_MS = DEADLINE_MS;
 
 // ---- scenario generation ----------------------------------------------------
 

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { streamLogs, ExecLogWriter } from '../../dist/index.js';
-import { tempSandbox, waitFor, withTimeout } from '../helpers.js';
+import { tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 import { processSeed, randomSource, scaled } from './support.js';
 import { parseTag, recordBody } from './fixtures/crash-records.js';
 
@@ -94,14 +94,14 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
       if (mode === 'big') bigLifetimes.add(lifetime);
       const killAt = mode === 'tear' ? random.int(0, 40) : mode === 'rename' ? random.int(1, MAX_FILES * 2) : 0;
       const writer = startWriter(logDir, lifetime, mode, killAt);
-      await withTimeout(writer.ready, 15_000, `writer ${lifetime} (${mode}) start`);
+      await withTimeout(writer.ready, DEADLINE_MS, `writer ${lifetime} (${mode}) start`);
       if (mode === 'run' || mode === 'big') {
         await new Promise((resolve) => setTimeout(resolve, mode === 'big' ? random.int(0, 15) : random.int(0, 80)));
         writer.child.kill('SIGKILL');
       }
       // Self-killing modes end on their own; bound the wait, then kill.
       const timer = setTimeout(() => writer.child.kill('SIGKILL'), 10_000);
-      const exit = await withTimeout(writer.exited, 20_000, `writer ${lifetime} exit`);
+      const exit = await withTimeout(writer.exited, DEADLINE_MS, `writer ${lifetime} exit`);
       clearTimeout(timer);
       assert.equal(exit.signal, 'SIGKILL', `writer ${lifetime} (${mode}) ended with ${exit.code}/${exit.signal}: ${exit.stderr()}`);
       malformedCeiling += 1; // a crash leaves at most one torn line
@@ -118,7 +118,7 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
       if (last !== undefined) {
         const want = key(last);
         await waitFor(() => followError !== undefined || (followed.length > 0 && key(followed.at(-1)) === want), {
-          timeoutMs: 20_000,
+          timeoutMs: DEADLINE_MS,
           what: `the follower to reach ${want} after crash ${lifetime} (${mode})`,
         });
       }
@@ -136,13 +136,13 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
     checkWholeRecords(after, bigLifetimes, 'snapshot after a clean restart');
     assert.equal(key(after.at(-1)), `${iterations}#0`, 'the restarted writer appended its record last, intact');
     await waitFor(() => followError !== undefined || (followed.length > 0 && key(followed.at(-1)) === `${iterations}#0`), {
-      timeoutMs: 20_000,
+      timeoutMs: DEADLINE_MS,
       what: 'the follower to see the restarted writer',
     });
     assert.equal(followError, undefined, `the follower stopped: ${followError}`);
   } finally {
     controller.abort();
-    await withTimeout(following, 10_000, 'follower end').catch(() => undefined);
+    await withTimeout(following, DEADLINE_MS, 'follower end').catch(() => undefined);
   }
 
   checkWholeRecords(followed, bigLifetimes, 'follower across every crash');

@@ -11,10 +11,13 @@ import { sanitizeForTerminal } from '../../format/ansi.js';
 import { encodeBootErrorJson } from '../../format/record.js';
 import { resolveSources } from '../../format/source.js';
 import { parseTimeArgument } from '../../format/time.js';
-import { streamLogs } from '../../engine/read.js';
+import { streamLogs, type LogStreamHandle } from '../../engine/read.js';
+import type { Checkpoint } from '../../format/checkpoint.js';
+import { decodeCursor } from '../../format/cursor.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandSpec, type CommandContext, type ParsedArgs, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
-import { saveCursorFile, writeOut } from '../output.js';
+import { readCursorFile, writeCursorFile } from '../cursor-file.js';
+import { writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
 
 export const logsCommand: CommandSpec = {
@@ -36,7 +39,7 @@ export const logsCommand: CommandSpec = {
     { name: 'color-sessions', type: 'boolean', description: 'Colour each session distinctly (implies --show-id)' },
     { name: 'after-cursor', type: 'string', value: 'C', description: 'Start strictly after cursor C' },
     { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
-    { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the cursor in F if it exists; store the last cursor in F' },
+    { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
   ],
@@ -75,18 +78,6 @@ function resolveTime(args: ParsedArgs, name: string): Date | undefined {
   } catch (error) {
     throw new UsageError(`--${name}: ${(error as OptionsError).message}`);
   }
-}
-
-function readCursorFile(path: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OptionsError(`cannot read --cursor-file ${path}: ${(error as Error).message}`);
-  }
-  const cursor = text.trim();
-  return cursor === '' ? undefined : cursor;
 }
 
 async function showBootError(logDir: string, name: string | undefined, json: boolean, context: CommandContext): Promise<void> {
@@ -139,14 +130,22 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   if (afterCursor !== undefined && tail !== undefined) throw new UsageError('--after-cursor conflicts with --tail');
   // A stored cursor wins over --tail and --since, which only shape the first run (as with journalctl).
   let start: { since?: Date; tail?: number } = { ...(since === undefined ? {} : { since }), ...(tail === undefined ? {} : { tail }) };
+  let afterCheckpoint: Checkpoint | undefined;
   if (cursorFile !== undefined) {
     const stored = readCursorFile(cursorFile);
     if (stored !== undefined) {
-      if (afterCursor !== undefined && afterCursor !== stored) throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
-      afterCursor = stored;
+      const storedCursor = 'cursor' in stored ? stored.cursor : stored.checkpoint.cursor;
+      if (afterCursor !== undefined && afterCursor !== storedCursor) throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
+      if ('cursor' in stored) {
+        afterCursor = stored.cursor;
+      } else {
+        afterCursor = undefined;
+        afterCheckpoint = stored.checkpoint;
+      }
       start = {};
     }
   }
+  const resumed = afterCursor !== undefined || afterCheckpoint !== undefined;
 
   const located = await resolveTarget(target, home);
   const stream = streamLogs(target, {
@@ -155,6 +154,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
     ...(until === undefined ? {} : { until }),
     ...(grep === undefined ? {} : { grep }),
     ...(afterCursor === undefined ? {} : { afterCursor }),
+    ...(afterCheckpoint === undefined ? {} : { afterCheckpoint }),
     follow: booleanFlag(args, 'follow'),
     signal: context.signal,
     onWarning: (warning) => {
@@ -164,23 +164,39 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   });
 
   let lastCursor: string | undefined;
-  const finish = (): void => {
-    const cursor = lastCursor ?? (afterCursor === undefined ? stream.cursor : undefined);
-    if (cursorFile !== undefined && cursor !== undefined) saveCursorFile(cursorFile, cursor);
+  let lastCheckpoint: Checkpoint | undefined;
+  const finish = async (): Promise<void> => {
+    const cursor = lastCursor ?? (resumed ? undefined : stream.cursor);
+    if (cursorFile !== undefined && cursor !== undefined) {
+      writeCursorFile(cursorFile, lastCheckpoint?.cursor === cursor ? lastCheckpoint : await checkpointOf(stream, cursor));
+    }
     if (booleanFlag(args, 'show-cursor') && cursor !== undefined) context.stderr.write(`-- cursor: ${cursor}\n`);
     if (stream.malformed > 0) context.stderr.write(`sandlog: skipped ${stream.malformed} malformed record(s)\n`);
   };
   try {
     await showBootError(located.logDir, located.name, json, context);
     for await (const batch of stream.batches()) {
+      const cursor = batch[batch.length - 1]!.cursor;
+      // Taken before writing out, while the files the batch came from are as the stream read them.
+      const checkpoint = cursorFile === undefined ? undefined : await checkpointOf(stream, cursor);
       await writeOut(context.stdout, renderBatch(batch, render));
-      lastCursor = batch[batch.length - 1]!.cursor;
-      if (cursorFile !== undefined) saveCursorFile(cursorFile, lastCursor);
+      lastCursor = cursor;
+      lastCheckpoint = checkpoint;
+      if (cursorFile !== undefined) writeCursorFile(cursorFile, checkpoint!);
     }
   } catch (error) {
-    finish();
+    await finish();
     throw error;
   }
-  finish();
+  await finish();
   return EXIT_OK;
+}
+
+/** The checkpoint of `cursor`; with null digests (resumed as a plain cursor) when the files cannot be read any more. */
+async function checkpointOf(stream: LogStreamHandle, cursor: string): Promise<Checkpoint> {
+  try {
+    return await stream.checkpoint(cursor);
+  } catch {
+    return { cursor, digests: decodeCursor(cursor).map(() => null) };
+  }
 }
