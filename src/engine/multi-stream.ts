@@ -277,7 +277,8 @@ class ManyStream implements ManyLogStreamHandle {
             }
           }
         } catch (error) {
-          if (members.get(name) === member) failure ??= error;
+          // Gone between the snapshot and the follow: as a follower whose directory goes away, it just ends.
+          if (members.get(name) === member && !(error instanceof SandboxNotFoundError)) failure ??= error;
         } finally {
           member.ended = true;
           notify();

@@ -12,7 +12,7 @@
  * at the end of the data: the page of history just before a cursor, which
  * the server's `before=` parameter serves.
  */
-import { HistoryGoneError, InvalidCursorError } from '../errors.js';
+import { HistoryGoneError } from '../errors.js';
 import { RotationChain } from '../files/chain.js';
 import { filesForSources, type LogFileSpec } from '../files/layout.js';
 import { openLogFile, type OpenLogFile } from '../files/log-file.js';
@@ -71,7 +71,12 @@ async function startAt(files: OpenLogFile[], from: FilePosition, spec: LogFileSp
   const first = kept[0]!;
   if (from.offset > Number((await first.handle.stat()).size) || !(await isLineBoundary(first, from.offset))) {
     await Promise.all(kept.map((file) => file.handle.close().catch(() => undefined)));
-    throw new InvalidCursorError(`invalid cursor: offset ${from.offset} is not a record boundary of ${spec.fileName}`);
+    // A cursor handed out by a read always sits on a boundary: a file of that generation where it does not is a
+    // new file that reuses the inode of one that rotated out (file systems reuse inode numbers at once).
+    throw new HistoryGoneError(
+      `history gone: offset ${from.offset} is not a record boundary of ${spec.fileName} generation ${from.generation}: ` +
+        'the file the cursor was taken from has rotated out of retention (its inode reused), or the cursor is not from this log',
+    );
   }
   return kept;
 }
