@@ -20,10 +20,11 @@
  *   (`sandbox-added` / `sandbox-removed` events) and through callbacks.
  *   Explicit names must exist; patterns may match nothing.
  */
-import { SandboxNotFoundError, OptionsError } from '../errors.js';
+import { InvalidCursorError, SandboxNotFoundError, OptionsError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { decodeMultiCursor, encodeMultiCursor, type MultiCursor } from '../format/multi-cursor.js';
-import { defaultHome } from '../files/layout.js';
+import { readdir } from 'node:fs/promises';
+import { defaultHome, LOG_FILES, sandboxLogDir } from '../files/layout.js';
 import { resolveOptions, type ReadOptions } from './options.js';
 import { streamLogs, type LogStreamHandle } from './read.js';
 import { SandboxEntry, type SandboxLogEntry } from './sandbox-entry.js';
@@ -277,8 +278,10 @@ class ManyStream implements ManyLogStreamHandle {
             }
           }
         } catch (error) {
-          // Gone between the snapshot and the follow: as a follower whose directory goes away, it just ends.
-          if (members.get(name) === member && !(error instanceof SandboxNotFoundError)) failure ??= error;
+          // Removed between the snapshot and the follow (its files first, then its directory): as a follower
+          // whose directory goes away, it just ends. With its files still there, a lost place is a real error.
+          const removed = error instanceof SandboxNotFoundError || (error instanceof InvalidCursorError && (await this.logsGone(name)));
+          if (members.get(name) === member && !removed) failure ??= error;
         } finally {
           member.ended = true;
           notify();
@@ -349,6 +352,16 @@ class ManyStream implements ManyLogStreamHandle {
       clearTimeout(timer);
       this.stop.signal.removeEventListener('abort', notify);
       for (const member of members.values()) member.resume?.();
+    }
+  }
+
+  // Whether a sandbox's log directory is gone or holds none of the log files any more.
+  private async logsGone(name: string): Promise<boolean> {
+    try {
+      const present = new Set(await readdir(sandboxLogDir(this.home, name)));
+      return !LOG_FILES.some((spec) => present.has(spec.fileName));
+    } catch {
+      return true;
     }
   }
 

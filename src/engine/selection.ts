@@ -1,6 +1,6 @@
 /**
  * Which sandboxes a multi-sandbox read covers: names, shell-style patterns
- * (`*`, `?`, `[…]`, `[!…]`) or all of them. Patterns are matched against the
+ * (`*`, `?`, `[…]`, `[!…]`, `\` escaping the next character) or all of them. Patterns are matched against the
  * sandboxes present under the home; a matching directory counts once its
  * `logs/` directory exists. Explicit names must exist; patterns may match
  * nothing.
@@ -41,7 +41,9 @@ export function globToRegExp(glob: string): RegExp {
   let source = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i]!;
-    if (c === '*') source += '.*';
+    // Names never hold a backslash, so it can only be an escape: `a\[1]` is the name `a[1]`.
+    if (c === '\\' && i + 1 < glob.length) source += glob[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else if (c === '*') source += '.*';
     else if (c === '?') source += '.';
     else if (c === '[') {
       let j = i + 1;
@@ -84,7 +86,7 @@ export function resolveSelection(selection: SandboxSelection): ResolvedSelection
   for (const [i, item] of [...list, ...forcedPatterns].entries()) {
     if (typeof item !== 'string' || item === '') throw new OptionsError(`Expected a sandbox name or pattern, got ${describeValue(item)}`);
     if (i >= list.length || isPattern(item)) {
-      if (item.includes('/') || item.includes('\\')) throw new OptionsError(`Expected a sandbox pattern without path separators, got ${JSON.stringify(item)}`);
+      if (item.includes('/')) throw new OptionsError(`Expected a sandbox pattern without path separators, got ${JSON.stringify(item)}`);
       patterns.push(globToRegExp(item));
     } else {
       assertSandboxName(item);

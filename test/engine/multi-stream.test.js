@@ -31,6 +31,7 @@ test('shell-style patterns match as a shell would', () => {
     ['x[', ['x['], ['x']],
     ['[]]z', [']z'], ['z']],
     ['*', ['anything', 'é'], []],
+    ['a\\[1]', ['a[1]'], ['a1']],
   ];
   for (const [glob, yes, no] of cases) {
     const pattern = globToRegExp(glob);
