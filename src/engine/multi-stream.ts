@@ -23,12 +23,11 @@
 import { InvalidCursorError, SandboxNotFoundError, OptionsError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { decodeMultiCursor, encodeMultiCursor, type MultiCursor } from '../format/multi-cursor.js';
-import { readdir } from 'node:fs/promises';
-import { defaultHome, LOG_FILES, sandboxLogDir } from '../files/layout.js';
+import { defaultHome } from '../files/layout.js';
 import { resolveOptions, type ReadOptions } from './options.js';
 import { streamLogs, type LogStreamHandle } from './read.js';
 import { SandboxEntry, type SandboxLogEntry } from './sandbox-entry.js';
-import { compareNames, matchingSandboxes, resolveSelection, selectedSandboxes, type ResolvedSelection, type SandboxSelection } from './selection.js';
+import { compareNames, matchingSandboxes, resolveSelection, sandboxLogsGone, selectedSandboxes, type ResolvedSelection, type SandboxSelection } from './selection.js';
 
 /** How often a followed pattern looks for sandboxes appearing and disappearing. */
 export const DISCOVERY_INTERVAL_MS = 1000;
@@ -280,7 +279,7 @@ class ManyStream implements ManyLogStreamHandle {
         } catch (error) {
           // Removed between the snapshot and the follow (its files first, then its directory): as a follower
           // whose directory goes away, it just ends. With its files still there, a lost place is a real error.
-          const removed = error instanceof SandboxNotFoundError || (error instanceof InvalidCursorError && (await this.logsGone(name)));
+          const removed = error instanceof SandboxNotFoundError || (error instanceof InvalidCursorError && (await sandboxLogsGone(this.home, name)));
           if (members.get(name) === member && !removed) failure ??= error;
         } finally {
           member.ended = true;
@@ -332,6 +331,8 @@ class ManyStream implements ManyLogStreamHandle {
       }
     };
     if (this.selection.dynamic) timer = setTimeout(() => void discover(), this.options.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS);
+    // `until` ends the stream even when no sandbox (or none of the followers) has anything to say.
+    const untilTimer = this.until === Infinity ? undefined : setTimeout(notify, Math.max(0, Math.min(this.until - Date.now(), 2 ** 31 - 1)));
 
     try {
       for (;;) {
@@ -350,18 +351,9 @@ class ManyStream implements ManyLogStreamHandle {
       }
     } finally {
       clearTimeout(timer);
+      clearTimeout(untilTimer);
       this.stop.signal.removeEventListener('abort', notify);
       for (const member of members.values()) member.resume?.();
-    }
-  }
-
-  // Whether a sandbox's log directory is gone or holds none of the log files any more.
-  private async logsGone(name: string): Promise<boolean> {
-    try {
-      const present = new Set(await readdir(sandboxLogDir(this.home, name)));
-      return !LOG_FILES.some((spec) => present.has(spec.fileName));
-    } catch {
-      return true;
     }
   }
 

@@ -8,7 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionsError, SandboxNotFoundError, describeValue } from '../errors.js';
-import { resolveTarget, sandboxesDir } from '../files/layout.js';
+import { LOG_FILES, resolveTarget, sandboxesDir, sandboxLogDir } from '../files/layout.js';
 import { assertSandboxName, sandboxNameProblem } from '../format/name.js';
 
 /**
@@ -145,4 +145,14 @@ export async function selectedSandboxes(selection: ResolvedSelection, home: stri
     }
   }
   return [...selection.names, ...found].sort(compareNames);
+}
+
+/** Whether a sandbox's log directory is gone, or holds none of the log files any more (being removed). */
+export async function sandboxLogsGone(home: string, name: string): Promise<boolean> {
+  try {
+    const present = new Set(await readdir(sandboxLogDir(home, name)));
+    return !LOG_FILES.some((spec) => present.has(spec.fileName));
+  } catch {
+    return true;
+  }
 }

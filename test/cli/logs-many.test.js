@@ -206,3 +206,11 @@ test('--cursor-file stores one cursor per sandbox and resumes each exactly', asy
   assert.equal(result.code, 2);
   assert.match(result.stderr, /single sandbox's cursor/);
 });
+
+test('following a pattern with --until ends by itself once that time has passed', async (t) => {
+  const home = homeWith(t, { 'web-1': [] });
+  const until = new Date(Date.now() + 1000).toISOString();
+  const { code, stdout, stderr } = await runCli(['logs', '--home', home, 'web-*', '-f', '--until', until], { timeoutMs: 20_000 });
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, '');
+});
