@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OptionsError, SandboxNotFoundError } from '../../errors.js';
+import { sanitizeForTerminal } from '../../format/ansi.js';
 import { streamManyLogs } from '../../engine/multi-stream.js';
 import { isPattern, resolveSelection, type SandboxSelection } from '../../engine/selection.js';
 import { decodeMultiCursor } from '../../format/multi-cursor.js';
@@ -106,8 +107,8 @@ export async function runManyLogs(args: ParsedArgs, context: CommandContext, hel
     onWarning: (warning) => {
       if (warning.code !== 'MALFORMED_RECORD') context.stderr.write(`sandlog: warning: ${warning.message}\n`);
     },
-    onSandboxAdded: (name) => context.stderr.write(`+ ${name}\n`),
-    onSandboxRemoved: (name) => context.stderr.write(`- ${name}\n`),
+    onSandboxAdded: (name) => context.stderr.write(`+ ${sanitizeForTerminal(name, false)}\n`),
+    onSandboxRemoved: (name) => context.stderr.write(`- ${sanitizeForTerminal(name, false)}\n`),
   });
 
   const finish = (): void => {
