@@ -253,3 +253,14 @@ test('a multi stream over named sandboxes ends with an end event when they are g
   await waitFor(() => stream.ended, { what: 'the stream to end', timeoutMs: 20_000 });
   assert.equal(stream.events.at(-1).event, 'end', stream.events.at(-1).data);
 });
+
+test('closing the server ends live multi streams', async (t) => {
+  const home = homeWith(t, { a: [[1, 'a1\n']], b: [[2, 'b1\n']] });
+  const server = await startServer({ home, port: 0 });
+  const stream = await openEventStream(server.url, '/api/logs/stream?all=1');
+  t.after(() => stream.close());
+  await stream.waitForEvents(2);
+  await server.close();
+  await stream.waitForEnd();
+  assert.ok(stream.events.every((event) => event.event === 'message'), 'no end event: the client should reconnect');
+});
