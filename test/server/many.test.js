@@ -163,10 +163,18 @@ test('merged history pages over several sandboxes equal the merged forward read'
     collected.unshift(...page.entries);
   }
   assert.deepEqual(labels(collected), labels(forward));
+  // The newest page's last cursor is where a live read continues: nothing repeated, nothing missed.
+  const newest = (await request(server.url, '/api/logs?all=1&limit=4')).json;
+  assert.deepEqual(labels(newest.entries), labels(forward.slice(-4)));
+  const follow = newest.entries.at(-1).cursor;
+  assert.deepEqual((await request(server.url, `/api/logs?all=1&after=${q(follow)}`)).json.entries, []);
+  append(home, 'c', [[31, 'c3\n']]);
+  append(home, 'a', [[32, 'a10\n']]);
+  assert.deepEqual(labels((await request(server.url, `/api/logs?all=1&after=${q(follow)}`)).json.entries), ['c:c3', 'a:a10']);
   // A page's first cursor resumes forward exactly after that entry.
   const from = collected[6];
   const rest = (await request(server.url, `/api/logs?all=1&after=${q(from.cursor)}`)).json.entries;
-  assert.deepEqual(labels(rest), labels(forward.slice(7)));
+  assert.deepEqual(labels(rest), [...labels(forward.slice(7)), 'c:c3', 'a:a10']);
 });
 
 test('a histogram\'s counts equal what /api/logs returns for each bucket\'s range', async (t) => {
