@@ -74,6 +74,16 @@ export class MissedRotationError extends SandlogError {
   }
 }
 
+/**
+ * A history read (`before` a cursor) whose cursor names a file that has left
+ * retention: that file and everything older are gone.
+ */
+export class HistoryGoneError extends SandlogError {
+  constructor(message: string) {
+    super('HISTORY_GONE', message);
+  }
+}
+
 /** Options that are invalid on their own or conflict with each other. */
 export class OptionsError extends SandlogError {
   constructor(message: string) {

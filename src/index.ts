@@ -28,6 +28,12 @@
  *   follower in the process, with a poll as fallback.
  * - Writing. `ExecLogWriter` appends whole records and rotates by rename;
  *   bodies are lossless (UTF-8 as text, other bytes as base64).
+ * - Several sandboxes. `streamManyLogs` reads names, shell-style patterns
+ *   or all sandboxes as one stream merged by time, every filter applied per
+ *   sandbox, entries tagged with their sandbox; its cursors are multi-cursors
+ *   (one cursor per sandbox, base64url JSON). `readHistory` and
+ *   `readManyHistory` page backwards before a cursor; `readHistogram` counts
+ *   entries per interval. See ./engine/multi-stream.ts.
  * - Errors. Everything raised on purpose is a `SandlogError` with a stable
  *   `code`.
  */
@@ -40,6 +46,7 @@ export {
   OptionsError,
   LogFileError,
   WriterLockedError,
+  HistoryGoneError,
 } from './errors.js';
 export type { LogEntry } from './format/entry.js';
 export type { LogSource } from './format/source.js';
@@ -73,5 +80,11 @@ export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js'
 export type { LogWarning } from './engine/source-reader.js';
 export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
+export { streamManyLogs, DISCOVERY_INTERVAL_MS, type ManyLogStreamHandle, type ManyStreamOptions, type ManyLogEvent } from './engine/multi-stream.js';
+export type { SandboxLogEntry } from './engine/sandbox-entry.js';
+export type { SandboxSelection } from './engine/selection.js';
+export { encodeMultiCursor, decodeMultiCursor, type MultiCursor } from './format/multi-cursor.js';
+export { readHistory, readManyHistory, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, type HistoryOptions, type HistoryPage } from './engine/history.js';
+export { readHistogram, DEFAULT_BUCKETS, MAX_BUCKETS, type Histogram, type HistogramBucket, type HistogramOptions } from './engine/histogram.js';
 export { createApp, startServer, HttpError, type App, type AppOptions, type SandlogServer, type ServerOptions } from './server/index.js';
 export { captureProcess, CommandStartError, PtyUnavailableError, EXIT_COMMAND_NOT_FOUND, EXIT_COMMAND_NOT_RUNNABLE, WRITER_LOCK_FILE, type CaptureOptions, type CapturedProcess, type ProcessExit, type PtyProcess } from './capture/capture.js';

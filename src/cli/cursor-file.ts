@@ -46,7 +46,17 @@ export function readCursorFile(path: string): StoredPlace | undefined {
 
 /** Stores a checkpoint in `path` by writing a temporary file and renaming it over. */
 export function writeCursorFile(path: string, checkpoint: Checkpoint): void {
+  replaceFile(path, `${JSON.stringify({ cursor: checkpoint.cursor, digests: checkpoint.digests })}\n`);
+}
+
+/** Whether a parsed cursor file is one sandbox's checkpoint (rather than one cursor per sandbox). */
+export function isSingleSandboxPlace(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { cursor?: unknown }).cursor === 'string' && Array.isArray((value as { digests?: unknown }).digests);
+}
+
+/** Replaces `path` with `text` atomically: written aside, then renamed over. */
+export function replaceFile(path: string, text: string): void {
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ cursor: checkpoint.cursor, digests: checkpoint.digests })}\n`);
+  writeFileSync(temporary, text);
   renameSync(temporary, path);
 }

@@ -7,7 +7,12 @@
  * with cursors as a forward read would have given them. (Like `--since`'s
  * file skipping, this relies on timestamps not going backwards within a file,
  * which writers guarantee by stamping records as they append them.)
+ *
+ * Given `before` positions (a cursor), the same walk starts there instead of
+ * at the end of the data: the page of history just before a cursor, which
+ * the server's `before=` parameter serves.
  */
+import { HistoryGoneError } from '../errors.js';
 import { RotationChain } from '../files/chain.js';
 import { filesForSources, type LogFileSpec } from '../files/layout.js';
 import { openLogFile, type OpenLogFile } from '../files/log-file.js';
@@ -15,7 +20,7 @@ import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
 import { linesBackward } from './backward.js';
 import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
-import { endOfWholeLines } from './line-reader.js';
+import { endOfWholeLines, isLineBoundary } from './line-reader.js';
 import { filterOf } from './log-stream.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -27,6 +32,10 @@ export interface TailResult {
   readonly end: FilePosition[];
   /** Malformed records met on the way. */
   readonly malformed: number;
+  /** Positions just before the first entry returned: where a forward read of exactly these entries starts. */
+  readonly start: FilePosition[];
+  /** Whether the walk reached the oldest retained entry (or `since`) of every file: nothing older passes the filter. */
+  readonly complete: boolean;
 }
 
 interface SourceTail {
@@ -34,6 +43,8 @@ interface SourceTail {
   start: FilePosition;
   end: FilePosition;
   malformed: number;
+  /** The walk ran out of data (or reached `since`) rather than stopping at the count. */
+  exhausted: boolean;
 }
 
 // The files of one spec, newest first, opened.
@@ -48,8 +59,34 @@ async function openNewestFirst(logDir: string, spec: LogFileSpec): Promise<OpenL
   return files;
 }
 
-async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number): Promise<SourceTail> {
-  const files = await openNewestFirst(logDir, spec);
+// Drops the files newer than the one holding `from` (closing them); throws when no file holds it any more.
+async function startAt(files: OpenLogFile[], from: FilePosition, spec: LogFileSpec): Promise<OpenLogFile[]> {
+  const at = files.findIndex((file) => file.generation === from.generation);
+  await Promise.all(files.slice(0, Math.max(0, at)).map((file) => file.handle.close().catch(() => undefined)));
+  if (at < 0) {
+    await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
+    throw new HistoryGoneError(`history gone: ${spec.fileName} generation ${from.generation} has rotated out of retention, and everything older with it`);
+  }
+  const kept = files.slice(at);
+  const first = kept[0]!;
+  if (from.offset > Number((await first.handle.stat()).size) || !(await isLineBoundary(first, from.offset))) {
+    await Promise.all(kept.map((file) => file.handle.close().catch(() => undefined)));
+    // A cursor handed out by a read always sits on a boundary: a file of that generation where it does not is a
+    // new file that reuses the inode of one that rotated out (file systems reuse inode numbers at once).
+    throw new HistoryGoneError(
+      `history gone: offset ${from.offset} is not a record boundary of ${spec.fileName} generation ${from.generation}: ` +
+        'the file the cursor was taken from has rotated out of retention (its inode reused), or the cursor is not from this log',
+    );
+  }
+  return kept;
+}
+
+async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number, from?: FilePosition): Promise<SourceTail> {
+  if (from !== undefined && from.generation === 0n) {
+    return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0, exhausted: true };
+  }
+  let files = await openNewestFirst(logDir, spec);
+  if (from !== undefined) files = await startAt(files, from, spec);
   // Time is checked here, not by the parser: the first entry older than `since` ends the walk.
   const scanFilter: EntryFilter = { ...filter, since: -Infinity };
   const found: Entry[] = [];
@@ -57,12 +94,16 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
   let end = START_POSITION;
   let start: FilePosition | undefined;
   let malformed = 0;
+  let exhausted = true;
   try {
     walk: for (const [i, file] of files.entries()) {
       const stats = await file.handle.stat();
-      const fileEnd = await endOfWholeLines(file, stats.size);
+      const fileEnd = i === 0 && from !== undefined ? from.offset : await endOfWholeLines(file, stats.size);
       if (i === 0) end = { generation: file.generation, offset: fileEnd };
-      if (count === 0) break;
+      if (count === 0) {
+        exhausted = false;
+        break;
+      }
       for await (const line of linesBackward(file, fileEnd)) {
         const position = { generation: file.generation, offset: line.endOffset };
         const outcome =
@@ -80,7 +121,10 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
           if (entry.time < filter.since) break walk;
           found.push(entry);
           start = { generation: file.generation, offset: line.startOffset };
-          if (found.length >= count) break walk;
+          if (found.length >= count) {
+            exhausted = false;
+            break walk;
+          }
         }
       }
     }
@@ -88,15 +132,19 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
     await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
   }
   found.reverse();
-  return { entries: found, start: start ?? end, end, malformed };
+  return { entries: found, start: start ?? end, end, malformed, exhausted };
 }
 
-/** Reads the last `options.tail` entries of a log directory. */
-export async function readTail(logDir: string, options: ResolvedOptions): Promise<TailResult> {
-  const count = options.tail ?? 0;
+/**
+ * Reads the last `count` entries of a log directory (default `options.tail`),
+ * or with `before` (one position per file read, a cursor's), the last
+ * `count` entries before those positions. A position whose file has left
+ * retention is a {@link HistoryGoneError}.
+ */
+export async function readTail(logDir: string, options: ResolvedOptions, count = options.tail ?? 0, before?: readonly FilePosition[]): Promise<TailResult> {
   const filter = filterOf(options);
   const specs = filesForSources(options.sources);
-  const tails = await Promise.all(specs.map((spec, reader) => tailOf(logDir, spec, reader, filter, count)));
+  const tails = await Promise.all(specs.map((spec, reader) => tailOf(logDir, spec, reader, filter, count, before === undefined ? undefined : before[reader] ?? START_POSITION)));
 
   // Merge the per-file tails by time (ties by file order), then keep the last `count`.
   const merged: Entry[] = [];
@@ -112,7 +160,9 @@ export async function readTail(logDir: string, options: ResolvedOptions): Promis
   }
   const positions = tails.map((tail) => tail.start);
   const keepFrom = Math.max(0, merged.length - count);
+  let start = [...positions];
   for (const [i, entry] of merged.entries()) {
+    if (i === keepFrom) start = [...positions];
     positions[entry.reader] = entry.position;
     if (i >= keepFrom) entry.positions = [...positions];
   }
@@ -120,5 +170,7 @@ export async function readTail(logDir: string, options: ResolvedOptions): Promis
     entries: merged.slice(keepFrom),
     end: tails.map((tail) => tail.end),
     malformed: tails.reduce((sum, tail) => sum + tail.malformed, 0),
+    start: keepFrom < merged.length ? start : tails.map((tail) => tail.end),
+    complete: keepFrom === 0 && tails.every((tail) => tail.exhausted),
   };
 }

@@ -103,8 +103,15 @@ export async function resolveTarget(target: LogTarget, home: string | undefined)
   if (!info.isDirectory()) throw new SandboxNotFoundError(`${what} not found (${located.logDir} is not a directory)`);
   if (located.name !== undefined) {
     const homeDir = typeof target === 'object' && 'home' in target && target.home !== undefined ? target.home : home ?? defaultHome();
-    const realHome = realpathSync(homeDir);
-    const realLogDir = realpathSync(located.logDir);
+    let realHome: string;
+    let realLogDir: string;
+    try {
+      realHome = realpathSync(homeDir);
+      realLogDir = realpathSync(located.logDir);
+    } catch (error) {
+      // Removed between the stat and here.
+      throw new SandboxNotFoundError(`${what} not found (no ${located.logDir})`, { cause: error });
+    }
     if (!isWithin(realHome, realLogDir)) {
       throw new SandboxNotFoundError(`${what} not found: its log directory leads outside the home (${realLogDir})`);
     }

@@ -13,6 +13,9 @@
  * - `GET /api/sandboxes/:name/logs/stream` — Server-Sent Events, one event per
  *   entry with the entry's cursor as `id:`; resumes from `Last-Event-ID` (which
  *   wins over `after`, `since` and `tail`, because it is the newer place).
+ * - `GET /api/sandboxes/:name/logs?before=C&limit=N` — a page of history.
+ * - `GET /api/logs`, `/api/logs/stream`, `/api/histogram` — several
+ *   sandboxes at once (./routes-many.ts).
  *
  * Order of checks: path syntax (400) → Host (403) → token on /api (401) →
  * route (404) → method (405) → sandbox name (400) → a free stream slot (503,
@@ -29,8 +32,10 @@ import { listSandboxes } from '../engine/inventory.js';
 import type { StreamOptions } from '../engine/options.js';
 import { streamLogs, type LogStreamHandle } from '../engine/read.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
+import { readOptions, readParameters } from './parameters.js';
 import { JSON_HEADERS, sendError, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
 import { resolveAppLimits, StallMonitor, StreamSlots, type AppLimitOptions } from './limits.js';
+import { createManyRoutes, findManyRoute, type ManyRoute } from './routes-many.js';
 import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
 import { HEARTBEAT_INTERVAL_MS, SseResponse } from './sse.js';
 import { loadViewer, type StaticFile } from './static.js';
@@ -78,6 +83,7 @@ interface ResolvedAppOptions {
 }
 
 type Route =
+  | ManyRoute
   | { readonly kind: 'static'; readonly file: StaticFile }
   | { readonly kind: 'sandboxes' }
   | { readonly kind: 'logs'; readonly name: string }
@@ -85,7 +91,7 @@ type Route =
 
 const API_METHODS = ['GET'] as const;
 const STATIC_METHODS = ['GET', 'HEAD'] as const;
-const SNAPSHOT_PARAMETERS = ['tail', 'since', 'until', 'source', 'grep', 'after'];
+const SNAPSHOT_PARAMETERS = ['tail', 'since', 'until', 'source', 'grep', 'after', 'before', 'limit'];
 const STREAM_PARAMETERS = ['tail', 'since', 'source', 'grep', 'after', 'token'];
 // The HTML of the page is the only response that runs anything: it alone gets a policy that allows its script.
 const STATIC_HEADERS = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' });
@@ -119,6 +125,8 @@ function findRoute(segments: readonly string[], viewer: ReadonlyMap<string, Stat
     if (file === undefined) throw notFound();
     return { kind: 'static', file };
   }
+  const many = findManyRoute(segments);
+  if (many !== undefined) return many;
   if (segments[1] !== 'sandboxes') throw notFound();
   if (segments.length === 2) return { kind: 'sandboxes' };
   const last = segments.length - 1;
@@ -128,42 +136,6 @@ function findRoute(segments: readonly string[], viewer: ReadonlyMap<string, Stat
     return { kind: 'stream', name: segments.slice(2, last - 1).join('/') };
   }
   throw notFound();
-}
-
-/** Query parameters, checked against the route's list; empty values count as absent. */
-function readParameters(query: URLSearchParams, allowed: readonly string[]): Map<string, string[]> {
-  const values = new Map<string, string[]>();
-  for (const [key, value] of query) {
-    if (!allowed.includes(key)) throw badRequest(`unknown parameter ${JSON.stringify(key)} (accepted: ${allowed.join(', ')})`);
-    if (value === '') continue;
-    const list = values.get(key) ?? [];
-    if (list.length > 0 && key !== 'source') throw badRequest(`parameter ${JSON.stringify(key)} given more than once`);
-    list.push(value);
-    values.set(key, list);
-  }
-  return values;
-}
-
-function readOptions(parameters: Map<string, string[]>, home: string): StreamOptions {
-  const one = (key: string): string | undefined => parameters.get(key)?.[0];
-  const options: StreamOptions = { home };
-  const tail = one('tail');
-  if (tail !== undefined) {
-    if (!/^\d{1,9}$/.test(tail)) throw badRequest(`Expected \`tail\` to be a non-negative integer, got ${JSON.stringify(tail)}`);
-    options.tail = Number(tail);
-  }
-  const since = one('since');
-  if (since !== undefined) options.since = since;
-  const until = one('until');
-  if (until !== undefined) options.until = until;
-  const sources = parameters.get('source');
-  if (sources !== undefined) options.sources = sources.join(',');
-  const grep = one('grep');
-  if (grep !== undefined) options.grep = grep;
-  const after = one('after');
-  // A cursor is base64: a `+` sent unencoded arrives as a space, and a cursor never holds one.
-  if (after !== undefined) options.afterCursor = after.replace(/ /g, '+');
-  return options;
 }
 
 /** Creates the app. Reads the viewer's files now, so a broken install fails at start-up. */
@@ -180,12 +152,13 @@ export function createApp(options: AppOptions = {}): App {
   const stalls = new StallMonitor(limits.stallTimeoutMs);
   const viewer = loadViewer();
   const streams = new Set<{ shutdown: () => void; done: Promise<void> }>();
+  const many = createManyRoutes({ ...resolved, streams });
 
   function authorize(request: IncomingMessage, route: Route | undefined, query: URLSearchParams): void {
     if (resolved.token === undefined) return;
     if (resolved.token.matches(TokenCheck.bearer(request))) return;
     // EventSource cannot send headers: the stream route alone accepts the token in its URL.
-    if (route?.kind === 'stream' && resolved.token.matches(query.get('token') ?? undefined)) return;
+    if ((route?.kind === 'stream' || route?.kind === 'many-stream') && resolved.token.matches(query.get('token') ?? undefined)) return;
     throw unauthorized();
   }
 
@@ -195,6 +168,7 @@ export function createApp(options: AppOptions = {}): App {
   }
 
   async function serveSnapshot(response: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
+    if (query.has('before') || query.has('limit')) return many.serveHistory(response, name, query);
     const streamOptions = readOptions(readParameters(query, SNAPSHOT_PARAMETERS), resolved.home);
     const handle = streamLogs({ name, home: resolved.home }, streamOptions);
     const batches = handle.batches()[Symbol.asyncIterator]();
@@ -316,15 +290,23 @@ export function createApp(options: AppOptions = {}): App {
   async function serveApi(request: IncomingMessage, response: ServerResponse, route: Route, query: URLSearchParams): Promise<void> {
     if (route.kind === 'static') throw notFound();
     if (request.method !== 'GET') throw methodNotAllowed(API_METHODS);
+    if (route.kind === 'many-logs' || route.kind === 'histogram') return many.serve(request, response, route, query);
+    if (route.kind === 'many-stream') return withStreamSlot(() => many.serve(request, response, route, query));
     if (route.kind === 'sandboxes') {
       if (query.size > 0) throw badRequest('/api/sandboxes takes no parameters');
       return serveSandboxes(response);
     }
     assertSandboxName(route.name);
     if (route.kind === 'logs') return serveSnapshot(response, route.name, query);
+    const name = route.name;
+    return withStreamSlot(() => serveStream(request, response, name, query));
+  }
+
+  /** Runs a stream route in one of the `maxStreams` slots (503 when none is free). */
+  async function withStreamSlot(serve: () => Promise<void>): Promise<void> {
     const release = slots.take();
     try {
-      return await serveStream(request, response, route.name, query);
+      await serve();
     } finally {
       release();
     }

@@ -81,6 +81,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = Object.freeze({
   SANDBOX_NOT_FOUND: 404,
   // The entries asked for were overwritten by rotation: they are gone, not malformed.
   MISSED_ROTATION: 410,
+  HISTORY_GONE: 410,
 });
 
 /** Maps any error to the {@link HttpError} sent to the client. */

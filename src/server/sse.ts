@@ -12,13 +12,18 @@
  * socket is full: the connection is evidently not idle.
  */
 import type { ServerResponse } from 'node:http';
-import type { Entry } from '../format/entry.js';
 import { waitForDrain, WRITE_CHUNK_CHARS } from './respond.js';
 
 /** How long a stream may be silent before a comment line keeps proxies and browsers from timing it out. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** What a browser waits before reconnecting after the connection drops (sent as `retry:`). */
 export const RECONNECT_DELAY_MS = 1000;
+
+/** What an entry event is made of: its cursor (the `id:`) and its JSON line. */
+export interface EventEntry {
+  readonly cursor: string;
+  toJsonLine(): string;
+}
 
 /** A `text/event-stream` response. */
 export class SseResponse {
@@ -60,7 +65,7 @@ export class SseResponse {
   }
 
   /** Sends entries as events; false when the client went away before all were taken. */
-  async sendEntries(entries: readonly Entry[]): Promise<boolean> {
+  async sendEntries(entries: readonly EventEntry[]): Promise<boolean> {
     let chunk = '';
     for (const entry of entries) {
       chunk += `id: ${entry.cursor}\ndata: ${entry.toJsonLine()}\n\n`;

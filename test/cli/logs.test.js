@@ -186,7 +186,6 @@ test('usage errors exit 2 with a clear message and no stack trace', async (t) =>
     [['logs', 'box', '--home', home, '--color', 'sometimes'], /--color/],
     [['logs', 'box', '--home', home, '--bogus'], /bogus/],
     [['logs', '--home', home], /name/],
-    [['logs', 'a', 'b', '--home', home], /one sandbox name/],
     [['logs', '..', '--home', home], /sandbox name/],
     [['logs', 'x\u0001y', '--home', home], /sandbox name/],
     [['logs', 'box', '--home', home, '--after-cursor', 'AA==', '--since', '1h'], /conflicts/],

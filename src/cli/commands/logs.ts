@@ -19,11 +19,12 @@ import { EXIT_OK } from '../exit.js';
 import { readCursorFile, writeCursorFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
+import { runManyLogs, wantsManySandboxes } from './logs-many.js';
 
 export const logsCommand: CommandSpec = {
   name: 'logs',
   summary: "Show a sandbox's captured output; follow it live; resume after a cursor.",
-  usage: 'logs [options] <name>\n       sandlog logs [options] --log-dir DIR',
+  usage: 'logs [options] <name|pattern>...\n       sandlog logs [options] --all\n       sandlog logs [options] --log-dir DIR',
   options: [
     { name: 'tail', short: 'n', type: 'string', value: 'N', description: 'Show only the last N entries (after --source and --grep)' },
     { name: 'since', type: 'string', value: 'TIME', description: 'Entries at or after TIME (RFC 3339, or relative: 30s, 5m, 2h, 1d)' },
@@ -40,6 +41,7 @@ export const logsCommand: CommandSpec = {
     { name: 'after-cursor', type: 'string', value: 'C', description: 'Start strictly after cursor C' },
     { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
     { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F' },
+    { name: 'all', type: 'boolean', description: 'Every sandbox under the home (with -f, also those created later)' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
   ],
@@ -48,6 +50,13 @@ export const logsCommand: CommandSpec = {
     '  sandlog logs web-1 --tail 100 -f --timestamps',
     '  sandlog logs web-1 --source all --since 10m --json',
     '  sandlog logs web-1 -f --cursor-file /tmp/web-1.cursor',
+    "  sandlog logs 'web-*' -f --tail 10          # several sandboxes: merged, each line prefixed",
+    '  sandlog logs --all -f --cursor-file /tmp/all.cursors',
+    '',
+    'Several names, a shell-style pattern (* ? [..]) or --all read many sandboxes at once: entries',
+    'merged by time, each filter (--tail too) applied per sandbox, "+ name" / "- name" on stderr',
+    'when a followed pattern picks up or loses a sandbox; --cursor-file then holds one cursor per',
+    'sandbox (a JSON object), and --after-cursor takes the multi-cursor of a --json line.',
     '',
     'Exit status: 0 success (also Ctrl-C while following), 1 runtime error, 2 usage error.',
   ].join('\n'),
@@ -105,7 +114,7 @@ async function showBootError(logDir: string, name: string | undefined, json: boo
 async function runLogs(args: ParsedArgs, context: CommandContext): Promise<number> {
   const logDirFlag = stringFlag(args, 'log-dir');
   const home = stringFlag(args, 'home') ?? undefined;
-  if (args.positionals.length > 1) throw new UsageError(`Expected one sandbox name, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+  if (wantsManySandboxes(args)) return runManyLogs(args, context, { resolveColor, resolveTime });
   const name = args.positionals[0];
   if (name === undefined && logDirFlag === undefined) throw new UsageError('Expected a sandbox name (or --log-dir DIR)');
   if (name !== undefined && logDirFlag !== undefined) throw new UsageError('Give either a sandbox name or --log-dir, not both');

@@ -1,0 +1,143 @@
+/**
+ * Log volume over time: how many entries fall in each interval of a range,
+ * per source, for one or several sandboxes — the bars above a viewer's list.
+ * Counted from the same reads as the entries themselves (same filters, same
+ * `since`/`until` rules), so a bucket's counts equal the number of entries a
+ * read of that bucket's range returns.
+ */
+import { OptionsError, describeValue } from '../errors.js';
+import { defaultHome } from '../files/layout.js';
+import type { Entry } from '../format/entry.js';
+import { ALL_SOURCES, type LogSource } from '../format/source.js';
+import { resolveOptions, type ReadOptions } from './options.js';
+import { streamLogs } from './read.js';
+import { resolveSelection, selectedSandboxes, type SandboxSelection } from './selection.js';
+
+/** Buckets when the caller names no number. */
+export const DEFAULT_BUCKETS = 60;
+/** Most buckets one histogram has. */
+export const MAX_BUCKETS = 2000;
+
+// Bucket widths a reader recognises (ms): the smallest one that keeps the count within the asked number wins.
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const NICE_WIDTHS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500,
+  SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND,
+  MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
+  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY,
+];
+
+/** Options of {@link readHistogram}. */
+export interface HistogramOptions extends Omit<ReadOptions, 'tail'> {
+  /** Most buckets (the width is the smallest round interval that keeps within it). @default 60 */
+  buckets?: number;
+}
+
+/** One interval: `[t, t + bucketMs)`, cut at the histogram's `to`. */
+export interface HistogramBucket {
+  /** Start, RFC 3339 UTC with milliseconds. */
+  readonly t: string;
+  readonly counts: Record<LogSource, number>;
+}
+
+/** Entries per interval over `[from, to)`. */
+export interface Histogram {
+  /** Start of the range: `since` when given, else the first entry's time rounded down to the width; null when there is nothing to count. */
+  readonly from: string | null;
+  /** End of the range (exclusive): `until` when given, else just after the newest entry (or now, with `since` alone). */
+  readonly to: string | null;
+  readonly bucketMs: number;
+  readonly buckets: HistogramBucket[];
+}
+
+const SOURCE_INDEX: Readonly<Record<LogSource, number>> = { stdout: 0, stderr: 1, output: 2, system: 3 };
+
+/** Grows as entries are counted: their times (whole ms) and sources. */
+class Samples {
+  times = new Float64Array(4096);
+  sources = new Uint8Array(4096);
+  length = 0;
+
+  add(entries: readonly Entry[]): void {
+    if (this.length + entries.length > this.times.length) {
+      const size = Math.max(this.times.length * 2, this.length + entries.length);
+      const times = new Float64Array(size);
+      times.set(this.times.subarray(0, this.length));
+      const sources = new Uint8Array(size);
+      sources.set(this.sources.subarray(0, this.length));
+      this.times = times;
+      this.sources = sources;
+    }
+    for (const entry of entries) {
+      this.times[this.length] = Math.floor(entry.time);
+      this.sources[this.length++] = SOURCE_INDEX[entry.source];
+    }
+  }
+}
+
+function widthFor(span: number, buckets: number): number {
+  const wanted = Math.max(1, Math.ceil(span / buckets));
+  return NICE_WIDTHS_MS.find((width) => width >= wanted) ?? Math.ceil(wanted / DAY) * DAY;
+}
+
+/** Counts the entries of the selected sandboxes per interval and source. */
+export async function readHistogram(selection: SandboxSelection, options: HistogramOptions = {}): Promise<Histogram> {
+  const { buckets: wanted = DEFAULT_BUCKETS, ...read } = options;
+  if (!Number.isSafeInteger(wanted) || wanted < 1 || wanted > MAX_BUCKETS) {
+    throw new OptionsError(`Expected the \`buckets\` option to be an integer from 1 to ${MAX_BUCKETS}, got ${describeValue(wanted)}`);
+  }
+  if ((read as { tail?: unknown }).tail !== undefined) throw new OptionsError('A histogram counts a time range: the `tail` option does not apply');
+  // `since`/`until` fixed to one instant, so that every sandbox (and the answer) sees the same range.
+  const resolved = resolveOptions(read);
+  const home = resolved.home ?? defaultHome();
+  const names = await selectedSandboxes(resolveSelection(selection), home);
+  const samples = new Samples();
+  for (const name of names) {
+    const handle = streamLogs({ name, home }, {
+      ...read,
+      ...(resolved.since === -Infinity ? {} : { since: resolved.since }),
+      ...(resolved.until === Infinity ? {} : { until: resolved.until }),
+    });
+    for await (const batch of handle.batches()) samples.add(batch as Entry[]);
+  }
+
+  let first = Infinity;
+  let last = -Infinity;
+  for (let i = 0; i < samples.length; i++) {
+    const time = samples.times[i]!;
+    if (time < first) first = time;
+    if (time > last) last = time;
+  }
+  const hasSince = resolved.since !== -Infinity;
+  const hasUntil = resolved.until !== Infinity;
+  if (samples.length === 0 && !hasSince) return { from: null, to: null, bucketMs: 0, buckets: [] };
+  const to = hasUntil ? Math.ceil(resolved.until) : Math.max(last + 1, hasSince ? Date.now() : -Infinity);
+  let from = hasSince ? Math.ceil(resolved.since) : first;
+  let width = widthFor(to - from, wanted);
+  if (!hasSince) {
+    // Round the start down to the width: bars start at round times. A wider start may need the next width.
+    for (;;) {
+      from = Math.floor(first / width) * width;
+      if (Math.ceil((to - from) / width) <= wanted) break;
+      width = NICE_WIDTHS_MS.find((nice) => nice > width) ?? width + DAY;
+    }
+  }
+  const count = Math.max(0, Math.ceil((to - from) / width));
+  const counts = Array.from({ length: count }, () => new Uint32Array(ALL_SOURCES.length));
+  for (let i = 0; i < samples.length; i++) {
+    const bucket = Math.floor((samples.times[i]! - from) / width);
+    if (bucket >= 0 && bucket < count) counts[bucket]![samples.sources[i]!]! += 1;
+  }
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    bucketMs: width,
+    buckets: counts.map((row, i) => ({
+      t: new Date(from + i * width).toISOString(),
+      counts: { stdout: row[0]!, stderr: row[1]!, output: row[2]!, system: row[3]! },
+    })),
+  };
+}
