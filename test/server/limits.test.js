@@ -1,9 +1,11 @@
 // The stream limits: beyond `maxStreams` the stream route answers 503 with
 // Retry-After (also at the default of 512, with 512 real streams open), a
 // freed slot is taken again, and a client that stops reading is cut off after
-// the stall timeout and resumes exactly with Last-Event-ID.
+// the stall timeout (a stream's client then resumes exactly with
+// Last-Event-ID; a snapshot's sees a truncated body).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { startServer, ExecLogWriter } from '../../dist/index.js';
 import { runCli, tempSandbox, waitFor } from '../helpers.js';
 import { entriesOf, exited, openEventStream, request, startServeProcess } from './http.js';
@@ -160,4 +162,36 @@ test('a client that stops reading is cut off after the stall timeout and resumes
   t.diagnostic(`first stream cut after ${first.events.length} of ${count} entries; ${reconnects} reconnect(s)`);
   assert.equal(received.length, count);
   received.forEach((entry, i) => assert.equal(entry.d, `line ${i} ${padding}\n`));
+});
+
+test('a snapshot whose client stops reading is cut off after the stall timeout too', { timeout: 180_000 }, async (t) => {
+  const { home, logDir } = tempSandbox(t, 'web');
+  const writer = new ExecLogWriter(logDir, { maxBytes: 64 * 1024 * 1024 });
+  t.after(() => writer.close());
+  const padding = 'x'.repeat(1000);
+  writeMany(writer, 0, 12_000, (i) => `line ${i} ${padding}\n`);
+  const server = await startServer({ home, port: 0, stallTimeoutMs: 300 });
+  t.after(() => server.close());
+  const connections = () => new Promise((resolve, reject) => server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+
+  const url = new URL(server.url);
+  const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/sandboxes/web/logs', agent: false });
+  t.after(() => req.destroy());
+  const response = await new Promise((resolve, reject) => {
+    req.on('response', resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(response.statusCode, 200);
+  response.pause();
+  await waitFor(async () => (await connections()) === 0, { timeoutMs: 60_000, what: 'the server to close the stalled snapshot' });
+  // Reading again gets what was on its way, then the cut: a truncated body, never a complete answer.
+  let body = '';
+  response.setEncoding('utf8');
+  response.on('data', (text) => (body += text));
+  response.resume();
+  await new Promise((resolve) => response.once('close', resolve));
+  assert.equal(response.complete, false);
+  assert.ok(body.startsWith('{"entries":['));
+  assert.throws(() => JSON.parse(body));
 });
