@@ -160,6 +160,7 @@ class ReferenceApi {
 
   async stream(request, response, query) {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    response.write(': stream\n\n');
     let positions = {};
     const from = request.headers['last-event-id'] || query.get('after');
     if (from) positions = decodeMulti(from.replace(/ /g, '+'));
@@ -199,7 +200,9 @@ class ReferenceApi {
 
   async histogram(response, query) {
     const names = query.has('pattern') || query.get('all') === '1' ? this.selected(query) : query.getAll('sandbox');
-    const entries = (await this.merged(names, query)).filter(this.inRange(query));
+    const lists = await Promise.all(names.map((name) => this.entries(name, query)));
+    const entries = lists.flat().filter(this.inRange(query));
+    if (lists.length > 1) entries.sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
     const count = Number(query.get('buckets') ?? 60);
     const from = query.get('since') ? parseTimeArgument(query.get('since')).getTime() : entries.length > 0 ? Date.parse(entries[0].t) : Date.now();
     const to = query.get('until') ? parseTimeArgument(query.get('until')).getTime() : Date.now() + 1;
