@@ -13,6 +13,8 @@ const BUCKETS = 60;
 const REFRESH_MS = 2000;
 const STACK = ['system', 'output', 'stderr', 'stdout'];
 const MIN_DRAG_PX = 4;
+// Live counts are drawn at most this often.
+const DRAW_INTERVAL_MS = 250;
 
 export class Histogram {
   /** `element`: the histogram's container; `onRange(since, until)`: a drag chose a range (ISO strings). */
@@ -113,11 +115,11 @@ export class Histogram {
   }
 
   scheduleDraw() {
-    if (this.drawFrame) return;
-    this.drawFrame = requestAnimationFrame(() => {
-      this.drawFrame = 0;
+    if (this.drawTimer) return;
+    this.drawTimer = setTimeout(() => {
+      this.drawTimer = 0;
       if (this.data !== null) this.draw();
-    });
+    }, DRAW_INTERVAL_MS);
   }
 
   scheduleRefresh() {

@@ -3,14 +3,19 @@
 // moves as the reader scrolls: near its top it takes rows from memory, or
 // asks for the page of history before the oldest loaded entry; near its
 // bottom it takes the newer rows. While following (not paused) new entries
-// are drawn once per frame at the bottom and the oldest rows leave the DOM,
-// never memory (up to MEMORY_ENTRIES, beyond which the oldest are forgotten
-// and history is fetched again when scrolled to). The scroll position is
-// kept by hand when rows come or go above it (overflow-anchor is off).
+// are drawn in one batch at most every FLUSH_INTERVAL_MS at the bottom and
+// the oldest rows leave the DOM in batches — but not memory, which keeps up
+// to MEMORY_ENTRIES (beyond, the oldest are forgotten and fetched again as
+// history when scrolled to). The scroll position is kept by hand when rows
+// come or go above it (overflow-anchor is off).
 
 import { matchCount, renderRow } from './render.js';
 
 export const WINDOW_ROWS = 2000;
+// While following, rows leave the top in batches (down to WINDOW_ROWS - TRIM_SLACK_ROWS), not a few every frame.
+const TRIM_SLACK_ROWS = 500;
+// New entries are drawn at most this often: at 1,000 entries/s a redraw per frame would spend the tab on layout.
+const FLUSH_INTERVAL_MS = 100;
 const SHIFT_ROWS = 500;
 const EDGE_PX = 400;
 const MEMORY_ENTRIES = 250_000;
@@ -40,7 +45,9 @@ export class LogList {
     this.received = 0;
     this.matches = 0;
     this.current = null;
+    clearTimeout(this.frame);
     this.frame = 0;
+    this.lastFlush = 0;
     this.loadingOlder = false;
     this.target = null;
     this.element.replaceChildren();
@@ -83,13 +90,15 @@ export class LogList {
     this.update();
   }
 
-  /** Live entries: kept, and drawn at the next frame while following. */
+  /** Live entries: kept, and drawn with the next batch while following. */
   append(entries) {
     if (entries.length === 0) return;
     for (const entry of entries) this.entries.push(entry);
     this.received += entries.length;
     this.countMatches(entries);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+    if (this.frame !== 0) return;
+    const wait = Math.max(0, this.lastFlush + FLUSH_INTERVAL_MS - performance.now());
+    this.frame = setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
   }
 
   /** A page of history (oldest first) before the oldest loaded entry. */
@@ -110,6 +119,7 @@ export class LogList {
 
   flush() {
     this.frame = 0;
+    this.lastFlush = performance.now();
     const element = this.element;
     if (!this.paused && this.hi < this.entries.length) {
       const end = this.entries.length;
@@ -122,7 +132,8 @@ export class LogList {
         for (let i = this.hi; i < end; i++) fragment.append(this.row(this.entries[i]));
         element.append(fragment);
         this.hi = end;
-        this.removeTop(this.hi - this.lo - WINDOW_ROWS);
+        // Scrolled to the bottom right after: no need to keep the position.
+        if (this.hi - this.lo > WINDOW_ROWS) this.removeTop(this.hi - this.lo - (WINDOW_ROWS - TRIM_SLACK_ROWS), false);
       }
       element.scrollTop = element.scrollHeight;
     }
@@ -146,16 +157,16 @@ export class LogList {
     this.element.replaceChildren(fragment);
   }
 
-  removeTop(count) {
+  removeTop(count, keepPosition = true) {
     if (count <= 0) return;
     const element = this.element;
-    const before = element.scrollHeight;
+    const before = keepPosition ? element.scrollHeight : 0;
     const range = document.createRange();
     range.setStartBefore(element.firstElementChild);
     range.setEndAfter(element.children[count - 1]);
     range.deleteContents();
     this.lo += count;
-    element.scrollTop -= before - element.scrollHeight;
+    if (keepPosition) element.scrollTop -= before - element.scrollHeight;
   }
 
   removeBottom(count) {
