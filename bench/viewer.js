@@ -1,7 +1,7 @@
 // The web viewer under load, measured in headless Chromium: input latency
 // (a key press to the next animation frame) while the page
 //   1. pages back through a 100,000-entry history (the `g` key: each press
-//      draws the window at the top and fetches the 1,000 entries before it), and
+//      draws the top 1,000 loaded rows and fetches the 1,000 entries before them), and
 //   2. follows 1,000 new entries per second with that history loaded.
 //
 //   npm run build && node bench/viewer.js
@@ -125,7 +125,7 @@ async function main() {
     console.log('| phase | input | key press → next frame | longest keydown → paint (Event Timing) |');
     console.log('|---|---|---|---|');
     console.log(`| paging back through history | probe key every ${PROBE_MS} ms | ${stats(history.probe)} | ${history.worstEvent.toFixed(0)} ms |`);
-    console.log(`| paging back through history | \`g\` (draws 2,000 rows, fetches a page) | ${stats(history.g)} | |`);
+    console.log(`| paging back through history | \`g\` (draws 1,000 rows, fetches a page) | ${stats(history.g)} | |`);
     console.log(`| following ${RATE.toLocaleString('en')} entries/s | probe key every ${PROBE_MS} ms | ${stats(live.probe)} | ${live.worstEvent.toFixed(0)} ms |`);
   } finally {
     await context.close();

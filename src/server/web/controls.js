@@ -92,6 +92,8 @@ export class Controls {
     const target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+    // Space on a focused button or link presses it; it is not a second "pause".
+    if (event.key === ' ' && target instanceof HTMLElement && ['BUTTON', 'A'].includes(target.tagName)) return;
     const list = this.viewer.list;
     const actions = {
       '/': () => {

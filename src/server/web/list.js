@@ -275,8 +275,9 @@ export class LogList {
   top() {
     this.setPaused(true);
     if (this.lo > 0) {
+      // Half a window: the rows above come in as the page before is fetched.
       this.lo = 0;
-      this.hi = Math.min(this.entries.length, WINDOW_ROWS);
+      this.hi = Math.min(this.entries.length, WINDOW_ROWS / 2);
       this.redraw();
     }
     this.element.scrollTop = 0;

@@ -55,9 +55,20 @@ export class Viewer {
         this.schedulePosition();
       },
       onCount: () => ui.onCount(),
-      linkFor: (entry) => location.pathname + formatAddress({ ...this.view, at: entry.cursor }),
+      // Built for every row drawn: the view's part of the address is formatted once per view.
+      linkFor: (entry) => `${this.linkBase()}at=${encodeURIComponent(entry.cursor)}`,
     });
     this.histogram = new Histogram(ui.histogram, (since, until) => this.change({ range: 'custom', since, until }));
+  }
+
+  /** The address of this view without a position, ready for `at=…` (`at` is the last parameter). */
+  linkBase() {
+    if (this.linkBaseFor !== this.view) {
+      const address = formatAddress({ ...this.view, at: '' });
+      this.linkBaseCache = `${location.pathname}${address}${address === '' ? '?' : '&'}`;
+      this.linkBaseFor = this.view;
+    }
+    return this.linkBaseCache;
   }
 
   /** Changes part of the view (a control was used): a new history entry, and the list opens afresh. */
