@@ -91,7 +91,7 @@ async function main() {
     while ((await page.$eval('#log', (log) => log.dataset.start)) !== 'true' || !(await page.$eval('#log .row .body', (b) => b.textContent)).endsWith(' entry 0')) {
       const first = await page.$eval('#log .row .body', (b) => b.textContent);
       await page.keyboard.press('g');
-      await page.waitForFunction((previous) => document.querySelector('#log .row .body')?.textContent !== previous || document.querySelector('#log').dataset.start === 'true', first);
+      await page.waitForFunction((previous) => (document.querySelector('#log .row .body')?.textContent !== previous || document.querySelector('#log').dataset.start === 'true') && document.querySelector('#log').dataset.loading === 'false', first);
       pages += 1;
       if (Date.now() - historyStart > 150_000) break;
     }

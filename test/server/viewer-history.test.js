@@ -18,7 +18,7 @@ import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, waitForRowText } from
 
 const WINDOW_ROWS = 2000;
 
-test('scrolling up pages back to the first entry of a 100,000-entry log in order, while live entries arrive, with a bounded DOM', { timeout: 420_000, skip: NO_CHROMIUM }, async (t) => {
+test('scrolling up pages back to the first entry of a 100,000-entry log in order, while live entries arrive, with a bounded DOM', { timeout: 600_000, skip: NO_CHROMIUM }, async (t) => {
   const { home, logDir } = tempSandbox(t, 'big');
   // One file: the history is read from the live file while it grows.
   const writer = new ExecLogWriter(logDir, { maxBytes: 256 * 1024 * 1024 });
@@ -51,7 +51,8 @@ test('scrolling up pages back to the first entry of a 100,000-entry log in order
     const first = collected[0];
     if (first === 'entry 0') break;
     await page.keyboard.press('g');
-    await page.waitForFunction((previous) => document.querySelector('#log .row .body')?.textContent !== previous, first, { timeout: 60_000 });
+    // Settled: the window moved and the page before it (if one was asked for) has arrived.
+    await page.waitForFunction((previous) => document.querySelector('#log .row .body')?.textContent !== previous && document.querySelector('#log').dataset.loading === 'false', first, { timeout: 60_000 });
     const texts = await rowTexts(page);
     largest = Math.max(largest, texts.length);
     const overlap = texts.indexOf(first);

@@ -213,6 +213,7 @@ export class LogList {
       if (this.shiftUp()) this.update();
       else if (!this.startReached && !this.loadingOlder && this.entries.length > 0) {
         this.loadingOlder = true;
+        this.element.dataset.loading = 'true';
         this.hooks.onNeedOlder(this.entries[0]);
       }
     } else if (element.scrollHeight - element.scrollTop - element.clientHeight < EDGE_PX && this.hi < this.entries.length && this.paused) {
@@ -224,6 +225,7 @@ export class LogList {
   /** Older history failed to load: allow another try on the next scroll. */
   olderFailed() {
     this.loadingOlder = false;
+    this.update();
   }
 
   /** Rebuilds the window around entry `index` and scrolls it into view ('start' or 'center'). */
@@ -338,6 +340,7 @@ export class LogList {
     dataset.shown = String(this.element.childElementCount);
     dataset.loaded = String(this.entries.length);
     dataset.start = String(this.startReached);
+    dataset.loading = String(this.loadingOlder);
     this.hooks.onCount?.();
   }
 }
