@@ -47,6 +47,7 @@ export class Viewer {
     this.retryDelay = RETRY_MIN_MS;
     this.retryTimer = 0;
     this.positionTimer = 0;
+    this.opening = false;
     this.list = new LogList(ui.log, {
       onNeedOlder: (first) => this.loadOlder(first),
       onPosition: () => this.schedulePosition(),
@@ -117,6 +118,8 @@ export class Viewer {
     }
     this.ui.setStatus('loading', 'loading…');
     let cursor;
+    // Until the first entries are in, the list's position is not the view's: the address keeps its `at`.
+    this.opening = true;
     try {
       cursor = view.at === '' ? await this.loadNewest(view) : await this.loadAround(view);
     } catch (error) {
@@ -133,6 +136,7 @@ export class Viewer {
       return;
     }
     if (generation !== this.generation) return;
+    this.opening = false;
     this.retryDelay = RETRY_MIN_MS;
     if (timeBounds(view).until !== '') {
       // A range with an end is history: nothing live to follow.
@@ -195,6 +199,7 @@ export class Viewer {
     if (this.positionTimer !== 0) return;
     this.positionTimer = setTimeout(() => {
       this.positionTimer = 0;
+      if (this.opening) return;
       const top = this.list.paused ? this.list.topEntry() : null;
       const at = top === null ? '' : String(top.cursor);
       if (at === this.view.at) return;
