@@ -18,7 +18,9 @@ export interface StaticFile {
 
 const FILES: ReadonlyArray<readonly [path: string, file: string, contentType: string]> = [
   ['/', 'index.html', 'text/html; charset=utf-8'],
-  ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
+  ...['app.js', 'state.js', 'api.js', 'ansi.js', 'render.js', 'list.js', 'histogram.js', 'view.js', 'controls.js'].map(
+    (file) => [`/${file}`, file, 'text/javascript; charset=utf-8'] as const,
+  ),
   ['/style.css', 'style.css', 'text/css; charset=utf-8'],
 ];
 

@@ -1,0 +1,70 @@
+// Headless Chromium for the viewer tests (Debian's package, driven by
+// playwright-core): a fresh profile per test, page errors and console errors
+// collected as problems, and small helpers to read the list.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { DEADLINE_MS, ROOT } from '../helpers.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const NO_CHROMIUM = !existsSync(CHROMIUM) && 'chromium is not installed';
+export const OUTPUT = join(ROOT, 'test-output');
+export const WAIT = { timeout: DEADLINE_MS };
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+/** Opens a browser for the test: { context, page, problems, newPage() }. */
+export async function openBrowser(t, { acceptDownloads = false } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'sandlog-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: LAUNCH_ARGS,
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads,
+  });
+  // The profile is removed only once the browser has stopped writing to it.
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  });
+  const problems = [];
+  const watch = (page) => {
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // A refused connection while the server restarts is expected noise; anything else is a problem.
+      if (message.type() === 'error' && !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
+    page.setDefaultTimeout(WAIT.timeout);
+    return page;
+  };
+  const page = watch(context.pages()[0] ?? (await context.newPage()));
+  return { context, page, problems, newPage: async () => watch(await context.newPage()) };
+}
+
+/** Body texts of the rows on screen. */
+export function rowTexts(page) {
+  return page.$$eval('#log .row .body', (bodies) => bodies.map((body) => body.textContent));
+}
+
+export function waitForRowText(page, text, options = WAIT) {
+  return page.waitForFunction((wanted) => [...document.querySelectorAll('#log .row .body')].some((body) => body.textContent === wanted), text, options);
+}
+
+/** Text of the first row at least partly on screen in the list. */
+export function topRowText(page) {
+  return page.$eval('#log', (log) => {
+    const top = log.getBoundingClientRect().top;
+    const row = [...log.querySelectorAll('.row')].find((candidate) => candidate.getBoundingClientRect().bottom > top + 1);
+    return row?.querySelector('.body').textContent ?? null;
+  });
+}
