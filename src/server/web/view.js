@@ -157,6 +157,13 @@ export class Viewer {
   /** The newest entries of the view; returns the cursor after them. */
   async loadNewest(view) {
     const generation = this.generation;
+    if (isMerged(view)) {
+      // A merged tail is per sandbox: a busy sandbox's entries between the tails could never be scrolled back to.
+      // The newest page of the merged history is one window over all of them, and every entry's cursor names them all.
+      const page = await api(readPath(view, 'logs', { before: 'end', limit: INITIAL_TAIL }));
+      if (generation === this.generation) this.list.load(page.entries, { startReached: page.start === true });
+      return page.entries.at(-1)?.cursor;
+    }
     const snapshot = await api(readPath(view, 'logs', { tail: INITIAL_TAIL }));
     if (generation === this.generation) this.list.load(snapshot.entries, { startReached: snapshot.entries.length < INITIAL_TAIL });
     return snapshot.cursor;
