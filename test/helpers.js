@@ -168,10 +168,11 @@ export function waitForExit(child, timeoutMs = DEADLINE_MS) {
  * Has `writeRecord()` append fixed-size records through `writer` (an ExecLogWriter of `maxFiles`
  * rotated files) until the file of inode `generation` has left retention and the live exec.log —
  * a newer file — carries that inode number and is at least `offset` bytes long. ext4 gives a
- * deleted file's number to the next new file at once. Returns the rotations it took, or undefined
- * when the filesystem did not reuse the number within `maxRotations` (tmpfs does not).
+ * deleted file's number to the next new file at once, unless another process on the machine
+ * creates a file in between. Returns the rotations it took, or undefined when the number did not
+ * come back within `maxRotations` (then try again from a new file; tmpfs never reuses numbers).
  */
-export function rotateUntilInodeReused(writer, logDir, generation, offset, writeRecord, { maxFiles = 4, maxRotations = 100 } = {}) {
+export function rotateUntilInodeReused(writer, logDir, generation, offset, writeRecord, { maxFiles = 4, maxRotations = 20 } = {}) {
   const live = join(logDir, 'exec.log');
   const start = writer.rotations;
   while (writer.rotations - start <= maxRotations) {

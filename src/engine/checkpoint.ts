@@ -5,8 +5,10 @@
  * inode number now is still the one the checkpoint was taken in.
  *
  * Contracts:
- * - Taking: a position whose file cannot be found any more (or that has no
- *   line before it) gets a null digest, which is not checked on resume.
+ * - Taking: a position with no line before it gets a null digest; so does a
+ *   position whose file cannot be found any more (a follower may still be
+ *   reading a file that has left the chain): such a place is already lost,
+ *   and resuming from it fails even if a newer file has its number by then.
  * - Resuming, exec.log: a position whose file has left the rotation chain,
  *   or whose file no longer ends a line with that digest there (its inode
  *   number was given to a newer file), fails with {@link MissedRotationError}
@@ -90,11 +92,12 @@ export async function digestPositions(logDir: string, specs: readonly LogFileSpe
 /** What checking a checkpoint found for one position. */
 type Finding = 'same' | 'gone' | 'other';
 
-async function check(logDir: string, spec: LogFileSpec, position: FilePosition, digest: string): Promise<Finding> {
+async function check(logDir: string, spec: LogFileSpec, position: FilePosition, digest: string | null): Promise<Finding> {
   const file = await openGeneration(logDir, spec, position.generation);
   if (file === undefined) return 'gone';
   try {
-    return (await digestBefore(file, position.offset)) === digest ? 'same' : 'other';
+    const found = await digestBefore(file, position.offset);
+    return found !== undefined && found === digest ? 'same' : 'other';
   } finally {
     await file.handle.close().catch(() => undefined);
   }
@@ -117,7 +120,8 @@ export async function verifyCheckpoint(
   for (const [i, spec] of specs.entries()) {
     const position = positions[i];
     const digest = checkpoint.digests[i];
-    if (position === undefined || digest === null || digest === undefined || position.generation === 0n) continue;
+    // Positions at the start of a file (of no file) stand for "from the beginning": nothing to check.
+    if (position === undefined || digest === undefined || position.generation === 0n || position.offset === 0) continue;
     if (opened && !spec.rotates) continue;
     const finding = await check(logDir, spec, position, digest);
     if (finding === 'same') continue;

@@ -19,7 +19,12 @@ import { isRecordDigest } from './record-digest.js';
 export interface Checkpoint {
   /** The microsandbox cursor string. */
   readonly cursor: string;
-  /** One per cursor position, in the same order: a record digest, or null when the position has no line before it to check. */
+  /**
+   * One per cursor position, in the same order: a record digest, or null when
+   * the position has no line before it — or its file had already left the
+   * rotation chain when the checkpoint was taken (such a place cannot be
+   * resumed). Positions at offset 0 are not checked.
+   */
   readonly digests: readonly (string | null)[];
 }
 

@@ -61,28 +61,42 @@ test('a cursor file holding a bare cursor (older sandlog) still resumes, and is 
   assert.equal(readFileSync(file, 'utf8'), before);
 });
 
-test('a stored cursor whose file left retention while a newer exec.log took its inode number is a missed rotation, not a silent resume', async (t) => {
-  const { home, logDir } = tempSandbox(t);
-  const writer = new ExecLogWriter(logDir, { maxBytes: 600 }); // 75-byte records: eight to a file
-  t.after(() => writer.close());
-  let n = 0;
-  for (; n < 3; n++) writer.write('stdout', body(n), 1);
-  writer.flush();
-  const file = join(tempDir(t), 'box.cursor');
-  const first = await runCli(['logs', 'box', '--home', home, '--cursor-file', file]);
-  assert.deepEqual(shownNumbers(first.stdout), [0, 1, 2]);
-  const stored = readFileSync(file, 'utf8');
-  const generation = inodeOf(join(logDir, 'exec.log'));
-  const offset = readFileSync(join(logDir, 'exec.log')).length;
+/**
+ * A sandbox whose cursor file holds the place after records 0-2, and whose live exec.log is by now a newer
+ * file carrying the inode number of the file that place was in (ext4 gives it away at once, unless another
+ * process creates a file in between: then it tries again). Undefined when the number never came back.
+ */
+async function cursorFileIntoReusedInode(t) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const { home, logDir } = tempSandbox(t);
+    const writer = new ExecLogWriter(logDir, { maxBytes: 600 }); // 75-byte records: eight to a file
+    t.after(() => writer.close());
+    let n = 0;
+    for (; n < 3; n++) writer.write('stdout', body(n), 1);
+    writer.flush();
+    const file = join(tempDir(t), 'box.cursor');
+    const first = await runCli(['logs', 'box', '--home', home, '--cursor-file', file]);
+    assert.deepEqual(shownNumbers(first.stdout), [0, 1, 2]);
+    const generation = inodeOf(join(logDir, 'exec.log'));
+    const offset = readFileSync(join(logDir, 'exec.log')).length;
+    const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () => writer.write('stdout', body(n++), 1));
+    if (rotations === undefined) continue;
+    t.diagnostic(`inode ${generation} came back as the live exec.log after ${rotations} rotations (attempt ${attempt + 1})`);
+    for (let more = 0; more < 2; more++) writer.write('stdout', body(n++), 1);
+    writer.flush();
+    return { home, file, next: n };
+  }
+  return undefined;
+}
 
-  const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () => writer.write('stdout', body(n++), 1));
-  if (rotations === undefined) {
+test('a stored cursor whose file left retention while a newer exec.log took its inode number is a missed rotation, not a silent resume', async (t) => {
+  const reused = await cursorFileIntoReusedInode(t);
+  if (reused === undefined) {
     t.skip('this filesystem does not give a deleted file inode number to the next new file');
     return;
   }
-  t.diagnostic(`inode ${generation} came back as the live exec.log after ${rotations} rotations`);
-  for (let more = 0; more < 2; more++) writer.write('stdout', body(n++), 1);
-  writer.flush();
+  const { home, file, next } = reused;
+  const stored = readFileSync(file, 'utf8');
   const retained = shownNumbers((await runCli(['logs', 'box', '--home', home])).stdout);
   assert.ok(retained[0] > 3, 'record 3, the one after the stored place, has left retention');
 
@@ -98,7 +112,7 @@ test('a stored cursor whose file left retention while a newer exec.log took its 
   assertOneLineError(await runCli(['logs', 'box', '--home', home, '--cursor-file', file, '-f']), pattern);
   assert.equal(readFileSync(file, 'utf8'), stored);
   // Starting again is the user's choice: without the file, everything retained is shown.
-  assert.deepEqual(shownNumbers((await runCli(['logs', 'box', '--home', home])).stdout), range(retained[0], n));
+  assert.deepEqual(shownNumbers((await runCli(['logs', 'box', '--home', home])).stdout), range(retained[0], next));
 });
 
 test('a cursor file that is neither a checkpoint nor a cursor is a one-line error (exit 1)', async (t) => {

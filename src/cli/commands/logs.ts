@@ -201,7 +201,10 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   return EXIT_OK;
 }
 
-/** The checkpoint of `cursor`; with null digests (resumed as a plain cursor) when the files cannot be read any more. */
+/**
+ * The checkpoint of `cursor`. When the files cannot be read any more (the log directory went away), its
+ * digests are null, which a resume takes as "already lost": it fails rather than resume unchecked.
+ */
 async function checkpointOf(stream: LogStreamHandle, cursor: string): Promise<Checkpoint> {
   try {
     return await stream.checkpoint(cursor);
