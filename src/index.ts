@@ -63,7 +63,7 @@ export {
 } from './files/writer.js';
 export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogSnapshot } from './engine/read.js';
 export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
-export type { LogWarning } from './engine/source-reader.js';
+export type { LogWarning } from './engine/file-reader.js';
 export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
 export { createApp, startServer, HttpError, type App, type AppOptions, type SandlogServer, type ServerOptions } from './server/index.js';
