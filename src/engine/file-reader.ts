@@ -134,7 +134,7 @@ export class FileReader {
       }
       const lease = this.lease;
       if (lease !== undefined) {
-        if (lease.missed) this.fail(line);
+        if (lease.at!.released) this.fail(line);
         this.successorSeen = lease.holder.after(lease.at!) !== undefined;
       }
       let block;
@@ -142,7 +142,7 @@ export class FileReader {
         block = await line.next();
       } catch (error) {
         // The holder closed the generation under the read: the reader fell more than its hold behind.
-        if (lease?.missed === true) this.fail(line);
+        if (lease?.at?.released === true) this.fail(line);
         throw error;
       }
       this.countOversized(line);
@@ -184,7 +184,7 @@ export class FileReader {
     let live: bigint | undefined;
     if (next === undefined) {
       live = holder.look();
-      if (lease.missed) this.fail(line);
+      if (at.released) this.fail(line);
       next = holder.after(at);
     }
     if (next === undefined) {
@@ -196,7 +196,7 @@ export class FileReader {
     }
     // The last read began before the next generation was seen: the old one may have taken a last write. Read it once more.
     if (!this.successorSeen) return true;
-    if (next.afterGap) this.fail(line);
+    if (next.afterGap || next.released) this.fail(line);
     holder.advance(lease, next);
     this.line = new LineReader(next.file, 0);
     return true;

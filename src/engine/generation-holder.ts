@@ -15,10 +15,13 @@
  *   is in; a generation is held while a lease is at it or before it, and
  *   closed as soon as none is.
  * - A generation that has left the chain ("departed": deleted by retention)
- *   is held only within a lease's hold: a lease more than `hold` departed
- *   generations behind is marked missed (its reader fails with
- *   MissedRotationError after what it had read) and no longer keeps anything.
- *   The bytes of deleted files held stay under the largest hold × maxBytes.
+ *   stays open while a lease within its hold needs it; a lease is within its
+ *   hold while at most `hold` departed generations lie at or after the one it
+ *   is in. A lease further behind is missed: it keeps, as room allows, the
+ *   departed generations right after it, its reader reads those and then
+ *   fails with MissedRotationError (never skipping one). The departed
+ *   generations open stay at most the largest hold of the leases, so the
+ *   disk space of deleted files held stays under that × maxBytes.
  * - When the newest generation held departed before the holder saw the next
  *   one, the next one it sees may not be its successor (the format has no
  *   rotation counter): it is marked as after a gap, and a reader reaching it
@@ -46,6 +49,8 @@ export interface HeldGeneration {
   readonly afterGap: boolean;
   /** Left the rotation chain: only the descriptor keeps it. */
   departed: boolean;
+  /** Closed: a reader at it or moving to it has missed a rotation. */
+  released: boolean;
 }
 
 /** A reader's claim on the generation it is in and every newer one. */
@@ -53,8 +58,6 @@ export interface GenerationLease {
   readonly holder: GenerationHolder;
   /** The generation the reader is in; undefined until it has one. */
   readonly at: HeldGeneration | undefined;
-  /** The reader fell more than its hold behind: `at` may be closed, and the reader must fail. */
-  readonly missed: boolean;
 }
 
 interface Lease extends GenerationLease {
@@ -139,7 +142,7 @@ export class GenerationHolder {
       return;
     }
     if (holders.get(this.key) === this) holders.delete(this.key);
-    for (const generation of this.held.splice(0)) void generation.file.handle.close();
+    for (const generation of this.held.splice(0)) if (!generation.released) this.close(generation);
   }
 
   /**
@@ -231,6 +234,7 @@ export class GenerationHolder {
         sequence: last === undefined ? 0 : last.sequence + 1,
         afterGap: gap && i === 0 && last !== undefined,
         departed: false,
+        released: false,
       });
     }
     return true;
@@ -272,7 +276,7 @@ export class GenerationHolder {
           moved = true;
           break;
         }
-        older.push({ generation: members[i]!.generation, file, sequence: oldest.sequence - (i - oldestAt), afterGap: false, departed: false });
+        older.push({ generation: members[i]!.generation, file, sequence: oldest.sequence - (i - oldestAt), afterGap: false, departed: false, released: false });
       }
       if (moved) {
         for (const generation of older) void generation.file.handle.close();
@@ -286,35 +290,70 @@ export class GenerationHolder {
   // A holder that could not take a consistent chain lets go of it, so the next attempt starts clean.
   private closeAll(): void {
     if ([...this.leases].some((lease) => lease.at !== undefined)) return;
-    for (const generation of this.held.splice(0)) void generation.file.handle.close();
+    for (const generation of this.held.splice(0)) this.close(generation);
   }
 
-  // Marks leases more than their hold behind as missed, then closes what no lease needs.
+  /**
+   * Marks leases more than their hold behind as missed, then decides which
+   * departed generations stay open: every one a lease within its hold needs,
+   * then, up to the largest hold in all, the ones right after where the
+   * missed leases are (most behind first), so a missed reader still gets what
+   * could be kept for it before it fails. Closes the rest.
+   */
   private applyHolds(): void {
-    let departedAfter = 0;
-    const departedFrom = new Map<HeldGeneration, number>();
-    for (let i = this.held.length - 1; i >= 0; i--) {
-      const generation = this.held[i]!;
-      if (generation.departed) departedAfter += 1;
-      departedFrom.set(generation, departedAfter);
-    }
+    const departed = this.held.filter((generation) => generation.departed && !generation.released);
+    if (departed.length === 0) return this.trim();
+    let bound = 0;
+    let neededFrom = Infinity;
+    const missed: Lease[] = [];
     for (const lease of this.leases) {
-      if (lease.missed || lease.at === undefined) continue;
-      if ((departedFrom.get(lease.at) ?? 0) > lease.hold) lease.missed = true;
+      bound = Math.max(bound, lease.hold);
+      const at = lease.at;
+      if (at === undefined || at.released) continue;
+      if (!lease.missed) {
+        let behind = 0;
+        for (const generation of departed) if (generation.sequence >= at.sequence) behind += 1;
+        if (behind > lease.hold) lease.missed = true;
+      }
+      if (lease.missed) missed.push(lease);
+      else neededFrom = Math.min(neededFrom, at.sequence);
     }
+    const keep = new Set(departed.filter((generation) => generation.sequence >= neededFrom));
+    let room = bound - keep.size;
+    missed.sort((a, b) => a.at!.sequence - b.at!.sequence);
+    for (const lease of missed) {
+      // Contiguous from where the lease is: a generation it cannot have ends what it can read.
+      for (let i = lease.at!.sequence - this.held[0]!.sequence; i < this.held.length && room > 0; i++) {
+        const generation = this.held[i]!;
+        if (!generation.departed || generation.released) break;
+        if (!keep.has(generation)) {
+          keep.add(generation);
+          room -= 1;
+        }
+      }
+    }
+    for (const generation of departed) if (!keep.has(generation)) this.close(generation);
     this.trim();
   }
 
-  // Closes generations from the oldest on while no lease is at or before them.
+  private close(generation: HeldGeneration): void {
+    generation.released = true;
+    void generation.file.handle.close();
+  }
+
+  // Drops generations from the oldest on while no lease that can still read is at or before them.
   private trim(): void {
     let needed = Infinity;
     for (const lease of this.leases) {
-      if (lease.missed) continue;
-      if (lease.at === undefined) return;
-      needed = Math.min(needed, lease.at.sequence);
+      if (lease.at === undefined) {
+        if (lease.missed) continue;
+        return;
+      }
+      if (!lease.at.released) needed = Math.min(needed, lease.at.sequence);
     }
     while (this.held.length > 0 && this.held[0]!.sequence < needed) {
-      void this.held.shift()!.file.handle.close();
+      const generation = this.held.shift()!;
+      if (!generation.released) this.close(generation);
     }
   }
 
