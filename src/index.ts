@@ -16,11 +16,13 @@
  *   cursor strings are byte-compatible with microsandbox's. A snapshot's
  *   cursor sits after everything it read, so `streamLogs({ afterCursor,
  *   follow: true })` continues with no gap and no duplicate.
- * - Following. A follower holds its open files across renames, finishes the
- *   old file of a rotation before the new one, and fails with
- *   `MissedRotationError` (never a silent gap) when a file it had not reached
- *   was rotated out of retention. One `fs.watch` per directory serves every
- *   follower in the process, with a poll as fallback.
+ * - Following. One generation holder per directory opens each new exec.log
+ *   file once for every follower in the process and keeps it open while one
+ *   needs it, so a follower finishes the old file of a rotation before the
+ *   new one and may fall `holdGenerations` files beyond retention without
+ *   loss; further behind it fails with `MissedRotationError` (never a silent
+ *   gap). One `fs.watch` per directory serves every follower in the process,
+ *   with a poll as fallback.
  * - Writing. `ExecLogWriter` appends whole records and rotates by rename;
  *   bodies are lossless (UTF-8 as text, other bytes as base64).
  * - Errors. Everything raised on purpose is a `SandlogError` with a stable
