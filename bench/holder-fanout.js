@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIB, ROOT, fmt, report, sized, spawnCollect, waitFor } from './lib/common.js';
 
-const FOLLOWERS = sized(10, 200);
-const ROTATIONS_PER_S = 20;
+// FOLLOWERS and ROTATIONS_PER_S in the environment change the load (for a capacity curve by hand).
+const FOLLOWERS = Number(process.env.FOLLOWERS ?? sized(10, 200));
+const ROTATIONS_PER_S = Number(process.env.ROTATIONS_PER_S ?? 20);
 const SECONDS = sized(1, 10);
 const MAX_BYTES = 8 * 1024;
 

@@ -213,7 +213,8 @@ export class GenerationHolder {
       if (newest === undefined) {
         fresh = members;
       } else {
-        const at = members.findIndex((member) => member.generation === newest.generation);
+        // A departed generation matching a member is its inode number given to a newer file, not it.
+        const at = newest.departed ? -1 : members.findIndex((member) => member.generation === newest.generation);
         fresh = at < 0 ? members : members.slice(0, at);
         gap = at < 0;
       }
@@ -255,18 +256,19 @@ export class GenerationHolder {
    */
   private holdFrom(generation: bigint): HeldGeneration | undefined {
     for (let attempt = 0; attempt < MAX_OPEN_ATTEMPTS; attempt++) {
-      const held = this.held.find((candidate) => candidate.generation === generation);
-      if (held !== undefined) return held;
       const members = attempt === 0 ? this.members : this.chain.scanNow();
       const index = members.findIndex((member) => member.generation === generation);
       if (index < 0) return undefined;
+      // Only a generation still in the chain: a departed one with that number is another file.
+      const held = this.held.find((candidate) => candidate.generation === generation && !candidate.departed);
+      if (held !== undefined) return held;
       const oldest = this.held[0];
       if (oldest === undefined) {
         if (!this.append([...members].reverse(), false)) this.closeAll();
         continue;
       }
       // The chain is contiguous: what lies between the wanted generation and the oldest held is older than it.
-      const oldestAt = members.findIndex((member) => member.generation === oldest.generation);
+      const oldestAt = oldest.departed ? -1 : members.findIndex((member) => member.generation === oldest.generation);
       if (oldestAt < 0 || oldestAt > index) return undefined;
       const older: HeldGeneration[] = [];
       let moved = false;
