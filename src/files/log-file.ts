@@ -7,7 +7,7 @@
  * FIFO put where a log should be must not hang the reader), and anything that
  * is not a regular file is refused with a clear error.
  */
-import { closeSync, constants, fstat, fstatSync, lstatSync, openSync, read, type BigIntStats, type Stats } from 'node:fs';
+import { close, closeSync, constants, fstat, fstatSync, lstatSync, openSync, read, type BigIntStats, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
@@ -145,12 +145,9 @@ class DescriptorHandle implements LogFileDescriptor {
         this.closing = undefined;
         const fd = this.fd;
         this.fd = -1;
-        try {
-          closeSync(fd);
-        } catch {
-          // Already closed: nothing is held.
-        }
-        resolve();
+        // Through the thread pool: closing the last descriptor of a deleted file frees its blocks, which
+        // can take seconds while the file system is busy, and must not stop the event loop meanwhile.
+        close(fd, () => resolve());
       };
       if (this.pending === 0) this.closing();
     });
