@@ -18,10 +18,10 @@ const SEQ = /^seq=(\d+) /;
 const streams = [];
 
 for (let i = 0; i < count; i++) {
-  const state = { next: 0, error: undefined, outOfOrder: 0 };
+  const state = { next: 0, error: undefined, outOfOrder: 0, handle: streamLogs({ logDir }, { follow: true, signal: controller.signal }) };
   streams.push(state);
   state.done = (async () => {
-    for await (const batch of streamLogs({ logDir }, { follow: true, signal: controller.signal }).batches()) {
+    for await (const batch of state.handle.batches()) {
       for (const entry of batch) {
         const match = SEQ.exec(entry.text());
         if (match === null || Number(match[1]) !== state.next) state.outOfOrder += 1;
@@ -41,6 +41,8 @@ setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50).unref();
 
+// Ready once every stream has opened its files (a sandbox's followers are running before it gets busy).
+await Promise.all(streams.map((state) => state.handle.open()));
 process.stderr.write('ready\n');
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, argument] = line.split(' ');
