@@ -24,6 +24,7 @@ export const SCENARIOS = [
   { name: 'server-sse', file: 'server-sse.js', issue: 9, raw: true, tinyEnv: { ENTRIES: '300', CLIENTS: '1,5' } },
   { name: 'server', file: 'server.js', issue: 9 },
   { name: 'history', file: 'history.js', issue: 13 },
+  { name: 'holder-fanout', file: 'holder-fanout.js', issue: 10 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
 const KNOWN = new Set([...SCENARIOS.map((s) => s.file), 'run.js']);

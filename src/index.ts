@@ -21,11 +21,13 @@
  *   and fails with `MissedRotationError` (never a resume in the wrong place)
  *   when a file it names has left retention, even when a newer file has
  *   taken that file's inode number.
- * - Following. A follower holds its open files across renames, finishes the
- *   old file of a rotation before the new one, and fails with
- *   `MissedRotationError` (never a silent gap) when a file it had not reached
- *   was rotated out of retention. One `fs.watch` per directory serves every
- *   follower in the process, with a poll as fallback.
+ * - Following. One generation holder per directory opens each new exec.log
+ *   file once for every follower in the process and keeps it open while one
+ *   needs it, so a follower finishes the old file of a rotation before the
+ *   new one and may fall `holdGenerations` files beyond retention without
+ *   loss; further behind it fails with `MissedRotationError` (never a silent
+ *   gap). One `fs.watch` per directory serves every follower in the process,
+ *   with a poll as fallback.
  * - Writing. `ExecLogWriter` appends whole records and rotates by rename;
  *   bodies are lossless (UTF-8 as text, other bytes as base64).
  * - Several sandboxes. `streamManyLogs` reads names, shell-style patterns
@@ -77,7 +79,7 @@ export {
 } from './files/writer.js';
 export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogSnapshot } from './engine/read.js';
 export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
-export type { LogWarning } from './engine/source-reader.js';
+export type { LogWarning } from './engine/file-reader.js';
 export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
 export { streamManyLogs, DISCOVERY_INTERVAL_MS, type ManyLogStreamHandle, type ManyStreamOptions, type ManyLogEvent } from './engine/multi-stream.js';

@@ -17,9 +17,7 @@ import type { OpenLogFile } from '../files/log-file.js';
  * dropped and a `--json` dump of a full chain must stay under 100 MiB of RSS
  * (1 MiB blocks with 8,192-entry batches measured ~125 MiB; 512 KiB with
  * 1,024-entry batches ~95 MiB to a file and ~105 MiB into a pipe; 256 KiB
- * with 512-entry batches 80 and 85 MiB, at the same speed). Keep it at least
- * twice the follower's catch-up threshold (source-reader.ts), which is told
- * by full blocks.
+ * with 512-entry batches 80 and 85 MiB, at the same speed).
  */
 export const READ_BLOCK_BYTES = 256 * 1024;
 /**

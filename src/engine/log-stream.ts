@@ -1,5 +1,5 @@
 /**
- * The multi-file stream: one {@link SourceReader} per log file whose sources
+ * The multi-file stream: one {@link FileReader} per log file whose sources
  * were asked for, merged into one sequence of entries.
  *
  * Ordering: whatever is on disk when the stream looks is merged k-way by
@@ -17,7 +17,7 @@ import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
 import type { EntryFilter } from './filter.js';
 import type { ResolvedOptions } from './options.js';
-import { SourceReader } from './source-reader.js';
+import { FileReader } from './file-reader.js';
 import { POLL_INTERVAL_MS, WATCHED_POLL_INTERVAL_MS, subscribe } from './watch.js';
 
 /**
@@ -37,11 +37,8 @@ interface Head {
 class Waker {
   private dirty = false;
   private release: (() => void) | undefined;
-  /** Counts names appearing or disappearing in the directory (rotations), for readers racing a fast writer. */
-  readonly renames = { count: 0 };
 
-  readonly notify = (event: 'rename' | 'change' | 'poll'): void => {
-    if (event === 'rename') this.renames.count += 1;
+  readonly notify = (): void => {
     this.dirty = true;
     this.release?.();
   };
@@ -73,12 +70,12 @@ export function filterOf(options: ResolvedOptions): EntryFilter {
 export class LogStream {
   readonly logDir: string;
   private readonly options: ResolvedOptions;
-  private readonly readers: SourceReader[];
+  private readonly readers: FileReader[];
   private readonly positions: FilePosition[];
   private readonly waker: Waker;
   private unsubscribe: (() => void) | undefined;
 
-  private constructor(logDir: string, options: ResolvedOptions, readers: SourceReader[], positions: FilePosition[], waker: Waker) {
+  private constructor(logDir: string, options: ResolvedOptions, readers: FileReader[], positions: FilePosition[], waker: Waker) {
     this.waker = waker;
     this.logDir = logDir;
     this.options = options;
@@ -95,20 +92,21 @@ export class LogStream {
     const specs = filesForSources(options.sources);
     const filter = filterOf(options);
     const waker = new Waker();
-    const readers: SourceReader[] = [];
+    const readers: FileReader[] = [];
     try {
       for (const [index, spec] of specs.entries()) {
         const position = starts?.[index];
         readers.push(
-          await SourceReader.open(
+          await FileReader.open({
             spec,
             logDir,
             index,
             filter,
-            position === undefined ? { kind: 'beginning' } : { kind: 'position', position, strict },
-            options.onWarning,
-            waker.renames,
-          ),
+            start: position === undefined ? { kind: 'beginning' } : { kind: 'position', position, strict },
+            onWarning: options.onWarning,
+            following: options.follow,
+            holdGenerations: options.holdGenerations,
+          }),
         );
       }
     } catch (error) {
@@ -117,16 +115,14 @@ export class LogStream {
     }
     const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed), waker);
     if (options.follow) {
-      stream.unsubscribe = subscribe(logDir, (event) => {
-        stream.waker.notify(event);
-        if (event === 'rename') for (const reader of readers) reader.noticeRename();
-      });
+      // Rotations need no handling here: the directory's generation holder, subscribed first, has taken the new files.
+      stream.unsubscribe = subscribe(logDir, stream.waker.notify);
       // A consumer that aborts between two entries may never call next() again: let go of the shared watcher now.
       const signal = options.signal;
       if (signal !== undefined && !signal.aborted) {
         const release = (): void => {
           stream.release();
-          stream.waker.notify('poll');
+          stream.waker.notify();
         };
         stream.stopListening = onAbort(signal, release);
       }
@@ -285,6 +281,7 @@ export class LogStream {
 
   // Stops watching the directory; the files stay open until close().
   private release(): void {
+    for (const reader of this.readers) reader.stopFollowing();
     this.stopListening?.();
     this.stopListening = undefined;
     this.unsubscribe?.();
@@ -297,7 +294,7 @@ export class LogStream {
   async close(): Promise<void> {
     this.closed = true;
     this.release();
-    this.waker.notify('poll');
+    this.waker.notify();
     await Promise.all(this.readers.map((reader) => reader.close()));
   }
 }

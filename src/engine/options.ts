@@ -9,7 +9,8 @@ import { decodeCursor, type FilePosition } from '../format/cursor.js';
 import { resolveSources, sourceMask, type LogSource } from '../format/source.js';
 import { parseTimeArgument } from '../format/time.js';
 import { POLL_INTERVAL_MS } from './watch.js';
-import type { LogWarning } from './source-reader.js';
+import type { LogWarning } from './file-reader.js';
+import { DEFAULT_HOLD_GENERATIONS } from './generation-holder.js';
 
 /** A point in time: a Date, epoch milliseconds, or a string (RFC 3339, or relative such as `5m`). */
 export type TimeInput = Date | number | string;
@@ -64,6 +65,16 @@ export interface StreamOptions extends ReadOptions {
    * @default 2000
    */
   pollIntervalMs?: number;
+  /**
+   * How many generations of exec.log beyond retention a follower may fall
+   * behind and still get every record: files that rotate out of retention
+   * stay open (shared by every stream of the process) while a stream that
+   * far behind still needs them. Further behind, the stream fails with
+   * `MissedRotationError`. The deleted files held for it take at most this
+   * many × the writer's `maxBytes` of disk space until it has read them.
+   * @default 4
+   */
+  holdGenerations?: number;
 }
 
 /** Options after resolution. */
@@ -81,6 +92,7 @@ export interface ResolvedOptions {
   readonly follow: boolean;
   readonly signal: AbortSignal | undefined;
   readonly pollIntervalMs: number;
+  readonly holdGenerations: number;
   readonly onWarning: (warning: LogWarning) => void;
 }
 
@@ -141,6 +153,10 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 1) {
     throw new OptionsError(`Expected the \`pollIntervalMs\` option to be a positive number, got ${describeValue(pollIntervalMs)}`);
   }
+  const holdGenerations = options.holdGenerations ?? DEFAULT_HOLD_GENERATIONS;
+  if (!Number.isSafeInteger(holdGenerations) || holdGenerations < 0) {
+    throw new OptionsError(`Expected the \`holdGenerations\` option to be a non-negative integer, got ${describeValue(holdGenerations)}`);
+  }
   return Object.freeze({
     sources,
     sourceMask: sourceMask(sources),
@@ -154,6 +170,7 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
     follow: options.follow === true,
     signal: options.signal,
     pollIntervalMs,
+    holdGenerations,
     onWarning: options.onWarning ?? (() => undefined),
   });
 }

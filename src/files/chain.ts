@@ -70,6 +70,11 @@ export class RotationChain {
 
   /** The chain as it stands, newest first, from two consecutive scans that agree. */
   async scan(): Promise<ChainMember[]> {
+    return this.scanNow();
+  }
+
+  /** {@link scan}, synchronously: for the generation holder, which acts in the turn that learnt of a rotation. */
+  scanNow(): ChainMember[] {
     let previous = this.scanOnce();
     for (let attempt = 1; attempt < MAX_SCAN_ATTEMPTS; attempt++) {
       const current = this.scanOnce();

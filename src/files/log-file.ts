@@ -7,16 +7,30 @@
  * FIFO put where a log should be must not hang the reader), and anything that
  * is not a regular file is refused with a clear error.
  */
-import { constants, lstatSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, closeSync, constants, fstat, fstatSync, lstatSync, openSync, read, type BigIntStats, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
+/**
+ * What readers use of an open file: the subset of `fs/promises`' FileHandle
+ * that {@link openLogFile} returns, also implemented over a plain descriptor
+ * by {@link openLogFileNow}.
+ */
+export interface LogFileDescriptor {
+  /** The descriptor; -1 once closed, so that a synchronous call on it fails instead of reaching another file. */
+  readonly fd: number;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(options: { bigint: true }): Promise<BigIntStats>;
+  stat(): Promise<Stats>;
+  close(): Promise<void>;
+}
+
 /** An open log file and its identity. */
 export interface OpenLogFile {
-  readonly handle: FileHandle;
+  readonly handle: LogFileDescriptor;
   readonly generation: bigint;
   readonly path: string;
 }
@@ -38,7 +52,7 @@ function unreadable(path: string, error: unknown): LogFileError {
 
 /** Opens `path` for reading, or returns undefined when it does not exist. */
 export async function openLogFile(path: string): Promise<OpenLogFile | undefined> {
-  let handle: FileHandle;
+  let handle;
   try {
     handle = await open(path, READ_FLAGS);
   } catch (error) {
@@ -56,6 +70,93 @@ export async function openLogFile(path: string): Promise<OpenLogFile | undefined
     await handle.close().catch(() => undefined);
     throw error instanceof LogFileError ? error : unreadable(path, error);
   }
+}
+
+/**
+ * Opens `path` for reading now, without a trip through the thread pool, or
+ * returns undefined when it does not exist. For the generation holder, which
+ * must pin a new file in the same turn of the event loop that learnt of it.
+ */
+export function openLogFileNow(path: string): OpenLogFile | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw unreadable(path, error);
+  }
+  try {
+    const info = fstatSync(fd, { bigint: true });
+    if (!info.isFile()) {
+      const kind = info.isDirectory() ? 'a directory' : info.isFIFO() ? 'a FIFO' : 'not a regular file';
+      throw new LogFileError(`cannot read ${basename(path)}: ${path} is ${kind}`);
+    }
+    return { handle: new DescriptorHandle(fd), generation: info.ino, path };
+  } catch (error) {
+    closeSync(fd);
+    throw error instanceof LogFileError ? error : unreadable(path, error);
+  }
+}
+
+/**
+ * A plain descriptor with FileHandle's promise methods. Closing waits for the
+ * reads in flight, as FileHandle does: a descriptor number closed under a
+ * pending read could be given to another file before the read runs.
+ */
+class DescriptorHandle implements LogFileDescriptor {
+  fd: number;
+  private pending = 0;
+  private closing: (() => void) | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  private track<T>(run: (fd: number, done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+    if (this.fd < 0 || this.closed !== undefined) return Promise.reject(closedError());
+    this.pending += 1;
+    return new Promise<T>((resolve, reject) => {
+      run(this.fd, (error, value) => {
+        this.pending -= 1;
+        if (this.pending === 0) this.closing?.();
+        if (error) reject(error);
+        else resolve(value);
+      });
+    });
+  }
+
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
+    return this.track((fd, done) => read(fd, buffer, offset, length, position, (error, bytesRead) => done(error, { bytesRead })));
+  }
+
+  stat(options: { bigint: true }): Promise<BigIntStats>;
+  stat(): Promise<Stats>;
+  stat(options?: { bigint: true }): Promise<BigIntStats | Stats> {
+    return this.track<BigIntStats | Stats>((fd, done) => {
+      if (options?.bigint === true) fstat(fd, { bigint: true }, done);
+      else fstat(fd, done);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      this.closing = () => {
+        this.closing = undefined;
+        const fd = this.fd;
+        this.fd = -1;
+        // Through the thread pool: closing the last descriptor of a deleted file frees its blocks, which
+        // can take seconds while the file system is busy, and must not stop the event loop meanwhile.
+        close(fd, () => resolve());
+      };
+      if (this.pending === 0) this.closing();
+    });
+    return this.closed;
+  }
+}
+
+function closedError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('EBADF: file closed'), { code: 'EBADF' });
 }
 
 /**

@@ -190,6 +190,10 @@ test('usage errors exit 2 with a clear message and no stack trace', async (t) =>
     [['logs', 'x\u0001y', '--home', home], /sandbox name/],
     [['logs', 'box', '--home', home, '--after-cursor', 'AA==', '--since', '1h'], /conflicts/],
     [['logs', 'box', '--home', home, '--after-cursor', 'AA==', '--tail', '3'], /conflicts/],
+    [['logs', 'box', '--home', home, '-f', '--hold-generations', '-1'], /--hold-generations/],
+    [['logs', 'box', '--home', home, '-f', '--hold-generations', '2.5'], /--hold-generations/],
+    [['logs', 'box', '--home', home, '-f', '--hold-generations', 'many'], /--hold-generations/],
+    [['logs', 'box', '--home', home, '-f', '--hold-generations', ''], /--hold-generations/],
   ];
   for (const [args, pattern] of cases) assertCleanError(await runCli(args), 2, pattern);
   const unknown = await runCli(['frobnicate']);

@@ -42,6 +42,7 @@ export const logsCommand: CommandSpec = {
     { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
     { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F' },
     { name: 'all', type: 'boolean', description: 'Every sandbox under the home (with -f, also those created later)' },
+    { name: 'hold-generations', type: 'string', value: 'N', description: 'While following, keep up to N exec.log files past retention open for a reader that fell behind (default 4)' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
   ],
@@ -121,6 +122,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   const target: LogTarget = logDirFlag !== undefined ? { logDir: logDirFlag } : { name: name!, ...(home === undefined ? {} : { home }) };
 
   const tail = integerFlag(args, 'tail');
+  const holdGenerations = integerFlag(args, 'hold-generations');
   const since = resolveTime(args, 'since');
   const until = resolveTime(args, 'until');
   const sources = resolveSources(listFlag(args, 'source'));
@@ -165,6 +167,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
     ...(afterCursor === undefined ? {} : { afterCursor }),
     ...(afterCheckpoint === undefined ? {} : { afterCheckpoint }),
     follow: booleanFlag(args, 'follow'),
+    ...(holdGenerations === undefined ? {} : { holdGenerations }),
     signal: context.signal,
     onWarning: (warning) => {
       // Malformed records are summed up once at the end rather than one line each.
