@@ -46,6 +46,8 @@ export interface ManyStreamOptions extends ReadOptions {
   signal?: AbortSignal;
   /** As for `streamLogs`. @default 2000 */
   pollIntervalMs?: number;
+  /** As for `streamLogs`, per sandbox. @default 4 */
+  holdGenerations?: number;
   /** How often a followed pattern looks for new and removed sandboxes. @default 1000 */
   discoveryIntervalMs?: number;
   /** Told when a followed pattern picks up a sandbox. */
@@ -146,7 +148,7 @@ class ManyStream implements ManyLogStreamHandle {
 
   // One sandbox's stream: from its cursor when there is one, else as `since`/`tail` say.
   private sandboxStream(name: string, cursor: string | undefined, follow: boolean): LogStreamHandle {
-    const { sources, grep, tail, onWarning, pollIntervalMs } = this.options;
+    const { sources, grep, tail, onWarning, pollIntervalMs, holdGenerations } = this.options;
     const handle = streamLogs(
       { name, home: this.home },
       {
@@ -156,6 +158,7 @@ class ManyStream implements ManyLogStreamHandle {
         ...(cursor !== undefined ? { afterCursor: cursor } : { ...(this.since === -Infinity ? {} : { since: this.since }), ...(tail === undefined ? {} : { tail }) }),
         ...(onWarning === undefined ? {} : { onWarning }),
         ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+        ...(holdGenerations === undefined ? {} : { holdGenerations }),
         follow,
         signal: this.stop.signal,
       },

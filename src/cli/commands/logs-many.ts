@@ -75,6 +75,7 @@ export async function runManyLogs(args: ParsedArgs, context: CommandContext, hel
   const description = resolveSelection(selection).description;
 
   const tail = integerFlag(args, 'tail');
+  const holdGenerations = integerFlag(args, 'hold-generations');
   const since = helpers.resolveTime(args, 'since');
   const until = helpers.resolveTime(args, 'until');
   const sources = resolveSources(listFlag(args, 'source'));
@@ -109,6 +110,7 @@ export async function runManyLogs(args: ParsedArgs, context: CommandContext, hel
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
     ...(tail === undefined ? {} : { tail }),
+    ...(holdGenerations === undefined ? {} : { holdGenerations }),
     ...(grep === undefined ? {} : { grep }),
     ...(afterCursor === undefined ? {} : { afterCursor: Object.fromEntries(afterCursor) }),
     follow,
