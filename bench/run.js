@@ -23,6 +23,8 @@ export const SCENARIOS = [
   // The server engineer's SSE benchmark (entries/s to 1 and 100 clients): its own table, kept as text.
   { name: 'server-sse', file: 'server-sse.js', issue: 9, raw: true, tinyEnv: { ENTRIES: '300', CLIENTS: '1,5' } },
   { name: 'server', file: 'server.js', issue: 9 },
+  // Every read of `msb logs` against microsandbox's own CLI (issue 12).
+  { name: 'vs-msb', file: 'vs-msb.js', issue: 12 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
 const KNOWN = new Set([...SCENARIOS.map((s) => s.file), 'run.js']);
@@ -130,6 +132,11 @@ function renderDocs(results, info) {
     if (result.rows.length > 0) {
       out.push('| measurement | value | unit | note |', '|---|---:|---|---|');
       for (const row of result.rows) out.push(`| ${row.name.replace(/\|/g, '\\|')} | ${row.value} | ${row.unit ?? ''} | ${(row.note ?? '').replace(/\|/g, '\\|')} |`);
+      out.push('');
+    }
+    for (const table of result.tables ?? []) {
+      out.push(`| ${table.columns.join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+      for (const row of table.rows) out.push(`| ${row.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`);
       out.push('');
     }
     if ((result.ratios ?? []).length > 0) {
