@@ -1,0 +1,79 @@
+// Text output copies plain bodies straight from the read buffer (no string per
+// entry) and renders the others the general way: in one batch, both kinds must
+// come out exactly as the general renderer makes them, with and without
+// --timestamps (one prefix per line, every entry ending its line).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runCli, tempDir, writeLines } from '../helpers.js';
+
+const bodies = [
+  'plain text without a newline',
+  'two\\nlines\\n',
+  'ends with\\n\\n',
+  'tab\\there and \\"quotes\\" and a \\\\ and \\/ slash\\n',
+  'colour \\u001b[32mgreen\\u001b[0m\\n',
+  'carriage\\rreturn\\n',
+  'spelled \\u0041 and é ✓\\n',
+  '',
+  '\\n',
+  'bell\\u0007 and DEL\u007f gone\\n',
+];
+
+function logDirWith(t) {
+  const logDir = tempDir(t);
+  writeLines(join(logDir, 'exec.log'), [
+    ...bodies.map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}","id":1}`),
+    // base64 bodies and the general parser's shapes take the general path
+    `{"t":"2026-04-30T20:00:10.000Z","s":"stdout","d":"${Buffer.from('b64 body\n').toString('base64')}","id":1,"e":"b64"}`,
+    '{"d":"reordered keys\\n","s":"stdout","t":"2026-04-30T20:00:11.000Z"}',
+  ]);
+  return logDir;
+}
+
+const expectedPlain = [
+  'plain text without a newline',
+  'two\nlines\n',
+  'ends with\n\n',
+  'tab\there and "quotes" and a \\ and / slash\n',
+  'colour green\n',
+  'carriagereturn\n',
+  'spelled A and é ✓\n',
+  '',
+  '\n',
+  'bell and DEL gone\n',
+  'b64 body\n',
+  'reordered keys\n',
+].join('');
+
+test('text output of plain and escaped bodies is the sanitised text, byte for byte', async (t) => {
+  const logDir = logDirWith(t);
+  const result = await runCli(['logs', '--log-dir', logDir, '--color', 'never']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, expectedPlain);
+});
+
+test('--timestamps prefixes every line and ends every entry with a newline, on both paths', async (t) => {
+  const logDir = logDirWith(t);
+  const result = await runCli(['logs', '--log-dir', logDir, '--color', 'never', '--timestamps']);
+  assert.equal(result.code, 0, result.stderr);
+  const pad = `${' '.repeat(24)}\t`;
+  const time = (i) => `2026-04-30T20:00:${String(i).padStart(2, '0')}.000Z\t`;
+  assert.equal(
+    result.stdout,
+    [
+      `${time(0)}plain text without a newline\n`,
+      `${time(1)}two\n${pad}lines\n`,
+      `${time(2)}ends with\n${pad}\n`,
+      `${time(3)}tab\there and "quotes" and a \\ and / slash\n`,
+      `${time(4)}colour green\n`,
+      `${time(5)}carriagereturn\n`,
+      `${time(6)}spelled A and é ✓\n`,
+      `${time(7)}\n`,
+      `${time(8)}\n`,
+      `${time(9)}bell and DEL gone\n`,
+      `${time(10)}b64 body\n`,
+      `${time(11)}reordered keys\n`,
+    ].join(''),
+  );
+});
