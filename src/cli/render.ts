@@ -76,16 +76,25 @@ export function renderBatch(entries: readonly LogEntry[], options: RenderOptions
   return out;
 }
 
-// Time prefixes of `--timestamps` as bytes, for the last time text seen (consecutive entries often share one).
-let prefixTime: string | undefined;
-let prefixFirst = Buffer.alloc(0);
+// Time prefixes of `--timestamps` as bytes, rewritten in place for each entry: the views stay the
+// same while the time's length does (it nearly always does), so nothing is allocated per entry.
+let prefixStore = Buffer.allocUnsafe(256);
+let prefixFirst = prefixStore.subarray(0, 0);
 let prefixContinuation = Buffer.alloc(0);
+let prefixLength = -1;
 
 function setPrefixes(time: string): void {
-  if (time === prefixTime) return;
-  prefixTime = time;
-  prefixFirst = Buffer.from(`${time}\t`, 'utf8');
-  prefixContinuation = Buffer.from(`${' '.repeat(time.length)}\t`, 'utf8');
+  if (time.length * 3 + 1 > prefixStore.length) {
+    prefixStore = Buffer.allocUnsafe(time.length * 3 + 1);
+    prefixLength = -1;
+  }
+  const written = prefixStore.write(time, 0, 'utf8');
+  prefixStore[written] = 0x09;
+  if (written + 1 !== prefixFirst.length || prefixFirst.buffer !== prefixStore.buffer) prefixFirst = prefixStore.subarray(0, written + 1);
+  if (time.length !== prefixLength) {
+    prefixLength = time.length;
+    prefixContinuation = Buffer.from(`${' '.repeat(time.length)}\t`, 'utf8');
+  }
 }
 
 /**

@@ -1,14 +1,29 @@
 /**
  * Terminal text straight from a record's JSON string body: the bytes between
  * its quotes are copied into an output buffer with `\n`, `\t`, `\"`, `\\` and
- * `\/` unescaped, optionally with a prefix at the start of every line. A body
- * with any other escape (`\r`, `\b`, `\f`, `\uXXXX`: a control character or a
- * character spelled out) is left to the general path, which sanitises it: a
- * body that this copies holds nothing but printable text, newlines and tabs,
- * so the terminal sanitiser would leave it unchanged.
+ * `\/` unescaped and SGR colour sequences (`\u001b[…m`) removed, optionally
+ * with a prefix at the start of every line. A body with any other escape
+ * (`\r`, `\b`, `\f`, another `\uXXXX`: a control character or a character
+ * spelled out) is left to the general path, which sanitises it: what this
+ * copies is what the terminal sanitiser, colour off, would make of the body.
  */
 
 const BACKSLASH = 0x5c;
+const ESCAPED_ESC = Buffer.from('001b', 'latin1');
+
+// With `bytes[at]` just after `\u`: the end of an escaped SGR sequence `001b[` + digits, `;` and `:` +
+// `m` (hex digits in either case), or -1 when these bytes are anything else.
+function endOfEscapedSgr(bytes: Uint8Array, at: number, end: number): number {
+  if (at + 5 > end) return -1;
+  for (let k = 0; k < 4; k++) if ((bytes[at + k]! | (k === 3 ? 0x20 : 0)) !== ESCAPED_ESC[k]) return -1;
+  if (bytes[at + 4] !== 0x5b /* [ */) return -1;
+  for (let i = at + 5; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0x6d /* m */) return i + 1;
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x3b || c === 0x3a)) return -1;
+  }
+  return -1;
+}
 const NEWLINE = 0x0a;
 
 /**
@@ -44,7 +59,13 @@ export function writePlainBody(
       if (next === 0x6e) c = NEWLINE;
       else if (next === 0x74) c = 0x09;
       else if (next === 0x22 || next === BACKSLASH || next === 0x2f) c = next;
-      else return -1;
+      else if (next === 0x75 /* u */) {
+        // Colour, `\u001b[…m`: the sanitiser removes a whole SGR sequence when colour is off.
+        const sgrEnd = endOfEscapedSgr(bytes, i + 1, end);
+        if (sgrEnd < 0) return -1;
+        i = sgrEnd - 1;
+        continue;
+      } else return -1;
     }
     if (lastWasNewline && prefixed) {
       if (at + continuation.length + (end - i) + 1 > target.length) return -1;

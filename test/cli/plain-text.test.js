@@ -18,15 +18,17 @@ const bodies = [
   '',
   '\\n',
   'bell\\u0007 and DEL\u007f gone\\n',
+  'a\\n\\u001B[1;32mb\\u001b[0m\\n\\u001b[0m',
+  'erase \\u001b[2K line\\n',
 ];
 
 function logDirWith(t) {
   const logDir = tempDir(t);
   writeLines(join(logDir, 'exec.log'), [
-    ...bodies.map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}","id":1}`),
+    ...bodies.map((d, i) => `{"t":"2026-04-30T20:00:${String(i).padStart(2, '0')}.000Z","s":"stdout","d":"${d}","id":1}`),
     // base64 bodies and the general parser's shapes take the general path
-    `{"t":"2026-04-30T20:00:10.000Z","s":"stdout","d":"${Buffer.from('b64 body\n').toString('base64')}","id":1,"e":"b64"}`,
-    '{"d":"reordered keys\\n","s":"stdout","t":"2026-04-30T20:00:11.000Z"}',
+    `{"t":"2026-04-30T20:00:20.000Z","s":"stdout","d":"${Buffer.from('b64 body\n').toString('base64')}","id":1,"e":"b64"}`,
+    '{"d":"reordered keys\\n","s":"stdout","t":"2026-04-30T20:00:21.000Z"}',
   ]);
   return logDir;
 }
@@ -42,6 +44,8 @@ const expectedPlain = [
   '',
   '\n',
   'bell and DEL gone\n',
+  'a\nb\n',
+  'erase  line\n',
   'b64 body\n',
   'reordered keys\n',
 ].join('');
@@ -72,8 +76,10 @@ test('--timestamps prefixes every line and ends every entry with a newline, on b
       `${time(7)}\n`,
       `${time(8)}\n`,
       `${time(9)}bell and DEL gone\n`,
-      `${time(10)}b64 body\n`,
-      `${time(11)}reordered keys\n`,
+      `${time(10)}a\n${pad}b\n`,
+      `${time(11)}erase  line\n`,
+      `${time(20)}b64 body\n`,
+      `${time(21)}reordered keys\n`,
     ].join(''),
   );
 });
