@@ -4,8 +4,10 @@
 // sandlog, …) so that machine noise hits both alike, and the ratio
 // sandlog / msb (below 1: sandlog is faster). `node -e 0` runs in the same
 // rounds as the floor of any Node program. Without the package the scenario
-// reports one line saying so and skips the peer.
+// reports one line saying so and skips the peer. SANDLOG_BENCH_BASE=<a dist
+// directory> adds that build of sandlog to the same rounds (A/B of a change).
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { CLI, fmt, median, report, sized } from './lib/common.js';
 import { dataset } from './lib/data.js';
 import { locateMsb } from './lib/msb.js';
@@ -48,9 +50,10 @@ const msb = locateMsb();
 const node = process.execPath;
 const sandlogArgs = (args) => [CLI, 'logs', '--home', home, name, ...args];
 const msbEnv = { ...process.env, MSB_HOME: home };
+const baseCli = process.env.SANDLOG_BENCH_BASE === undefined ? undefined : join(process.env.SANDLOG_BENCH_BASE, 'cli.js');
 
 const floor = [];
-const samples = WORKLOADS.map(() => ({ msb: [], sandlog: [], lines: {} }));
+const samples = WORKLOADS.map(() => ({ msb: [], sandlog: [], base: [], lines: {} }));
 // Round 0 is the warm-up (page cache, code caches) and counts output lines instead of timing.
 for (let round = 0; round <= RUNS; round++) {
   const warm = round === 0;
@@ -58,10 +61,14 @@ for (let round = 0; round <= RUNS; round++) {
   if (!warm) floor.push(base.ms);
   WORKLOADS.forEach(([, args], i) => {
     // Alternate which goes first, so neither always runs right after the other's cache effects.
-    const order = round % 2 === 0 ? ['msb', 'sandlog'] : ['sandlog', 'msb'];
+    const order = round % 2 === 0 ? ['msb', 'sandlog', 'base'] : ['base', 'sandlog', 'msb'];
     for (const who of order) {
       if (who === 'msb' && msb.bin === undefined) continue;
-      const result = who === 'msb' ? run(msb.bin, ['logs', name, ...args], msbEnv, warm) : run(node, sandlogArgs(args), process.env, warm);
+      if (who === 'base' && baseCli === undefined) continue;
+      const result =
+        who === 'msb' ? run(msb.bin, ['logs', name, ...args], msbEnv, warm)
+        : who === 'base' ? run(node, [baseCli, ...sandlogArgs(args).slice(1)], process.env, warm)
+        : run(node, sandlogArgs(args), process.env, warm);
       if (warm) samples[i].lines[who] = result.lines;
       else samples[i][who].push(result.ms);
     }
@@ -78,11 +85,12 @@ WORKLOADS.forEach(([label], i) => {
   const ratio = s / m;
   const lines = samples[i].lines;
   const counted = lines.msb === undefined ? `${lines.sandlog} lines` : `lines out: msb ${lines.msb}, sandlog ${lines.sandlog}`;
-  rows.push({ name: `sandlog logs ${label}`, value: fmt(s), unit: 'ms', note: msb.bin === undefined ? counted : `msb ${fmt(m)} ms, ratio ${fmt(ratio, 2)}; ${counted}` });
+  const base = baseCli === undefined ? '' : `; base build ${fmt(median(samples[i].base))} ms (ratio ${fmt(median(samples[i].base) / m, 2)})`;
+  rows.push({ name: `sandlog logs ${label}`, value: fmt(s), unit: 'ms', note: `${msb.bin === undefined ? counted : `msb ${fmt(m)} ms, ratio ${fmt(ratio, 2)}; ${counted}`}${base}` });
   if (msb.bin === undefined) return;
   ratios.push({ name: `logs ${label}: sandlog / msb (below 1: sandlog faster)`, value: ratio });
   bars.push({ bar: `logs ${label}: sandlog ≤ 1.0× msb`, measured: `${fmt(ratio, 2)}× (${fmt(s, 0)} vs ${fmt(m, 0)} ms)`, met: ratio <= 1 });
-  tableRows.push([`\`logs ${label}\``, fmt(m, 0), fmt(s, 0), fmt(ratio, 2)]);
+  tableRows.push([`\`logs ${label}\``, fmt(m, 0), fmt(s, 0), fmt(ratio, 2), ...(baseCli === undefined ? [] : [fmt(median(samples[i].base), 0), fmt(median(samples[i].base) / m, 2)])]);
 });
 
 report({
@@ -91,7 +99,7 @@ report({
   rows,
   ratios: [],
   bars: msb.bin === undefined ? [{ bar: 'msb peer', measured: msb.missing, met: null }] : bars,
-  tables: msb.bin === undefined ? [] : [{ columns: ['workload', 'msb ms', 'sandlog ms', 'sandlog / msb'], rows: tableRows }],
+  tables: msb.bin === undefined ? [] : [{ columns: ['workload', 'msb ms', 'sandlog ms', 'sandlog / msb', ...(baseCli === undefined ? [] : ['base build ms', 'base / msb'])], rows: tableRows }],
   notes: [
     msb.bin === undefined ? msb.missing : `peer: ${msb.version} (${msb.bin}); \`MSB_HOME=<home> msb logs ${name} …\` against \`sandlog logs --home <home> ${name} …\``,
     `data: the shared chain (5 exec.log files + runtime.log); <middle> = ${middle}; stdout to /dev/null; rounds alternate which of the two runs first; ratio = sandlog median / msb median`,
