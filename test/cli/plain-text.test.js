@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readLogs } from '../../dist/index.js';
+import { renderText } from '../../dist/cli/render.js';
 import { runCli, tempDir, writeLines } from '../helpers.js';
 
 const bodies = [
@@ -82,4 +84,43 @@ test('--timestamps prefixes every line and ends every entry with a newline, on b
       `${time(21)}reordered keys\n`,
     ].join(''),
   );
+});
+
+// Differential: random bodies (colour and other sequences, controls, quotes, backslashes, slashes,
+// unicode, newlines) through the CLI's text output must equal the general renderer's, entry by entry.
+
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = ['a', 'word ', '\n', '\n\n', '\t', '"', '\\', '/', 'é', '✓', '🚀', '\u001b[32m', '\u001b[0m', '\u001b[1;31m', '\u001b[m', '\u001b[2K', '\u001b]0;title\u0007', '\u001b', '[', '3', 'm', ';', '\r', '\u0007', '\u007f', '\u009b', '\u0000'];
+
+test('text output equals the general renderer for random bodies, with and without --timestamps', async (t) => {
+  const seed = Number(process.env.PLAIN_TEXT_SEED ?? 12);
+  const next = random(seed);
+  const logDir = tempDir(t);
+  const lines = [];
+  for (let i = 0; i < 400; i++) {
+    let body = '';
+    const count = Math.floor(next() * 12);
+    for (let k = 0; k < count; k++) body += PIECES[Math.floor(next() * PIECES.length)];
+    const t = new Date(Date.UTC(2026, 3, 30, 20, 0, 0) + i).toISOString();
+    lines.push(`{"t":"${t}","s":"stdout","d":${JSON.stringify(body)},"id":1}`);
+  }
+  writeLines(join(logDir, 'exec.log'), lines);
+  const entries = await readLogs({ logDir });
+  assert.equal(entries.length, 400);
+  for (const timestamps of [false, true]) {
+    const options = { json: false, color: false, timestamps, showId: false, colorSessions: false };
+    const expected = entries.map((entry) => renderText(entry, options)).join('');
+    const result = await runCli(['logs', '--log-dir', logDir, '--color', 'never', ...(timestamps ? ['--timestamps'] : [])]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, expected, `seed ${seed}, timestamps ${timestamps}`);
+  }
 });
