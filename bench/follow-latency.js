@@ -2,28 +2,35 @@
 // records), each carrying its write time; each follower runs in its own
 // process and measures write → delivery on the shared monotonic clock.
 // Followers: sandlog (`streamLogs({ follow: true })`), GNU `tail -F`, npm
-// `tail`, `@logdna/tail-file` (its default 1 s poll), one after the other.
+// `tail`, `@logdna/tail-file` (its default 1 s poll), and microsandbox's own
+// follower (its Node binding's `logStream({ follow: true })`, when the package
+// is on this machine: see bench/lib/msb.js), one after the other.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, fmt, haveProgram, median, percentile, report, sized, spawnCollect, waitFor } from './lib/common.js';
+import { locateMsb } from './lib/msb.js';
 
 const COUNT = sized(20, 2000);
 const INTERVAL_MS = 2;
 // plain-watch is a reference, not a peer: fs.watch on the file and a synchronous read, no parsing (the floor for Node).
-const KINDS = ['sandlog', 'plain-watch', ...(haveProgram('tail') ? ['gnu-tail'] : []), 'npm-tail', 'logdna'];
+const msb = locateMsb();
+const msbSkip = msb.binding === undefined ? (msb.missing ?? 'msb peer skipped: the package has no Node binding') : !haveProgram('sqlite3') ? 'msb peer skipped: sqlite3 (needed to register the sandbox with the binding) is not installed' : undefined;
+if (msbSkip !== undefined) process.stderr.write(`${msbSkip}\n`);
+const KINDS = ['sandlog', 'plain-watch', ...(haveProgram('tail') ? ['gnu-tail'] : []), ...(msbSkip === undefined ? ['msb'] : []), 'npm-tail', 'logdna'];
 const follower = join(ROOT, 'bench', 'lib', 'follower.js');
 const writer = join(ROOT, 'bench', 'lib', 'paced-writer.js');
 
 async function measure(kind) {
   const dir = mkdtempSync(join(tmpdir(), 'sandlog-bench-follow-'));
   try {
-    const logDir = join(dir, 'logs');
-    mkdirSync(logDir);
+    // A microsandbox home layout (<home>/sandboxes/<name>/logs), so that the binding finds it too.
+    const logDir = join(dir, 'sandboxes', 'bench', 'logs');
+    mkdirSync(logDir, { recursive: true });
     const file = join(logDir, 'exec.log');
     writeFileSync(file, '');
     const done = join(dir, 'done');
-    const run = spawnCollect(process.execPath, [follower, kind, file, String(COUNT), '--done', done, '--quiet-ms', sized('300', '3000'), '--poll-ms', sized('100', '1000')]);
+    const run = spawnCollect(process.execPath, [follower, kind, file, String(COUNT), '--done', done, '--quiet-ms', sized('300', '3000'), '--poll-ms', sized('100', '1000'), ...(kind === 'msb' ? ['--msb-binding', msb.binding] : [])]);
     let ready = false;
     run.child.stderr.on('data', (chunk) => {
       if (String(chunk).includes('ready')) ready = true;
@@ -51,7 +58,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const stat = (kind, fn) => median(rounds[kind].map((result) => fn(result.delays)));
 const results = Object.fromEntries(KINDS.map((kind) => [kind, { delays: rounds[kind].flatMap((r) => r.delays), seqs: rounds[kind].flatMap((r) => r.seqs) }]));
 
-const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'plain-watch': 'reference: fs.watch + readSync loop in Node (no parsing)', 'gnu-tail': 'GNU tail -F', 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
+const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'plain-watch': 'reference: fs.watch + readSync loop in Node (no parsing)', 'gnu-tail': 'GNU tail -F', msb: `microsandbox's follower (binding logStream({ follow: true }), ${msb.version ?? ''})`, 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
 const rows = [];
 const p99 = {};
 for (const kind of KINDS) {
@@ -66,6 +73,7 @@ for (const kind of KINDS) {
 }
 const sandlogP99 = p99.sandlog;
 const gnuP99 = p99['gnu-tail'];
+const msbP99 = p99.msb;
 report({
   scenario: 'follow-latency',
   title: `Follow latency: one record every ${INTERVAL_MS} ms, ${COUNT} records, ${ROUNDS} round(s)`,
@@ -74,6 +82,7 @@ report({
   bars: [
     { bar: 'sandlog p99 ≤ 1 ms', measured: `${fmt(sandlogP99, 2)} ms`, met: sandlogP99 <= 1 },
     { bar: 'sandlog p99 within 2× of GNU tail -F p99', measured: `${fmt(sandlogP99 / gnuP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(gnuP99, 2)} ms)`, met: gnuP99 === undefined ? null : sandlogP99 <= 2 * gnuP99 },
+    { bar: "sandlog p99 ≤ microsandbox's follower p99", measured: msbP99 === undefined ? msbSkip : `${fmt(sandlogP99 / msbP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(msbP99, 2)} ms)`, met: msbP99 === undefined ? null : sandlogP99 <= msbP99 },
   ],
   notes: [
     'delay = delivery time in the follower process − write time in the producer process, both on the monotonic clock; GNU tail is read through a pipe by a Node process, which adds the pipe hop to its numbers',

@@ -25,6 +25,8 @@ export const SCENARIOS = [
   { name: 'server', file: 'server.js', issue: 9 },
   { name: 'history', file: 'history.js', issue: 13 },
   { name: 'holder-fanout', file: 'holder-fanout.js', issue: 10 },
+  // Every read of `msb logs` against microsandbox's own CLI (issue 12).
+  { name: 'vs-msb', file: 'vs-msb.js', issue: 12, timeoutMs: 10 * 60 * 1000 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
 const KNOWN = new Set([...SCENARIOS.map((s) => s.file), 'run.js']);
@@ -44,7 +46,7 @@ function runScenario(scenario, env) {
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCENARIO_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const seconds = (Date.now() - started) / 1000;
@@ -59,7 +61,7 @@ function runScenario(scenario, env) {
           date: new Date().toISOString(),
           seconds,
           failed: !scenario.raw || code !== 0,
-          raw: stdout.replace(/^SANDLOG_BENCH_RESULT .*$/m, '').trim(),
+          raw: `${stdout.replace(/^SANDLOG_BENCH_RESULT .*$/m, '').trim()}${signal === 'SIGKILL' ? `\n(killed after ${(scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS) / 1000} s)` : ''}`.trim(),
           rows: [],
           bars: [{ bar: scenario.raw ? `bench/${scenario.file}: its own table (see Results; no numeric bar)` : 'scenario ran', measured: code === 0 ? 'ran' : `exited ${code ?? signal}`, met: code === 0 ? null : false }],
         });
@@ -132,6 +134,11 @@ function renderDocs(results, info) {
     if (result.rows.length > 0) {
       out.push('| measurement | value | unit | note |', '|---|---:|---|---|');
       for (const row of result.rows) out.push(`| ${row.name.replace(/\|/g, '\\|')} | ${row.value} | ${row.unit ?? ''} | ${(row.note ?? '').replace(/\|/g, '\\|')} |`);
+      out.push('');
+    }
+    for (const table of result.tables ?? []) {
+      out.push(`| ${table.columns.join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+      for (const row of table.rows) out.push(`| ${row.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`);
       out.push('');
     }
     if ((result.ratios ?? []).length > 0) {

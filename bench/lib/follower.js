@@ -3,13 +3,14 @@
 // takes the write time out of each record (`ns=`), and on its end prints one
 // JSON line: { delays (ms), seqs, error }.
 // Usage: node follower.js KIND FILE COUNT [--slow-until FLAGFILE] [--quiet-ms N]
-//   KIND: sandlog | plain-watch | gnu-tail | npm-tail | logdna
+//   KIND: sandlog | plain-watch | gnu-tail | msb | npm-tail | logdna
+//   --msb-binding PATH: microsandbox's Node binding (KIND msb; FILE must be <home>/sandboxes/<name>/logs/exec.log).
 //   --poll-ms: @logdna/tail-file's poll interval (its default, 1000, unless given).
 //   --slow-until: take the first batch, then read nothing until FLAGFILE exists (a stalled consumer).
 //   Ends after COUNT records, or after --quiet-ms without a record once FLAGFILE (or --done FLAGFILE) exists.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { importSandlog } from './common.js';
 
@@ -82,6 +83,29 @@ if (kind === 'sandlog') {
     error = { name: caught.name, code: caught.code, message: caught.message };
     finish();
   }
+} else if (kind === 'msb') {
+  // microsandbox's own follower: its binding's logStream({ follow: true }), polled with recv().
+  const logDir = dirname(file);
+  const home = dirname(dirname(dirname(logDir)));
+  process.env.MSB_HOME = home;
+  const { openMsbSandbox } = await import('./msb.js');
+  const handle = await openMsbSandbox(option('--msb-binding'), home, basename(dirname(logDir)));
+  const stream = await handle.logStream({ sources: sources.split(','), follow: true });
+  let stopped = false;
+  stop = () => {
+    stopped = true;
+  };
+  process.stderr.write('ready\n');
+  (async () => {
+    while (!stopped) {
+      const entry = await stream.recv();
+      if (entry === null) break;
+      take(entry.data.toString('utf8'), process.hrtime.bigint());
+    }
+  })().catch((caught) => {
+    error = { name: caught.name, code: caught.code, message: caught.message };
+    finish();
+  });
 } else if (kind === 'plain-watch') {
   // The floor for Node: fs.watch on the file, a synchronous read of what was appended, no parsing.
   const { openSync, readSync, watch } = await import('node:fs');

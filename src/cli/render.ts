@@ -70,9 +70,67 @@ export function renderJson(entry: LogEntry): string {
  */
 export function renderBatch(entries: readonly LogEntry[], options: RenderOptions): string | Buffer {
   if (options.json) return renderJsonBatch(entries);
+  if (!options.color && !options.showId && !options.colorSessions) return renderPlainTextBatch(entries, options);
   let out = '';
   for (const entry of entries) out += renderText(entry, options);
   return out;
+}
+
+// Time prefixes of `--timestamps` as bytes, rewritten in place for each entry: the views stay the
+// same while the time's length does (it nearly always does), so nothing is allocated per entry.
+let prefixStore = Buffer.allocUnsafe(256);
+let prefixFirst = prefixStore.subarray(0, 0);
+let prefixContinuation = Buffer.alloc(0);
+let prefixLength = -1;
+
+function setPrefixes(time: string): void {
+  if (time.length * 3 + 1 > prefixStore.length) {
+    prefixStore = Buffer.allocUnsafe(time.length * 3 + 1);
+    prefixLength = -1;
+  }
+  const written = prefixStore.write(time, 0, 'utf8');
+  prefixStore[written] = 0x09;
+  if (written + 1 !== prefixFirst.length || prefixFirst.buffer !== prefixStore.buffer) prefixFirst = prefixStore.subarray(0, written + 1);
+  if (time.length !== prefixLength) {
+    prefixLength = time.length;
+    prefixContinuation = Buffer.from(`${' '.repeat(time.length)}\t`, 'utf8');
+  }
+}
+
+/**
+ * Text without colour or ids: each body copied from the read buffer into the
+ * output buffer (no string per entry) when it is plain text, which
+ * {@link renderText} would leave as it is; any other entry through
+ * {@link renderText}. The same bytes either way.
+ */
+function renderPlainTextBatch(entries: readonly LogEntry[], options: RenderOptions): Buffer {
+  let at = 0;
+  for (const entry of entries) {
+    let end = -1;
+    if (entry instanceof Entry) {
+      if (options.timestamps) {
+        setPrefixes(entry.timeText);
+        end = entry.writePlainText(scratch, at, prefixFirst, prefixContinuation);
+      } else {
+        end = entry.writePlainText(scratch, at);
+      }
+    }
+    if (end < 0) {
+      const text = renderText(entry, options);
+      while (Buffer.byteLength(text, 'utf8') > scratch.length - at) grow(at);
+      end = at + scratch.write(text, at, 'utf8');
+    }
+    at = end;
+    // Keep room for the next entry's fast path; a larger one falls back or grows the buffer.
+    if (scratch.length - at < 64 * 1024) grow(at);
+  }
+  return Buffer.from(scratch.subarray(0, at));
+}
+
+function grow(used: number): void {
+  const larger = Buffer.allocUnsafe(scratch.length * 2);
+  scratch.copy(larger, 0, 0, used);
+  scratch = larger;
 }
 
 // Lines are assembled in one reused buffer (grown when a batch needs more), then copied out at

@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { encodeCursor, type FilePosition } from './cursor.js';
 import { BodyKind, decodeBase64Body, decodeEscapedBody, encodeEntryJson, type RecordFields } from './record.js';
+import { writePlainBody } from './plain-body.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp } from './time.js';
 
@@ -326,6 +327,17 @@ export class Entry implements LogEntry {
     at += JSON_CURSOR.copy(target, at);
     at = this.writeCursor(target, at);
     return at + JSON_END.copy(target, at);
+  }
+
+  /**
+   * Writes the body as terminal text straight from the read buffer into
+   * `target` at `at` (see {@link writePlainBody}, which also says what the
+   * prefixes do); -1 when the body is not one that can be copied so, or might
+   * not fit: the caller then renders {@link text} the general way.
+   */
+  writePlainText(target: Uint8Array, at: number, first?: Uint8Array, continuation?: Uint8Array): number {
+    if ((this.bodyKind !== BodyKind.Raw && this.bodyKind !== BodyKind.Escaped) || this.needsReencoding) return -1;
+    return writePlainBody(this.buffer, this.bodyStart, this.bodyEnd, target, at, first, continuation);
   }
 
   /** The entry as one `--json` line (no newline): `t`, `s`, `d`, `id`, `e`, `cursor`. */

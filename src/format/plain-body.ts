@@ -1,0 +1,80 @@
+/**
+ * Terminal text straight from a record's JSON string body: the bytes between
+ * its quotes are copied into an output buffer with `\n`, `\t`, `\"`, `\\` and
+ * `\/` unescaped and SGR colour sequences (`\u001b[…m`) removed, optionally
+ * with a prefix at the start of every line. A body with any other escape
+ * (`\r`, `\b`, `\f`, another `\uXXXX`: a control character or a character
+ * spelled out) is left to the general path, which sanitises it: what this
+ * copies is what the terminal sanitiser, colour off, would make of the body.
+ */
+
+const BACKSLASH = 0x5c;
+const ESCAPED_ESC = Buffer.from('001b', 'latin1');
+
+// With `bytes[at]` just after `\u`: the end of an escaped SGR sequence `001b[` + digits, `;` and `:` +
+// `m` (hex digits in either case), or -1 when these bytes are anything else.
+function endOfEscapedSgr(bytes: Uint8Array, at: number, end: number): number {
+  if (at + 5 > end) return -1;
+  for (let k = 0; k < 4; k++) if ((bytes[at + k]! | (k === 3 ? 0x20 : 0)) !== ESCAPED_ESC[k]) return -1;
+  if (bytes[at + 4] !== 0x5b /* [ */) return -1;
+  for (let i = at + 5; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0x6d /* m */) return i + 1;
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x3b || c === 0x3a)) return -1;
+  }
+  return -1;
+}
+const NEWLINE = 0x0a;
+
+/**
+ * Writes the text of the JSON string body `bytes[start, end)` (validated by
+ * the record parser: UTF-8, no raw control characters) into `target` at `at`.
+ * Without prefixes the text is copied as it is. With them, the first line
+ * starts with `first`, every other line with `continuation`, and the text ends
+ * with a newline whether or not the body did. Returns the end, or -1 when the
+ * body has an escape this does not take, or when it might not fit.
+ */
+export function writePlainBody(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  target: Uint8Array,
+  at: number,
+  first?: Uint8Array,
+  continuation?: Uint8Array,
+): number {
+  const prefixed = first !== undefined && continuation !== undefined;
+  // Unescaping only shrinks: the body and the first prefix fit if this holds; each continuation is checked as it comes.
+  if (at + (end - start) + (prefixed ? first.length + 1 : 0) > target.length) return -1;
+  if (prefixed) {
+    target.set(first, at);
+    at += first.length;
+  }
+  let lastWasNewline = false;
+  for (let i = start; i < end; i++) {
+    let c = bytes[i]!;
+    if (c === BACKSLASH) {
+      i += 1;
+      const next = bytes[i];
+      if (next === 0x6e) c = NEWLINE;
+      else if (next === 0x74) c = 0x09;
+      else if (next === 0x22 || next === BACKSLASH || next === 0x2f) c = next;
+      else if (next === 0x75 /* u */) {
+        // Colour, `\u001b[…m`: the sanitiser removes a whole SGR sequence when colour is off.
+        const sgrEnd = endOfEscapedSgr(bytes, i + 1, end);
+        if (sgrEnd < 0) return -1;
+        i = sgrEnd - 1;
+        continue;
+      } else return -1;
+    }
+    if (lastWasNewline && prefixed) {
+      if (at + continuation.length + (end - i) + 1 > target.length) return -1;
+      target.set(continuation, at);
+      at += continuation.length;
+    }
+    target[at++] = c;
+    lastWasNewline = c === NEWLINE;
+  }
+  if (prefixed && !lastWasNewline) target[at++] = NEWLINE;
+  return at;
+}
