@@ -23,11 +23,12 @@ const DIM = '\u001b[2m';
 /** Eight colours that stay readable on dark and light backgrounds, skipping red/yellow (errors, warnings). */
 const SESSION_PALETTE = [36, 35, 32, 34, 96, 95, 92, 94];
 
-function sessionColor(id: number): string {
-  return `\u001b[${SESSION_PALETTE[id % SESSION_PALETTE.length]}m`;
+function sessionColor(id: number | bigint): string {
+  const slot = typeof id === 'bigint' ? Number(id % BigInt(SESSION_PALETTE.length)) : id % SESSION_PALETTE.length;
+  return `\u001b[${SESSION_PALETTE[slot]}m`;
 }
 
-function idPrefix(sessionId: number | null, colored: boolean): string {
+function idPrefix(sessionId: number | bigint | null, colored: boolean): string {
   if (sessionId === null) return '[id:sys] ';
   const label = `[id:${String(sessionId).padStart(3)}]`;
   return colored ? `${sessionColor(sessionId)}${label}${RESET} ` : `${label} `;

@@ -3,10 +3,16 @@
  * file first and each file backwards, until N entries that pass the filter
  * are found. `--tail 100` over a full 50 MiB chain reads a few blocks.
  *
- * The N entries of each file are then merged by time and the last N kept,
- * with cursors as a forward read would have given them. (Like `--since`'s
- * file skipping, this relies on timestamps not going backwards within a file,
- * which writers guarantee by stamping records as they append them.)
+ * The N entries of each file (and the one before them, whose position the
+ * first cursors carry) are then put in snapshot order and the last N kept,
+ * with the cursors microsandbox's sorted snapshot gives them.
+ *
+ * Reading backwards relies on exec.log's records being in time order, which
+ * writers guarantee by stamping records as they append them. Where that
+ * cannot be trusted the tail is taken from a whole snapshot instead: a small
+ * log (up to EXACT_READ_BYTES, read whole in milliseconds), a walk that meets
+ * a record newer than one after it, and text logs (lines without a time
+ * prefix take the file's mtime) are always read whole.
  */
 import { RotationChain } from '../files/chain.js';
 import { filesForSources, type LogFileSpec } from '../files/layout.js';
@@ -16,8 +22,10 @@ import type { Entry } from '../format/entry.js';
 import { linesBackward } from './backward.js';
 import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
 import { endOfWholeLines } from './line-reader.js';
-import { filterOf } from './log-stream.js';
+import { LogStream, filterOf } from './log-stream.js';
 import type { ResolvedOptions } from './options.js';
+import { StepTable, accumulateCursors, compareSnapshotOrder, sortByTime } from './snapshot-order.js';
+import { EXACT_READ_BYTES } from './source-reader.js';
 
 /** The result of a tail read. */
 export interface TailResult {
@@ -48,8 +56,14 @@ async function openNewestFirst(logDir: string, spec: LogFileSpec): Promise<OpenL
   return files;
 }
 
+// Thrown (and caught by readTail) when a backward walk finds records out of time order.
+const OUT_OF_ORDER = Symbol('out of order');
+
 async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number): Promise<SourceTail> {
+  // Text logs are read whole and sorted (see the module comment); small by nature.
+  if (spec.format === 'text') return textTailOf(logDir, spec, reader, filter, count);
   const files = await openNewestFirst(logDir, spec);
+  let newest = Infinity;
   // Time is checked here, not by the parser: the first entry older than `since` ends the walk.
   const scanFilter: EntryFilter = { ...filter, since: -Infinity };
   const found: Entry[] = [];
@@ -77,10 +91,13 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
           start = undefined;
         } else if (outcome === LineOutcome.Kept) {
           const entry = result.entry!;
+          if (entry.time > newest) throw OUT_OF_ORDER;
+          newest = entry.time;
           if (entry.time < filter.since) break walk;
           found.push(entry);
           start = { generation: file.generation, offset: line.startOffset };
-          if (found.length >= count) break walk;
+          // One more than asked: the entry before the tail gives the first cursors their position of this file.
+          if (found.length > count) break walk;
         }
       }
     }
@@ -91,34 +108,87 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
   return { entries: found, start: start ?? end, end, malformed };
 }
 
+// A text log's tail: the whole file, sorted, its last `count + 1` entries.
+async function textTailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number): Promise<SourceTail> {
+  const file = await openLogFile(new RotationChain(logDir, spec.fileName).path(0));
+  if (file === undefined) return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0 };
+  try {
+    const { mtimeMs } = await file.handle.stat();
+    const buffer = await file.handle.readFile();
+    const all: Entry[] = [];
+    const result: { entry: Entry | undefined } = { entry: undefined };
+    let lineStart = 0;
+    for (let newline = buffer.indexOf(0x0a); newline >= 0; newline = buffer.indexOf(0x0a, lineStart)) {
+      const position = { generation: file.generation, offset: newline + 1 };
+      if (newline > lineStart && parseTextFileLine(buffer, lineStart, newline, position, reader, filter, mtimeMs, result) === LineOutcome.Kept) {
+        all.push(result.entry!);
+      }
+      lineStart = newline + 1;
+    }
+    const sorted = sortByTime(all);
+    const end = { generation: file.generation, offset: lineStart };
+    return { entries: sorted.slice(Math.max(0, sorted.length - count - 1)), start: START_POSITION, end, malformed: 0 };
+  } finally {
+    await file.handle.close().catch(() => undefined);
+  }
+}
+
+/** The last `options.tail` entries of a log directory, from a whole snapshot: exact whatever the order of the files. */
+async function tailFromSnapshot(logDir: string, options: ResolvedOptions, count: number): Promise<TailResult> {
+  const stream = await LogStream.open(logDir, { ...options, follow: false, tail: undefined }, undefined, true);
+  try {
+    let kept: Entry[] = [];
+    for await (const batch of stream.batches()) {
+      for (const entry of batch) kept.push(entry);
+      if (kept.length > 2 * count + 1024) kept = kept.slice(kept.length - count);
+    }
+    return { entries: count === 0 ? [] : kept.slice(Math.max(0, kept.length - count)), end: await stream.endPositions(), malformed: stream.malformed };
+  } finally {
+    await stream.close();
+  }
+}
+
 /** Reads the last `options.tail` entries of a log directory. */
 export async function readTail(logDir: string, options: ResolvedOptions): Promise<TailResult> {
   const count = options.tail ?? 0;
-  const filter = filterOf(options);
   const specs = filesForSources(options.sources);
-  const tails = await Promise.all(specs.map((spec, reader) => tailOf(logDir, spec, reader, filter, count)));
-
-  // Merge the per-file tails by time (ties by file order), then keep the last `count`.
+  if ((await chainBytes(logDir, specs)) <= EXACT_READ_BYTES) return tailFromSnapshot(logDir, options, count);
+  const filter: EntryFilter = { ...filterOf(options), untilEndsSource: false };
+  let tails: SourceTail[];
+  try {
+    tails = await Promise.all(specs.map((spec, reader) => tailOf(logDir, spec, reader, filter, count)));
+  } catch (error) {
+    if (error === OUT_OF_ORDER) return tailFromSnapshot(logDir, options, count);
+    throw error;
+  }
+  const tables = await Promise.all(specs.map((spec) => StepTable.of(logDir, spec, undefined)));
   const merged: Entry[] = [];
-  const at = tails.map(() => 0);
-  for (;;) {
-    let best = -1;
-    for (let r = 0; r < tails.length; r++) {
-      const entry = tails[r]!.entries[at[r]!];
-      if (entry !== undefined && (best < 0 || entry.time < tails[best]!.entries[at[best]!]!.time)) best = r;
+  for (const tail of tails) {
+    for (const entry of tail.entries) {
+      entry.step = tables[entry.reader]!.stepOf(entry.generation, entry.offset);
+      merged.push(entry);
     }
-    if (best < 0) break;
-    merged.push(tails[best]!.entries[at[best]!++]!);
   }
-  const positions = tails.map((tail) => tail.start);
-  const keepFrom = Math.max(0, merged.length - count);
-  for (const [i, entry] of merged.entries()) {
-    positions[entry.reader] = entry.position;
-    if (i >= keepFrom) entry.positions = [...positions];
-  }
+  merged.sort(compareSnapshotOrder);
+  accumulateCursors(merged, specs.map(() => START_POSITION));
   return {
-    entries: merged.slice(keepFrom),
+    entries: count === 0 ? [] : merged.slice(Math.max(0, merged.length - count)),
     end: tails.map((tail) => tail.end),
     malformed: tails.reduce((sum, tail) => sum + tail.malformed, 0),
   };
+}
+
+// Bytes of every file the sources read, or Infinity when a file cannot be looked at.
+async function chainBytes(logDir: string, specs: readonly LogFileSpec[]): Promise<number> {
+  let total = 0;
+  for (const spec of specs) {
+    for (const file of await openNewestFirst(logDir, spec)) {
+      try {
+        total += (await file.handle.stat()).size;
+      } finally {
+        await file.handle.close().catch(() => undefined);
+      }
+    }
+  }
+  return total;
 }
