@@ -56,8 +56,10 @@ export function renderText(entry: LogEntry, options: RenderOptions): string {
   const time = entry instanceof Entry ? entry.timeText : entry.timestamp.toISOString();
   const first = options.timestamps ? `${options.color ? `${DIM}${time}${RESET}` : time}\t${id}` : id;
   const continuation = options.timestamps ? `${' '.repeat(time.length)}\t${id}` : id;
+  // As msb logs prints them: an empty body prints nothing, and an empty line after the first has no prefix.
+  if (body === '') return '';
   const lines = (body.endsWith('\n') ? body.slice(0, -1) : body).split('\n');
-  return `${lines.map((line, i) => (i === 0 ? first : continuation) + line).join('\n')}\n`;
+  return `${lines.map((line, i) => (i === 0 ? first + line : line === '' ? '' : continuation + line)).join('\n')}\n`;
 }
 
 /** Renders one entry as a JSON line (with `\n`). */

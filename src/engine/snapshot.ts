@@ -19,7 +19,7 @@ import { StepTable, accumulateCursors, compareSnapshotOrder, sortByTime } from '
 import type { SourceReader } from './source-reader.js';
 
 /** Entries held back (and sorted whole when out of order) before a snapshot starts streaming. */
-export const HOLD_ENTRIES = 65_536;
+export const HOLD_ENTRIES = 8192;
 const BATCH_ENTRIES = 512;
 
 interface Head {

@@ -68,6 +68,23 @@ function listDifference(label, theirs, ours, same, differences) {
 const sameJson = (a, b) => a.t === b.t && a.s === b.s && a.d === b.d && a.id === b.id && a.e === b.e;
 
 /**
+ * `msb logs --color never` output with the documented differences applied (README, "Differences from
+ * `msb logs`"): control characters other than newline and tab are removed (terminal safety), and with
+ * `--timestamps` a body without a final newline is ended before the next entry's timestamp (and a
+ * line left empty by the first rule has no prefix).
+ */
+export function asSandlogShowsIt(output, timestamps) {
+  let text = output.toString('utf8').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  if (timestamps) {
+    text = text.replace(/(?<=[^\n])(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t)/g, '\n$1');
+    // A continuation line that held only control characters is empty once sanitised: it has no prefix.
+    text = text.replace(/^ {24}\t$/gm, '');
+    if (text !== '' && !text.endsWith('\n')) text += '\n';
+  }
+  return text;
+}
+
+/**
  * Compares `msb logs --json` with `sandlog logs --json` (every query), and the binding's `logs()`
  * with sandlog's `readLogsSnapshot` (entries and cursors; queries without grep, which the binding
  * lacks), then resumes both engines from a sample of the cursors. `cli` picks the queries whose
@@ -97,11 +114,11 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
     listDifference(`binding logs() ${q.label} vs readLogs`, bindingEntries, oursBinding, (a, b) => a.ms === b.ms && a.s === b.s && a.d === b.d && a.id === b.id && a.cursor === b.cursor, differences);
   }
   for (const args of text) {
-    const theirs = msbLogs(home, name, ['--color', 'never', ...args]);
-    const ours = sandlogCli(logDir, ['--color', 'never', ...args]);
-    if (!theirs.equals(ours)) {
-      const a = theirs.toString('utf8').split('\n');
-      const b = ours.toString('utf8').split('\n');
+    const theirs = asSandlogShowsIt(msbLogs(home, name, ['--color', 'never', ...args]), args.includes('--timestamps'));
+    const ours = sandlogCli(logDir, ['--color', 'never', ...args]).toString('utf8');
+    if (theirs !== ours) {
+      const a = theirs.split('\n');
+      const b = ours.split('\n');
       const i = firstDifference(a, b, (x, y) => x === y);
       differences.push(`text ${args.join(' ')}: line ${i + 1}\n  microsandbox ${show(a[i])}\n  sandlog      ${show(b[i])}`);
     }
