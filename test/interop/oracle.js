@@ -73,16 +73,34 @@ export function msbLogs(home, name, args) {
   return result.stdout;
 }
 
-/** Runs binding queries (see binding-child.cjs) in one child process; resolves to their results. */
-export function bindingQueries(home, name, queries) {
+/**
+ * Runs binding queries (see binding-child.cjs) in one child process; resolves to their results.
+ * `onProgress(n)` hears of each entry a `progress` query receives, as it arrives. The child is killed,
+ * and the promise rejected, after `timeoutMs`.
+ */
+export function bindingQueries(home, name, queries, { timeoutMs = 60_000, onProgress } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BINDING_CHILD, located.binding], { env: { ...process.env, MSB_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`binding child gave no answer within ${timeoutMs} ms: ${err.slice(-500)}`));
+    }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`binding child exited ${code}: ${err}`))));
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      err += chunk;
+      if (onProgress !== undefined) for (const match of chunk.matchAll(/^entry (\d+)$/gm)) onProgress(Number(match[1]));
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out));
+      else reject(new Error(`binding child exited ${code}: ${err.slice(-2000)}`));
+    });
     child.stdin.end(JSON.stringify({ name, queries }));
   });
 }
