@@ -19,8 +19,12 @@ export function query({ sources, tail, since, until, grep }) {
     binding.sources = sources;
     sandlog.sources = sources;
   }
+  // sandlog counts --tail after --grep; msb applies --grep to the last N (a documented difference):
+  // with both, msb is asked without --tail and its last N kept.
+  let keepLast;
   if (tail !== undefined) {
-    args.push('--tail', String(tail));
+    if (grep === undefined) args.push('--tail', String(tail));
+    else keepLast = tail;
     binding.tail = tail;
     sandlog.tail = tail;
   }
@@ -38,7 +42,8 @@ export function query({ sources, tail, since, until, grep }) {
     args.push('--grep', grep);
     sandlog.grep = grep;
   }
-  return { label: args.join(' ') || '(defaults)', args, binding, sandlog, grep: grep !== undefined };
+  const label = `${args.join(' ') || '(defaults)'}${keepLast === undefined ? '' : ` (last ${keepLast})`}`;
+  return { label, args, keepLast, binding, sandlog, grep: grep !== undefined };
 }
 
 function sandlogCli(logDir, args) {
@@ -96,7 +101,8 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
   const bindingSide = queries.filter((q) => !q.grep);
   const results = await bindingQueries(home, name, bindingSide.map((q) => ({ kind: 'logs', options: q.binding })));
   for (const [i, q] of queries.entries()) {
-    const theirs = parseJsonLines(msbLogs(home, name, ['--json', ...q.args]));
+    let theirs = parseJsonLines(msbLogs(home, name, ['--json', ...q.args]));
+    if (q.keepLast !== undefined) theirs = q.keepLast === 0 ? [] : theirs.slice(-q.keepLast);
     const snapshot = await readLogsSnapshot(logDir, q.sandlog);
     const ours = snapshot.entries.map((entry) => parseJsonLines(Buffer.from(entry.toJsonLine()))[0]);
     listDifference(`msb --json ${q.label} vs readLogs`, theirs, ours, sameJson, differences);
