@@ -363,9 +363,15 @@ export class Entry implements LogEntry {
     return encodeEntryJson(this.timeText, this.source, bodyJson, base64, this.sessionId, this.cursor);
   }
 
-  /** A plain object for logging and JSON APIs. */
+  /**
+   * A plain object for logging and JSON APIs: the `--json` fields, with an id
+   * above 2^53 − 1 as its decimal string (a JSON number would be rounded by
+   * whoever parses it; `toJsonLine()` prints it as a number, exactly).
+   */
   toJSON(): Record<string, unknown> {
-    return JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    const value = JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    if (typeof this.sessionId === 'bigint') value['id'] = this.sessionId.toString();
+    return value;
   }
 }
 

@@ -3,7 +3,7 @@
 // $SANDLOG_MSB_DIR). Where it cannot run (not linux-x64, not fetched) the interop tests skip with one
 // line; with CI set, a missing oracle is a failure.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,13 @@ export function oracleTestOptions() {
   if (process.env.CI) throw new Error(`interop oracle missing on CI: ${located.missing}`);
   if (!announced) {
     announced = true;
-    process.stderr.write(`# interop tests skipped: ${located.missing}\n`);
+    // One line per test run, not per file: the first file of this runner (its parent process) says it.
+    try {
+      closeSync(openSync(join(tmpdir(), `sandlog-interop-skip-${process.ppid}`), 'wx'));
+      process.stderr.write(`interop tests skipped: ${located.missing}\n`);
+    } catch {
+      // Said already by another file of this run.
+    }
   }
   return { skip: located.missing };
 }
