@@ -25,6 +25,8 @@ export const CHUNK_BYTES = 1024 * 1024;
 /** The read round of each file of one reader, from where the read starts. */
 export class StepTable {
   private readonly bases = new Map<bigint, { base: number; start: number }>();
+  /** Bytes the reader has to read, from its start. */
+  bytes = 0;
 
   private constructor() {}
 
@@ -52,23 +54,43 @@ export class StepTable {
       const from = start !== undefined && generation === start.generation ? start.offset : 0;
       started = true;
       table.bases.set(generation, { base, start: from });
+      table.bytes += Math.max(0, size - from);
       // A file with nothing left to read takes no round.
       base += size > from ? Math.ceil((size - from) / CHUNK_BYTES) : 0;
     }
     return table;
   }
 
+  private lastGeneration: bigint | undefined;
+  private lastFile: { base: number; start: number } | undefined;
+
   /** The round in which the line ending at `offset` of file `generation` is read. */
   stepOf(generation: bigint, offset: number): number {
-    const file = this.bases.get(generation);
+    // Consecutive entries come from one file: one bigint-keyed lookup per file, not per entry.
+    if (generation !== this.lastGeneration) {
+      this.lastGeneration = generation;
+      this.lastFile = this.bases.get(generation);
+    }
+    const file = this.lastFile;
     if (file === undefined) return 0;
     return file.base + Math.max(0, Math.floor((offset - file.start - 1) / CHUNK_BYTES));
   }
 }
 
-/** Snapshot order: timestamp, then read round, then reader (file table order). Equal: keep the given order. */
-export function compareSnapshotOrder(a: Entry, b: Entry): number {
-  return a.time - b.time || a.step - b.step || a.reader - b.reader;
+/**
+ * Snapshot order for entries of the readers whose step tables are `tables`:
+ * timestamp, then read round, then reader (file table order); 0 for two
+ * entries of one reader at one time, so that a stable sort keeps file order.
+ * Rounds are looked up only for equal timestamps of different readers.
+ */
+export function snapshotComparator(tables: readonly StepTable[]): (a: Entry, b: Entry) => number {
+  return (a, b) => {
+    const byTime = a.time - b.time;
+    if (byTime !== 0 || a.reader === b.reader) return byTime;
+    return (
+      tables[a.reader]!.stepOf(a.generation, a.offset) - tables[b.reader]!.stepOf(b.generation, b.offset) || a.reader - b.reader
+    );
+  };
 }
 
 /**

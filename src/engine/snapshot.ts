@@ -7,19 +7,17 @@
  * line without a time prefix takes the file's modification time, so they are
  * often not in time order, and they are small. exec.log's records are in
  * time order whenever a writer stamps them as it appends, which is what
- * every writer does: its chain is merged as it is read, and checked. The
- * first {@link HOLD_ENTRIES} entries are held back until the check has
- * seen them: a log that small, or one found out of order while held, is
- * sorted whole, exactly; a longer log found in order so far streams in
- * bounded memory, trusting the rest to stay in order.
+ * every writer does: its chain is merged as it is read, and checked. A log
+ * of up to EXACT_READ_BYTES is held whole until the end and sorted if it was
+ * out of order, exactly as microsandbox; a larger one streams in bounded
+ * memory (entries that live long are what the garbage collector pays for),
+ * trusting its records to be in time order.
  */
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
-import { StepTable, accumulateCursors, compareSnapshotOrder, sortByTime } from './snapshot-order.js';
-import type { SourceReader } from './source-reader.js';
+import { StepTable, accumulateCursors, snapshotComparator, sortByTime } from './snapshot-order.js';
+import { EXACT_READ_BYTES, type SourceReader } from './source-reader.js';
 
-/** Entries held back (and sorted whole when out of order) before a snapshot starts streaming. */
-export const HOLD_ENTRIES = 8192;
 const BATCH_ENTRIES = 512;
 
 interface Head {
@@ -43,6 +41,7 @@ export async function* snapshotBatches(
   isClosed: () => boolean,
 ): AsyncGenerator<Entry[]> {
   const tables = await Promise.all(readers.map((reader, r) => StepTable.of(logDir, reader.spec, starts[r])));
+  const compare = snapshotComparator(tables);
   const cursor = readers.map((_, r) => starts[r] ?? START_POSITION);
   let inverted = false;
 
@@ -50,12 +49,11 @@ export async function* snapshotBatches(
     const reader = readers[r]!;
     await reader.refreshFallbackTime();
     const batch = await reader.next();
-    if (batch === undefined) return undefined;
-    const table = tables[r]!;
-    for (const entry of batch.entries) entry.step = table.stepOf(entry.generation, entry.offset);
-    return batch.entries;
+    return batch === undefined ? undefined : batch.entries;
   };
 
+  // A small log is held whole (and sorted if out of order); a large one streams.
+  const held: Entry[] | undefined = tables.reduce((sum, table) => sum + table.bytes, 0) <= EXACT_READ_BYTES ? [] : undefined;
   const heads: Head[] = [];
   for (const [r, reader] of readers.entries()) {
     const head: Head = { entries: [], at: 0, done: false, lastTime: -Infinity };
@@ -79,9 +77,14 @@ export async function* snapshotBatches(
       }
       head.entries = batch;
       head.at = 0;
-      for (const entry of batch) {
-        if (entry.time < head.lastTime) inverted = true;
-        head.lastTime = entry.time;
+      // Order matters only while everything is held (a streamed log is trusted to be in order).
+      if (held !== undefined && !inverted) {
+        let last = head.lastTime;
+        for (const entry of batch) {
+          if (entry.time < last) inverted = true;
+          last = entry.time;
+        }
+        head.lastTime = last;
       }
     }
   };
@@ -92,7 +95,6 @@ export async function* snapshotBatches(
     return entries;
   };
 
-  let held: Entry[] | undefined = [];
   let out: Entry[] = [];
   for (;;) {
     if (isClosed()) return;
@@ -102,30 +104,27 @@ export async function* snapshotBatches(
       const head = heads[r]!;
       if (head.at >= head.entries.length && !head.done) await fill(r);
       const entry = head.entries[head.at];
-      if (entry !== undefined && (bestEntry === undefined || compareSnapshotOrder(entry, bestEntry) < 0)) {
+      if (entry !== undefined && (bestEntry === undefined || entry.time < bestEntry.time || (entry.time === bestEntry.time && compare(entry, bestEntry) < 0))) {
         best = r;
         bestEntry = entry;
       }
     }
     if (bestEntry === undefined) break;
-    heads[best]!.at += 1;
-    if (held !== undefined) {
-      held.push(bestEntry);
-      if (held.length >= HOLD_ENTRIES && !inverted) {
-        // In order so far and long: stream from here.
-        for (let i = 0; i < held.length; i += BATCH_ENTRIES) yield handOut(held.slice(i, i + BATCH_ENTRIES));
-        held = undefined;
-      }
-      continue;
-    }
-    out.push(bestEntry);
-    if (out.length >= BATCH_ENTRIES) {
+    const head = heads[best]!;
+    // The only reader with entries left (the common case: exec.log alone, or the text logs read out):
+    // its whole batch goes at once, without comparing entry by entry.
+    let until = head.at + 1;
+    if (heads.every((other) => other === head || (other.done && other.at >= other.entries.length))) until = head.entries.length;
+    const target = held ?? out;
+    for (let i = head.at; i < until; i++) target.push(head.entries[i]!);
+    head.at = until;
+    if (held === undefined && out.length >= BATCH_ENTRIES) {
       yield handOut(out);
       out = [];
     }
   }
   if (held !== undefined) {
-    if (inverted) held.sort(compareSnapshotOrder);
+    if (inverted) held.sort(compare);
     for (let i = 0; i < held.length; i += BATCH_ENTRIES) {
       if (isClosed()) return;
       yield handOut(held.slice(i, i + BATCH_ENTRIES));

@@ -24,7 +24,7 @@ import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from 
 import { endOfWholeLines } from './line-reader.js';
 import { LogStream, filterOf } from './log-stream.js';
 import type { ResolvedOptions } from './options.js';
-import { StepTable, accumulateCursors, compareSnapshotOrder, sortByTime } from './snapshot-order.js';
+import { StepTable, accumulateCursors, snapshotComparator, sortByTime } from './snapshot-order.js';
 import { EXACT_READ_BYTES } from './source-reader.js';
 
 /** The result of a tail read. */
@@ -162,14 +162,8 @@ export async function readTail(logDir: string, options: ResolvedOptions): Promis
     throw error;
   }
   const tables = await Promise.all(specs.map((spec) => StepTable.of(logDir, spec, undefined)));
-  const merged: Entry[] = [];
-  for (const tail of tails) {
-    for (const entry of tail.entries) {
-      entry.step = tables[entry.reader]!.stepOf(entry.generation, entry.offset);
-      merged.push(entry);
-    }
-  }
-  merged.sort(compareSnapshotOrder);
+  const merged = tails.flatMap((tail) => tail.entries);
+  merged.sort(snapshotComparator(tables));
   accumulateCursors(merged, specs.map(() => START_POSITION));
   return {
     entries: count === 0 ? [] : merged.slice(Math.max(0, merged.length - count)),

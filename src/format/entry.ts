@@ -121,8 +121,6 @@ export class Entry implements LogEntry {
   readonly offset: number;
   /** Index of the file reader that produced it (the position's slot in the cursor). */
   readonly reader: number;
-  /** The read round microsandbox's engine would take it in: orders equal timestamps in a snapshot. */
-  step = 0;
 
   // The cursor, kept cheap for the stream that hands out millions of entries: the positions of
   // the other readers (an array shared by consecutive entries) and, when it is not this entry's

@@ -304,12 +304,9 @@ export function parseRecord(
         if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
         at += 6;
         if (h1 === 0xd && h2 >= 8) {
-          // A surrogate escape must be a high one followed by a low one: serde rejects a lone half.
-          if (h2 >= 0xc || bytes[at] !== BACKSLASH || bytes[at + 1] !== 0x75 || hexValue(bytes[at + 2]) !== 0xd) return ParseOutcome.Malformed;
-          const low = hexValue(bytes[at + 3]);
-          if (low < 0xc || (hexValue(bytes[at + 4]) | hexValue(bytes[at + 5])) < 0) return ParseOutcome.Malformed;
+          at = afterLowSurrogate(bytes, at, h2);
+          if (at < 0) return ParseOutcome.Malformed;
           needsReencoding = true;
-          at += 6;
         }
         continue;
       }
@@ -339,7 +336,7 @@ export function parseRecord(
 
   // What may follow the body: `}`, `,"id":N`, `,"e":"b64"`, in that order.
   at = bodyEnd + 1;
-  let sessionId: number | bigint | null = null;
+  let sessionId: number | bigint | null | undefined = null;
   let base64 = false;
   if (bytes[at] === COMMA && matchesAt(bytes, at, KEY_ID)) {
     at += KEY_ID.length;
@@ -353,14 +350,8 @@ export function parseRecord(
     if (digits === 0 || (digits > 1 && bytes[digitsStart] === 0x30)) {
       return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
     }
-    if (Number.isSafeInteger(value)) {
-      sessionId = value;
-    } else {
-      // Ids are u64: beyond 2^53 held exactly as a bigint; beyond 2^64 - 1 the record is malformed, as to serde.
-      const exact = sessionIdOf(Buffer.from(bytes.buffer, bytes.byteOffset + digitsStart, digits).toString('latin1'));
-      if (exact === undefined) return ParseOutcome.Malformed;
-      sessionId = exact;
-    }
+    sessionId = Number.isSafeInteger(value) ? value : exactSessionId(bytes, digitsStart, digits);
+    if (sessionId === undefined) return ParseOutcome.Malformed;
   }
   if (bytes[at] === COMMA) {
     if (!matchesAt(bytes, at, KEY_E_B64)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
@@ -383,6 +374,24 @@ export function parseRecord(
   out.decoded = undefined;
   out.needsReencoding = needsReencoding;
   return ParseOutcome.Ok;
+}
+
+// Kept out of parseRecord, which stays small enough to be optimised whole: the rare cases.
+
+/**
+ * After a high surrogate escape whose second hex digit is `h2` (8–F), ending
+ * at `at`: the position after the low surrogate escape that must follow it,
+ * or -1 (a lone surrogate, which serde refuses).
+ */
+function afterLowSurrogate(bytes: Uint8Array, at: number, h2: number): number {
+  if (h2 >= 0xc || bytes[at] !== BACKSLASH || bytes[at + 1] !== 0x75 || hexValue(bytes[at + 2]) !== 0xd) return -1;
+  if (hexValue(bytes[at + 3]) < 0xc || (hexValue(bytes[at + 4]) | hexValue(bytes[at + 5])) < 0) return -1;
+  return at + 6;
+}
+
+/** Ids are u64: beyond 2^53 held exactly as a bigint; beyond 2^64 - 1 undefined (malformed, as to serde). */
+function exactSessionId(bytes: Uint8Array, start: number, digits: number): bigint | number | undefined {
+  return sessionIdOf(Buffer.from(bytes.buffer, bytes.byteOffset + start, digits).toString('latin1'));
 }
 
 /** The general path: any valid JSON object with the record's keys, in any order, with any spacing. */
