@@ -177,9 +177,14 @@ export class LogStream {
   /** The entries, in batches. Ends when the data ends (or, following, when aborted or every source passed `until`). */
   async *batches(): AsyncGenerator<Entry[]> {
     if (!this.options.follow) {
-      yield* snapshotBatches(this.logDir, this.readers, this.starts, this.positions, () => this.closed);
+      yield* snapshotBatches(this.logDir, this.readers, this.starts, this.positions, () => this.closed, () => this.mergedBatches());
       return;
     }
+    yield* this.mergedBatches();
+  }
+
+  // The k-way merge by timestamp: a follower's order, and a snapshot's when it is the same (one large file).
+  private async *mergedBatches(): AsyncGenerator<Entry[]> {
     const heads: Head[] = this.readers.map((reader) => ({ entries: [], at: 0, end: reader.consumed, idle: false }));
     const { follow, signal, until, pollIntervalMs } = this.options;
     let failure: unknown;
