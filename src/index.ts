@@ -9,13 +9,18 @@
  *   `runtime.log` and `kernel.log` (text). Sources stdout, stderr and output
  *   come from exec.log; system from all three. With no sources named, a read
  *   gives stdout + stderr + output.
- * - Order. A snapshot is sorted by timestamp across files (k-way merge; ties
- *   by file order, then offset) and streamed, never loaded whole. Within one
- *   file, entries always come out in file order, each exactly once.
+ * - Order. A snapshot is sorted by timestamp as microsandbox sorts it (a
+ *   stable sort in its read order; engine/snapshot-order.ts), with the same
+ *   entries, values and cursors as `msb logs` and microsandbox's binding.
+ *   exec.log is streamed (held back only for its first 8,192 entries, and
+ *   wholly only when out of time order). A follower merges new appends by
+ *   timestamp; within one file, entries come out in file order, each once.
  * - Cursors. Every entry's `cursor` resumes a stream strictly after it;
- *   cursor strings are byte-compatible with microsandbox's. A snapshot's
- *   cursor sits after everything it read, so `streamLogs({ afterCursor,
- *   follow: true })` continues with no gap and no duplicate.
+ *   cursor strings are byte-compatible with microsandbox's, and each slot is
+ *   an entry's own position, never past records a filter dropped. A
+ *   snapshot's cursor sits after everything it read, so
+ *   `streamLogs({ afterCursor, follow: true })` continues with no gap and no
+ *   duplicate.
  * - Checkpoints. `handle.checkpoint()` adds to a cursor the digest of the
  *   record line each position ends after; `afterCheckpoint` resumes from it
  *   and fails with `MissedRotationError` (never a resume in the wrong place)

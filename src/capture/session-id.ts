@@ -5,14 +5,11 @@
  * (`exec session N started …`), so a session that printed nothing still
  * counts.
  *
- * Cost: files are visited newest first (`exec.log`, `exec.log.1`, …) and the
- * walk stops after the first file that holds any id, so a run reads about one
- * file however long the history — more only when the newest files hold
- * nothing but `system` records that are not sandlog markers. That one file is read
- * whole rather than only its last record because sessions can overlap (the
- * newest record may belong to an older session still talking); a session
- * whose whole output sits in an older file while an earlier-numbered one
- * filled the newest file alone is the case this does not cover.
+ * Cost: every file of the retained chain is read (issue 3: ids never repeat
+ * within what is kept, and sessions can overlap, so the newest file need not
+ * hold the highest id: an older session may still be talking while a newer
+ * one's whole output sits in an older file). The search is a byte search, so
+ * a full 50 MiB chain takes some tens of milliseconds, once per run.
  *
  * Each file is searched for the `"id":` key (and for a body starting with
  * the marker prefix) with a byte search instead of parsing every line: inside
@@ -128,13 +125,14 @@ function highestIdInFile(path: string): number {
 }
 
 /**
- * The id for the next exec session written to `logDir`: 1 + the highest id in
- * the newest file of the chain that has one (1 when none has).
+ * The id for the next exec session written to `logDir`: 1 + the highest id
+ * anywhere in the retained chain (1 when none has one). Ids too long to be
+ * held exactly (more than 15 digits) are not counted.
  */
 export function nextSessionId(logDir: string, fileName: string = EXEC_LOG): number {
+  let highest = 0;
   for (const index of chainIndexes(logDir, fileName)) {
-    const highest = highestIdInFile(rotatedPath(logDir, fileName, index));
-    if (highest > 0) return highest + 1;
+    highest = Math.max(highest, highestIdInFile(rotatedPath(logDir, fileName, index)));
   }
-  return 1;
+  return highest + 1;
 }

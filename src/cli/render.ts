@@ -23,11 +23,12 @@ const DIM = '\u001b[2m';
 /** Eight colours that stay readable on dark and light backgrounds, skipping red/yellow (errors, warnings). */
 const SESSION_PALETTE = [36, 35, 32, 34, 96, 95, 92, 94];
 
-function sessionColor(id: number): string {
-  return `\u001b[${SESSION_PALETTE[id % SESSION_PALETTE.length]}m`;
+function sessionColor(id: number | bigint): string {
+  const slot = typeof id === 'bigint' ? Number(id % BigInt(SESSION_PALETTE.length)) : id % SESSION_PALETTE.length;
+  return `\u001b[${SESSION_PALETTE[slot]}m`;
 }
 
-function idPrefix(sessionId: number | null, colored: boolean): string {
+function idPrefix(sessionId: number | bigint | null, colored: boolean): string {
   if (sessionId === null) return '[id:sys] ';
   const label = `[id:${String(sessionId).padStart(3)}]`;
   return colored ? `${sessionColor(sessionId)}${label}${RESET} ` : `${label} `;
@@ -55,8 +56,10 @@ export function renderText(entry: LogEntry, options: RenderOptions): string {
   const time = entry instanceof Entry ? entry.timeText : entry.timestamp.toISOString();
   const first = options.timestamps ? `${options.color ? `${DIM}${time}${RESET}` : time}\t${id}` : id;
   const continuation = options.timestamps ? `${' '.repeat(time.length)}\t${id}` : id;
+  // As msb logs prints them: an empty body prints nothing, and an empty line after the first has no prefix.
+  if (body === '') return '';
   const lines = (body.endsWith('\n') ? body.slice(0, -1) : body).split('\n');
-  return `${lines.map((line, i) => (i === 0 ? first : continuation) + line).join('\n')}\n`;
+  return `${lines.map((line, i) => (i === 0 ? first + line : line === '' ? '' : continuation + line)).join('\n')}\n`;
 }
 
 /** Renders one entry as a JSON line (with `\n`). */

@@ -105,7 +105,7 @@ export class FileReader {
     try {
       const point =
         lease === undefined
-          ? await startText(reader.primaryPath, spec, start, filter.since, (message) => reader.warn('FILE_TRUNCATED', message))
+          ? await startText(reader.primaryPath, spec, start, (message) => reader.warn('FILE_TRUNCATED', message))
           : await startRotating(lease, spec, start, filter.since);
       reader.line = point.line;
       reader.consumed = point.consumed;

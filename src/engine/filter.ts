@@ -14,8 +14,14 @@ export interface EntryFilter {
   readonly sourceMask: number;
   /** Inclusive lower bound. */
   readonly since: number;
-  /** Exclusive upper bound: the first entry at or after it ends its source. */
+  /** Exclusive upper bound. */
   readonly until: number;
+  /**
+   * Whether the first entry at or after `until` ends its source (a follower
+   * must stop somewhere), or is only left out (a snapshot keeps later entries
+   * that are older again, as microsandbox's sorted snapshot does).
+   */
+  readonly untilEndsSource: boolean;
   readonly grep: RegExp | undefined;
 }
 
@@ -102,7 +108,7 @@ export function parseJsonLine(
   const outcome = parseRecord(buffer, start, end, filter.sourceMask, filter.since, fields);
   if (outcome === ParseOutcome.Malformed) return isBlank(buffer, start, end) ? LineOutcome.Filtered : LineOutcome.Malformed;
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
-  if (fields.time >= filter.until) return LineOutcome.Until;
+  if (fields.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   if (filter.grep !== undefined && certainlyNoMatch(filter.grep, fields, buffer)) return LineOutcome.Filtered;
   const entry = Entry.fromRecord(fields, buffer, position, reader);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
@@ -123,7 +129,7 @@ export function parseTextFileLine(
 ): LineOutcome {
   const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
   if (line.time < filter.since) return LineOutcome.Filtered;
-  if (line.time >= filter.until) return LineOutcome.Until;
+  if (line.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;

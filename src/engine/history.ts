@@ -17,7 +17,7 @@ import { decodeMultiCursor, encodeMultiCursor } from '../format/multi-cursor.js'
 import { resolveOptions, type ReadOptions, type ResolvedOptions } from './options.js';
 import { SandboxEntry } from './sandbox-entry.js';
 import { resolveSelection, selectedSandboxes, type SandboxSelection } from './selection.js';
-import { readTail } from './tail.js';
+import { readHistoryWalk } from './history-walk.js';
 
 /** Entries per page when the caller names no limit. */
 export const DEFAULT_HISTORY_LIMIT = 200;
@@ -67,7 +67,7 @@ export async function readHistory(target: LogTarget, options: HistoryOptions = {
   const before = isEnd(options.before) ? undefined : decodeCursor(options.before!);
   const { logDir } = await resolveTarget(target, resolved.home);
   // One more than the limit: the newest one found is the caller's own oldest entry, dropped.
-  const page = await readTail(logDir, resolved, before === undefined ? limit : limit + 1, before);
+  const page = await readHistoryWalk(logDir, resolved, before === undefined ? limit : limit + 1, before);
   const entries: Entry[] = page.entries;
   if (before !== undefined) entries.pop();
   return { entries, cursor: entries[0]?.cursor ?? encodeCursor(before ?? page.end), start: page.complete };
@@ -89,7 +89,7 @@ export async function readManyHistory(selection: SandboxSelection, options: Hist
     names.map(async (name) => {
       const { logDir } = await resolveTarget({ name, home }, home);
       const from = before?.get(name);
-      return readTail(logDir, resolved, before === undefined ? limit : limit + 1, from === undefined ? undefined : decodeCursor(from));
+      return readHistoryWalk(logDir, resolved, before === undefined ? limit : limit + 1, from === undefined ? undefined : decodeCursor(from));
     }),
   );
 

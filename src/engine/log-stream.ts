@@ -2,14 +2,17 @@
  * The multi-file stream: one {@link FileReader} per log file whose sources
  * were asked for, merged into one sequence of entries.
  *
- * Ordering: whatever is on disk when the stream looks is merged k-way by
- * timestamp (ties: file order of the log-file table, then offset), so a
- * snapshot comes out sorted without being held in memory; while following,
- * each new round of appends is merged the same way.
+ * Ordering: a snapshot (no follow) is sorted as microsandbox sorts it, with
+ * its accumulated cursors (./snapshot.ts). While following, whatever is on
+ * disk when the stream looks is merged k-way by timestamp (ties: file order
+ * of the log-file table, then offset), and each new round of appends the
+ * same way.
  *
- * Cursors: every entry carries the position of every reader just after it, so
- * resuming from any entry continues with exactly the entries after it. The
- * stream's end cursor sits after everything consumed, skipped lines included.
+ * Cursors: every entry carries its own position and every other reader's
+ * position as the stream stood when it was handed out, so resuming from any
+ * entry continues with exactly the entries after it, whatever the filter of
+ * the stream that resumes. The stream's end cursor sits after everything
+ * consumed, skipped lines included.
  */
 import { stat } from 'node:fs/promises';
 import { filesForSources } from '../files/layout.js';
@@ -18,6 +21,7 @@ import type { Entry } from '../format/entry.js';
 import type { EntryFilter } from './filter.js';
 import type { ResolvedOptions } from './options.js';
 import { FileReader } from './file-reader.js';
+import { snapshotBatches } from './snapshot.js';
 import { POLL_INTERVAL_MS, WATCHED_POLL_INTERVAL_MS, subscribe } from './watch.js';
 
 /**
@@ -64,7 +68,7 @@ class Waker {
 }
 
 export function filterOf(options: ResolvedOptions): EntryFilter {
-  return { sourceMask: options.sourceMask, since: options.since, until: options.until, grep: options.grep };
+  return { sourceMask: options.sourceMask, since: options.since, until: options.until, untilEndsSource: options.follow, grep: options.grep };
 }
 
 export class LogStream {
@@ -72,6 +76,8 @@ export class LogStream {
   private readonly options: ResolvedOptions;
   private readonly readers: FileReader[];
   private readonly positions: FilePosition[];
+  /** Where each reader started: a snapshot's cursors accumulate from these. */
+  private starts: readonly FilePosition[] = [];
   private readonly waker: Waker;
   private unsubscribe: (() => void) | undefined;
 
@@ -114,6 +120,7 @@ export class LogStream {
       throw error;
     }
     const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed), waker);
+    stream.starts = specs.map((_, index) => starts?.[index] ?? START_POSITION);
     if (options.follow) {
       // Rotations need no handling here: the directory's generation holder, subscribed first, has taken the new files.
       stream.unsubscribe = subscribe(logDir, stream.waker.notify);
@@ -165,6 +172,15 @@ export class LogStream {
 
   /** The entries, in batches. Ends when the data ends (or, following, when aborted or every source passed `until`). */
   async *batches(): AsyncGenerator<Entry[]> {
+    if (!this.options.follow) {
+      yield* snapshotBatches(this.logDir, this.readers, this.starts, this.positions, () => this.closed, () => this.mergedBatches());
+      return;
+    }
+    yield* this.mergedBatches();
+  }
+
+  // The k-way merge by timestamp: a follower's order, and a snapshot's when it is the same (one large file).
+  private async *mergedBatches(): AsyncGenerator<Entry[]> {
     const heads: Head[] = this.readers.map((reader) => ({ entries: [], at: 0, end: reader.consumed, idle: false }));
     const { follow, signal, until, pollIntervalMs } = this.options;
     let failure: unknown;
@@ -231,10 +247,11 @@ export class LogStream {
           cursorReader = best;
         }
         if (exhausted) {
-          // The batch's end may lie after this entry (lines skipped after it): that is where the cursor goes.
+          // The batch's end may lie after this entry (lines skipped after it): the stream is there, the
+          // entry's cursor is not (a stream resumed from it with another filter must get those lines).
           this.positions[best] = head.end;
           this.unsettled[best] = undefined;
-          entry.setCursor(cursorBase, head.end);
+          entry.setCursor(cursorBase, undefined);
         } else {
           this.unsettled[best] = entry;
           entry.setCursor(cursorBase, undefined);

@@ -24,7 +24,11 @@ export interface ReadOptions {
   sources?: Iterable<LogSource | 'all'> | string;
   /** Only entries at or after this time. */
   since?: TimeInput;
-  /** Only entries strictly before this time; each source ends at its first entry at or after it. */
+  /**
+   * Only entries strictly before this time. A snapshot reads on past later
+   * entries (an older one may follow them, as microsandbox's sorted snapshot
+   * keeps it); a follower's source ends at its first entry at or after it.
+   */
   until?: TimeInput;
   /** Only the last N entries (after every other filter). */
   tail?: number;

@@ -43,7 +43,7 @@ export class SandboxEntry implements SandboxLogEntry {
     return this.entry.source;
   }
 
-  get sessionId(): number | null {
+  get sessionId(): number | bigint | null {
     return this.entry.sessionId;
   }
 

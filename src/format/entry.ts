@@ -9,7 +9,7 @@ import { encodeCursor, type FilePosition } from './cursor.js';
 import { BodyKind, decodeBase64Body, decodeEscapedBody, encodeEntryJson, type RecordFields } from './record.js';
 import { writePlainBody } from './plain-body.js';
 import type { LogSource } from './source.js';
-import { formatTimestamp } from './time.js';
+import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
 
 /** One entry of a sandbox's log. */
 export interface LogEntry {
@@ -17,8 +17,12 @@ export interface LogEntry {
   readonly timestamp: Date;
   /** Which stream it came from. */
   readonly source: LogSource;
-  /** Exec session id, or null for system entries. */
-  readonly sessionId: number | null;
+  /**
+   * Exec session id, or null for system entries. Ids are u64 on disk: a
+   * number when the id is at most 2^53 - 1 (every id a writer hands out in
+   * practice), a bigint above, so that it is never rounded.
+   */
+  readonly sessionId: number | bigint | null;
   /** The captured bytes, exactly. */
   readonly data: Uint8Array;
   /** The captured bytes as text (invalid UTF-8 replaced by U+FFFD). */
@@ -111,7 +115,7 @@ export class Entry implements LogEntry {
   /** Epoch milliseconds, with a sub-millisecond fraction when the source had one. */
   readonly time: number;
   readonly source: LogSource;
-  readonly sessionId: number | null;
+  readonly sessionId: number | bigint | null;
   /** Generation of the file the entry was read from. */
   readonly generation: bigint;
   /** File offset just after the entry's line. */
@@ -156,7 +160,7 @@ export class Entry implements LogEntry {
     this.bodyStart = fields.bodyStart;
     this.bodyEnd = fields.bodyEnd;
     this.needsReencoding = fields.needsReencoding;
-    this.timeTextValue = fields.timeText;
+    this.timeTextValue = fields.timeText === undefined ? undefined : normalizeTimestamp(fields.time, fields.timeText);
     this.timeStart = fields.timeStart;
     this.timeEnd = fields.timeEnd;
     this.decoded = fields.decoded;
@@ -226,9 +230,17 @@ export class Entry implements LogEntry {
     return new Date(Math.floor(this.time));
   }
 
-  /** The timestamp exactly as the log wrote it. */
+  /**
+   * The timestamp as microsandbox prints it (UTC, milliseconds, `Z`): the
+   * bytes as written when they have that form already, else reformatted.
+   */
   get timeText(): string {
-    this.timeTextValue ??= this.buffer.toString('latin1', this.timeStart, this.timeEnd);
+    if (this.timeTextValue === undefined) {
+      const { buffer, timeStart, timeEnd } = this;
+      this.timeTextValue = isNormalTimestamp(buffer, timeStart, timeEnd)
+        ? buffer.toString('latin1', timeStart, timeEnd)
+        : normalizeTimestamp(this.time, buffer.toString('latin1', timeStart, timeEnd));
+    }
     return this.timeTextValue;
   }
 
@@ -308,7 +320,7 @@ export class Entry implements LogEntry {
   writeJsonLine(target: Buffer, at: number): number {
     const count = this.positionCount();
     const plain = (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding && this.timeTextValue === undefined;
-    if (!plain || count > MAX_CURSOR_POSITIONS || !isPrintableAscii(this.buffer, this.timeStart, this.timeEnd)) {
+    if (!plain || count > MAX_CURSOR_POSITIONS || !isNormalTimestamp(this.buffer, this.timeStart, this.timeEnd)) {
       const line = `${this.toJsonLine()}\n`;
       if (Buffer.byteLength(line, 'utf8') > target.length - at) return -1;
       return at + target.write(line, at, 'utf8');
@@ -323,7 +335,8 @@ export class Entry implements LogEntry {
     at += JSON_D.copy(target, at);
     at += this.buffer.copy(target, at, this.bodyStart - 1, this.bodyEnd + 1);
     at += JSON_ID.copy(target, at);
-    at = this.sessionId === null ? at + JSON_NULL.copy(target, at) : writeDigits(this.sessionId, target, at);
+    const id = this.sessionId;
+    at = id === null ? at + JSON_NULL.copy(target, at) : writeDigits(id, target, at);
     at += JSON_CURSOR.copy(target, at);
     at = this.writeCursor(target, at);
     return at + JSON_END.copy(target, at);
@@ -360,9 +373,15 @@ export class Entry implements LogEntry {
     return encodeEntryJson(this.timeText, this.source, bodyJson, base64, this.sessionId, this.cursor);
   }
 
-  /** A plain object for logging and JSON APIs. */
+  /**
+   * A plain object for logging and JSON APIs: the `--json` fields, with an id
+   * above 2^53 − 1 as its decimal string (a JSON number would be rounded by
+   * whoever parses it; `toJsonLine()` prints it as a number, exactly).
+   */
   toJSON(): Record<string, unknown> {
-    return JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    const value = JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    if (typeof this.sessionId === 'bigint') value['id'] = this.sessionId.toString();
+    return value;
   }
 }
 
@@ -376,18 +395,9 @@ function jsonString(text: string): string {
   return TERMINAL_CONTROL.test(json) ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
 }
 
-// Whether `bytes[start, end)` is printable ASCII without `"` and `\`: text JSON.stringify leaves as it is.
-function isPrintableAscii(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-
-// Decimal digits of a non-negative safe integer into `target` at `at`; returns the end.
-function writeDigits(value: number, target: Uint8Array, at: number): number {
-  if (value < 10) {
+// Decimal digits of a non-negative integer into `target` at `at`; returns the end.
+function writeDigits(value: number | bigint, target: Uint8Array, at: number): number {
+  if (typeof value === 'number' && value < 10) {
     target[at] = 0x30 + value;
     return at + 1;
   }

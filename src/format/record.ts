@@ -13,6 +13,7 @@
  * non-negative integer or null, `e` a string or null; unknown keys ignored.
  */
 import { isUtf8 } from 'node:buffer';
+import { hasLoneSurrogate, readRecordObject } from './json-object.js';
 import { SOURCE_BITS, type LogSource } from './source.js';
 import { parseTimestamp, parseTimestampBytes } from './time.js';
 
@@ -45,7 +46,8 @@ export interface RecordFields {
   timeEnd: number;
   timeText: string | undefined;
   source: LogSource;
-  sessionId: number | null;
+  /** The record's `id`: a number when it is a safe integer, a bigint above 2^53 (ids are u64). */
+  sessionId: number | bigint | null;
   bodyKind: BodyKind;
   bodyStart: number;
   bodyEnd: number;
@@ -300,11 +302,12 @@ export function parseRecord(
         const h3 = hexValue(bytes[at + 4]);
         const h4 = hexValue(bytes[at + 5]);
         if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
-        if (h1 === 0xd) {
-          const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
-          if (unit >= 0xd800) needsReencoding = true;
-        }
         at += 6;
+        if (h1 === 0xd && h2 >= 8) {
+          at = afterLowSurrogate(bytes, at, h2);
+          if (at < 0) return ParseOutcome.Malformed;
+          needsReencoding = true;
+        }
         continue;
       }
       if (
@@ -333,7 +336,7 @@ export function parseRecord(
 
   // What may follow the body: `}`, `,"id":N`, `,"e":"b64"`, in that order.
   at = bodyEnd + 1;
-  let sessionId: number | null = null;
+  let sessionId: number | bigint | null | undefined = null;
   let base64 = false;
   if (bytes[at] === COMMA && matchesAt(bytes, at, KEY_ID)) {
     at += KEY_ID.length;
@@ -347,8 +350,8 @@ export function parseRecord(
     if (digits === 0 || (digits > 1 && bytes[digitsStart] === 0x30)) {
       return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
     }
-    // Beyond 2^53 an id cannot be held exactly in a number: keep the record, drop the id.
-    sessionId = Number.isSafeInteger(value) ? value : null;
+    sessionId = Number.isSafeInteger(value) ? value : exactSessionId(bytes, digitsStart, digits);
+    if (sessionId === undefined) return ParseOutcome.Malformed;
   }
   if (bytes[at] === COMMA) {
     if (!matchesAt(bytes, at, KEY_E_B64)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
@@ -373,6 +376,24 @@ export function parseRecord(
   return ParseOutcome.Ok;
 }
 
+// Kept out of parseRecord, which stays small enough to be optimised whole: the rare cases.
+
+/**
+ * After a high surrogate escape whose second hex digit is `h2` (8–F), ending
+ * at `at`: the position after the low surrogate escape that must follow it,
+ * or -1 (a lone surrogate, which serde refuses).
+ */
+function afterLowSurrogate(bytes: Uint8Array, at: number, h2: number): number {
+  if (h2 >= 0xc || bytes[at] !== BACKSLASH || bytes[at + 1] !== 0x75 || hexValue(bytes[at + 2]) !== 0xd) return -1;
+  if (hexValue(bytes[at + 3]) < 0xc || (hexValue(bytes[at + 4]) | hexValue(bytes[at + 5])) < 0) return -1;
+  return at + 6;
+}
+
+/** Ids are u64: beyond 2^53 held exactly as a bigint; beyond 2^64 - 1 undefined (malformed, as to serde). */
+function exactSessionId(bytes: Uint8Array, start: number, digits: number): bigint | number | undefined {
+  return sessionIdOf(Buffer.from(bytes.buffer, bytes.byteOffset + start, digits).toString('latin1'));
+}
+
 /** The general path: any valid JSON object with the record's keys, in any order, with any spacing. */
 function parseRecordSlowly(
   bytes: Uint8Array,
@@ -383,31 +404,31 @@ function parseRecordSlowly(
   out: RecordFields,
 ): ParseOutcome {
   const line = bytes.subarray(start, end);
-  // JSON.parse over a lossy decode would accept broken UTF-8; serde (and so microsandbox) does not.
+  // A lossy decode would accept broken UTF-8; serde (and so microsandbox) does not.
   if (!isUtf8(line)) return ParseOutcome.Malformed;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
-  } catch {
-    return ParseOutcome.Malformed;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ParseOutcome.Malformed;
-  const record = value as Record<string, unknown>;
-  const { t, s, d, id, e } = record;
+  const values = readRecordObject(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
+  if (values === undefined) return ParseOutcome.Malformed;
+  const t = stringValue(values.get('t'));
+  const s = stringValue(values.get('s'));
   if (typeof t !== 'string' || typeof s !== 'string') return ParseOutcome.Malformed;
-  if (d !== undefined && typeof d !== 'string') return ParseOutcome.Malformed;
-  if (e !== undefined && e !== null && typeof e !== 'string') return ParseOutcome.Malformed;
-  let sessionId: number | null = null;
-  if (id !== undefined && id !== null) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) return ParseOutcome.Malformed;
-    sessionId = Number.isSafeInteger(id) ? id : null;
+  const rawBody = values.get('d');
+  const d = rawBody === undefined ? '' : stringValue(rawBody);
+  if (typeof d !== 'string') return ParseOutcome.Malformed;
+  const rawEncoding = values.get('e');
+  const e = rawEncoding === undefined || rawEncoding === 'null' ? null : stringValue(rawEncoding);
+  if (e === undefined) return ParseOutcome.Malformed;
+  let sessionId: number | bigint | null = null;
+  const rawId = values.get('id');
+  if (rawId !== undefined && rawId !== 'null') {
+    const id = sessionIdOf(rawId);
+    if (id === undefined) return ParseOutcome.Malformed;
+    sessionId = id;
   }
   if (s !== 'stdout' && s !== 'stderr' && s !== 'output' && s !== 'system') return ParseOutcome.Malformed;
   if ((SOURCE_BITS[s] & sourceMask) === 0) return ParseOutcome.Filtered;
   const time = parseTimestamp(t);
   if (time === undefined) return ParseOutcome.Malformed;
   if (time < minTime) return ParseOutcome.Filtered;
-  const body = d ?? '';
   out.time = time;
   out.timeStart = 0;
   out.timeEnd = 0;
@@ -417,9 +438,30 @@ function parseRecordSlowly(
   out.bodyKind = BodyKind.Decoded;
   out.bodyStart = 0;
   out.bodyEnd = 0;
-  out.decoded = e === 'b64' ? decodeBase64Body(body) : Buffer.from(body, 'utf8');
+  // An unknown `e` is no encoding: the body is its text, as microsandbox reads it.
+  out.decoded = e === 'b64' ? decodeBase64Body(d) : Buffer.from(d, 'utf8');
   out.needsReencoding = false;
   return ParseOutcome.Ok;
+}
+
+/** A string value's text; undefined when the literal is not a string or holds a lone surrogate. */
+function stringValue(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.charCodeAt(0) !== 0x22) return undefined;
+  if (!raw.includes('\\')) return raw.slice(1, -1);
+  const text = JSON.parse(raw) as string;
+  return hasLoneSurrogate(text) ? undefined : text;
+}
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+const INTEGER = /^(?:0|[1-9][0-9]*)$/;
+
+/** A u64 id from its literal digits: a number when safe, else a bigint; undefined when not a u64. */
+function sessionIdOf(literal: string): number | bigint | undefined {
+  if (!INTEGER.test(literal)) return undefined;
+  if (literal.length < 16) return Number(literal);
+  const value = BigInt(literal);
+  if (value > U64_MAX) return undefined;
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -475,7 +517,7 @@ export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number)
  * written as text, anything else as base64 with `e: "b64"`; `sessionId`
  * undefined or null leaves out `id` (system markers).
  */
-export function encodeRecord(timeText: string, source: LogSource, body: Uint8Array, sessionId?: number | null): Buffer {
+export function encodeRecord(timeText: string, source: LogSource, body: Uint8Array, sessionId?: number | bigint | null): Buffer {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const text = isUtf8(buffer);
   const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;
@@ -493,7 +535,7 @@ export function encodeEntryJson(
   source: LogSource,
   bodyJson: string,
   base64: boolean,
-  sessionId: number | null,
+  sessionId: number | bigint | null,
   cursor: string,
 ): string {
   return `{"t":${JSON.stringify(timeText)},"s":"${source}","d":${bodyJson},"id":${sessionId === null ? 'null' : sessionId},"e":${base64 ? '"b64"' : 'null'},"cursor":"${cursor}"}`;

@@ -18,22 +18,22 @@ export interface TextLine {
 
 const MIN_TIMESTAMP_LENGTH = 20;
 
-/** Parses one line (without its `\n`); `fallbackTime` is used when the line carries no timestamp. */
+/**
+ * Parses one line (without its `\n`); `fallbackTime` is used when the line
+ * carries no timestamp. As microsandbox reads it (msb 0.6.18): the token is
+ * what precedes the first whitespace (a line starting with a blank, or
+ * without any, has none); a token of 20 or more characters ending in `Z` is
+ * taken off the body, and gives the time when it parses as RFC 3339 (else
+ * the file's mtime). A CR before the `\n` stays in the body.
+ */
 export function parseTextLine(line: string, fallbackTime: number): TextLine {
-  // A CRLF line end is still a line end.
-  const stripped = stripAnsi(line.endsWith('\r') ? line.slice(0, -1) : line);
-  // The first whitespace-separated token: leading blanks skipped, and a line may be the token alone.
-  const tokenStart = stripped.search(/\S/);
-  if (tokenStart >= 0) {
-    const length = stripped.slice(tokenStart).search(/\s/);
-    const tokenEnd = length < 0 ? stripped.length : tokenStart + length;
-    if (tokenEnd - tokenStart >= MIN_TIMESTAMP_LENGTH) {
-      const token = stripped.slice(tokenStart, tokenEnd);
-      if (token.endsWith('Z') || token.endsWith('z')) {
-        const time = parseTimestamp(token);
-        if (time !== undefined) return { time, timeText: token, body: `${stripped.slice(tokenEnd).trimStart()}\n` };
-      }
-    }
+  const stripped = stripAnsi(line);
+  const blank = stripped.search(/\s/);
+  if (blank >= MIN_TIMESTAMP_LENGTH && stripped.charCodeAt(blank - 1) === 0x5a /* Z */) {
+    const token = stripped.slice(0, blank);
+    const body = `${stripped.slice(blank).trimStart()}\n`;
+    const time = parseTimestamp(token);
+    return time === undefined ? { time: fallbackTime, timeText: undefined, body } : { time, timeText: token, body };
   }
   return { time: fallbackTime, timeText: undefined, body: `${stripped}\n` };
 }

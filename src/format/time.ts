@@ -131,3 +131,30 @@ export function parseTimeArgument(text: string, now: number = Date.now()): Date 
 export function formatTimestamp(ms: number): string {
   return new Date(Math.floor(ms)).toISOString();
 }
+
+/**
+ * Whether `bytes[start, end)` is already the form microsandbox prints
+ * (`YYYY-MM-DDTHH:MM:SS.mmmZ`, upper-case `T` and `Z`, no leap second), so it
+ * can be copied as it is. Only the separators are checked: callers pass a
+ * time that parsed.
+ */
+export function isNormalTimestamp(bytes: Uint8Array, start: number, end: number): boolean {
+  return (
+    end - start === 24 && bytes[start + 10] === 0x54 && bytes[start + 19] === 0x2e && bytes[start + 23] === 0x5a &&
+    !(bytes[start + 17] === 0x36 && bytes[start + 18] === 0x30)
+  );
+}
+
+/**
+ * The timestamp `text` (which parsed as `time`) as microsandbox prints it:
+ * UTC, exactly three fraction digits (more are cut, not rounded), `Z`. A
+ * leap second stays second 60, as chrono keeps it.
+ */
+export function normalizeTimestamp(time: number, text: string): string {
+  if (text.length === 24 && isNormalTimestamp(Buffer.from(text, 'latin1'), 0, 24)) return text;
+  if (text.charCodeAt(17) === 0x36 && text.charCodeAt(18) === 0x30) {
+    const before = formatTimestamp(time - 1000);
+    return `${before.slice(0, 17)}60${before.slice(19)}`;
+  }
+  return formatTimestamp(time);
+}

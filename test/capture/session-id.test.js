@@ -12,7 +12,7 @@ test('an empty or missing log directory starts at 1', (t) => {
   assert.equal(nextSessionId(join(logDir, 'missing')), 1);
 });
 
-test('the next id is one more than the highest, not the last, in the newest file with ids', (t) => {
+test('the next id is one more than the highest anywhere in the retained chain, not the last', (t) => {
   const logDir = tempDir(t);
   writeLines(join(logDir, 'exec.log.1'), [recordLine(at(0), 'stdout', 'old', 40)]);
   writeLines(join(logDir, 'exec.log'), [
@@ -20,6 +20,9 @@ test('the next id is one more than the highest, not the last, in the newest file
     recordLine(at(2), 'stdout', 'b', 9),
     recordLine(at(3), 'stderr', 'c', 8),
   ]);
+  // exec.log.1 holds session 40 (an older, long-running session that a newer one outlived in exec.log).
+  assert.equal(nextSessionId(logDir), 41);
+  writeLines(join(logDir, 'exec.log.1'), [recordLine(at(0), 'stdout', 'old', 4)]);
   assert.equal(nextSessionId(logDir), 10);
 });
 

@@ -60,12 +60,12 @@ test('text logs are read only when system (or all) is asked for', async (t) => {
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: ['all'] })), ['runtime\n', 'kernel\n', 'out']);
 });
 
-test('a partial trailing text line waits for its newline, and CRLF ends are not part of the body', async (t) => {
+test('a partial trailing text line waits for its newline, and a CR before it stays in the body (as in msb logs)', async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'runtime.log');
   writeFileSync(path, `${at(1)} one\r\n${at(2)} tw`);
   const first = await readLogsSnapshot({ logDir }, { sources: 'system' });
-  assert.deepEqual(texts(first.entries), ['one\n']);
+  assert.deepEqual(texts(first.entries), ['one\r\n']);
   appendFileSync(path, 'o\n');
   const rest = await readLogs({ logDir }, { sources: 'system', afterCursor: first.cursor });
   assert.deepEqual(texts(rest), ['two\n']);
@@ -126,12 +126,28 @@ test('while following, a replaced runtime.log is read from the new file\'s begin
   assert.deepEqual(texts(await take(iterator, 3)), ['old two\n', 'new one\n', 'new two\n']);
 });
 
-test('the timestamp is the first whitespace-separated token: after leading blanks, or alone on its line', async (t) => {
+test('the timestamp is the token before the first blank: not after leading blanks, not alone, and an unparsable one is still taken off', async (t) => {
   const logDir = tempDir(t);
-  writeFileSync(join(logDir, 'runtime.log'), '   2026-04-30T20:00:01.000Z   indented\n2026-04-30T20:00:02.000Z\n');
+  const path = join(logDir, 'runtime.log');
+  writeFileSync(
+    path,
+    [
+      '   2026-04-30T20:00:01.000Z   indented',
+      '2026-04-30T20:00:02.000Z',
+      '2026-04-30t20:00:03.000z lower case',
+      '2026-02-30T20:00:04.000Z no such day',
+      '2026-04-30T20:00:05.000Z\ttabbed',
+    ].join('\n') + '\n',
+  );
+  const mtime = new Date('2026-04-30T21:00:00.000Z');
+  utimesSync(path, mtime, mtime);
   const entries = await readLogs({ logDir }, { sources: 'system' });
+  // Measured against msb 0.6.18; lines without a usable time take the file's mtime and sort last.
   assert.deepEqual(entries.map((e) => [e.timestamp.toISOString(), e.text()]), [
-    ['2026-04-30T20:00:01.000Z', 'indented\n'],
-    ['2026-04-30T20:00:02.000Z', '\n'],
+    ['2026-04-30T20:00:05.000Z', 'tabbed\n'],
+    ['2026-04-30T21:00:00.000Z', '   2026-04-30T20:00:01.000Z   indented\n'],
+    ['2026-04-30T21:00:00.000Z', '2026-04-30T20:00:02.000Z\n'],
+    ['2026-04-30T21:00:00.000Z', '2026-04-30t20:00:03.000z lower case\n'],
+    ['2026-04-30T21:00:00.000Z', 'no such day\n'],
   ]);
 });

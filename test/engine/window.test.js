@@ -147,8 +147,9 @@ test('conflicting start options are an OptionsError before any read', async (t) 
 
 test('tail reads from the end and stops: the lines before the last N are never parsed', async (t) => {
   const logDir = tempDir(t);
-  // 20,000 malformed lines in the older files: a reader that parsed them would count them.
-  const junk = Array.from({ length: 10_000 }, (_, i) => `junk ${i} ${'#'.repeat(50)}`);
+  // 20,000 malformed lines in the older files: a reader that parsed them would count them. Over 4 MiB in
+  // all, so that the backward read is used (a smaller log is read whole: exact even when out of order).
+  const junk = Array.from({ length: 10_000 }, (_, i) => `junk ${i} ${'#'.repeat(250)}`);
   writeLines(join(logDir, 'exec.log.1'), junk);
   writeLines(join(logDir, 'exec.log'), [...junk, ...[1, 2, 3, 4, 5].map((n) => recordLine(at(n), 'stdout', `r${n}`, 1))]);
   const handle = streamLogs({ logDir }, { tail: 3 });
@@ -160,8 +161,10 @@ test('tail reads from the end and stops: the lines before the last N are never p
 
 test('since passes over older rotated files without parsing them', async (t) => {
   const logDir = tempDir(t);
-  writeLines(join(logDir, 'exec.log.2'), [...Array.from({ length: 1000 }, () => 'junk'), recordLine(at(1), 'stdout', 'r1', 1)]);
-  writeLines(join(logDir, 'exec.log.1'), [...Array.from({ length: 1000 }, () => 'junk'), recordLine(at(2), 'stdout', 'r2', 1)]);
+  // Over 4 MiB in all, so that files are skipped (a smaller log is read whole).
+  const junk = Array.from({ length: 1000 }, () => `junk ${'#'.repeat(2500)}`);
+  writeLines(join(logDir, 'exec.log.2'), [...junk, recordLine(at(1), 'stdout', 'r1', 1)]);
+  writeLines(join(logDir, 'exec.log.1'), [...junk, recordLine(at(2), 'stdout', 'r2', 1)]);
   numbered(logDir, 'exec.log', [3, 4]);
   const handle = streamLogs({ logDir }, { since: at(3) });
   const entries = [];
