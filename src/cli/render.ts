@@ -64,7 +64,7 @@ export function renderText(entry: LogEntry, options: RenderOptions): string {
 
 /** Renders one entry as a JSON line (with `\n`). */
 export function renderJson(entry: LogEntry): string {
-  return `${(entry as Entry).toJsonLine()}\n`;
+  return `${entry.toJsonLine()}\n`;
 }
 
 /**
@@ -143,12 +143,12 @@ let scratch = Buffer.allocUnsafe(1024 * 1024);
 function renderJsonBatch(entries: readonly LogEntry[]): Buffer {
   let at = 0;
   for (const entry of entries) {
-    let end = (entry as Entry).writeJsonLine(scratch, at);
+    let end = entry.writeJsonLine(scratch, at);
     while (end < 0) {
       const larger = Buffer.allocUnsafe(scratch.length * 2);
       scratch.copy(larger, 0, 0, at);
       scratch = larger;
-      end = (entry as Entry).writeJsonLine(scratch, at);
+      end = entry.writeJsonLine(scratch, at);
     }
     at = end;
   }

@@ -72,7 +72,15 @@ export class SandboxEntry implements SandboxLogEntry {
     return `${line.slice(0, at)}${CURSOR_KEY}${this.cursor}","sandbox":${JSON.stringify(this.sandbox)}}`;
   }
 
+  writeJsonLine(target: Buffer, at: number): number {
+    const line = `${this.toJsonLine()}\n`;
+    if (Buffer.byteLength(line, 'utf8') > target.length - at) return -1;
+    return at + target.write(line, at, 'utf8');
+  }
+
   toJSON(): Record<string, unknown> {
-    return JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    const value = JSON.parse(this.toJsonLine()) as Record<string, unknown>;
+    if (typeof this.sessionId === 'bigint') value['id'] = this.sessionId.toString();
+    return value;
   }
 }

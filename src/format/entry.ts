@@ -29,6 +29,15 @@ export interface LogEntry {
   text(): string;
   /** Resumes a stream strictly after this entry (microsandbox-compatible). */
   readonly cursor: string;
+  /** The entry as the line `sandlog logs --json` prints (no newline): `t`, `s`, `d`, `id`, `e`, `cursor`. */
+  toJsonLine(): string;
+  /**
+   * Writes that line, with its `\n`, into `target` at `at` without building a
+   * string when it can; returns the end, or -1 when it might not fit.
+   */
+  writeJsonLine(target: Buffer, at: number): number;
+  /** The `--json` fields as a plain object (an id above 2^53 − 1 as its decimal string). */
+  toJSON(): Record<string, unknown>;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -26,7 +26,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidCursorError } from '../errors.js';
 import { defaultHome, resolveTarget } from '../files/layout.js';
-import type { Entry } from '../format/entry.js';
 import { assertSandboxName } from '../format/name.js';
 import { listSandboxes } from '../engine/inventory.js';
 import type { StreamOptions } from '../engine/options.js';
@@ -179,7 +178,7 @@ export function createApp(options: AppOptions = {}): App {
       let separator = '';
       let chunk = '{"entries":[';
       while (next.done !== true) {
-        for (const entry of next.value as Entry[]) {
+        for (const entry of next.value) {
           chunk += separator + entry.toJsonLine();
           separator = ',';
           if (chunk.length >= WRITE_CHUNK_CHARS) {
@@ -243,7 +242,7 @@ export function createApp(options: AppOptions = {}): App {
       }
       try {
         for await (const batch of handle.batches()) {
-          if (!(await sse.sendEntries(batch as Entry[]))) break;
+          if (!(await sse.sendEntries(batch))) break;
         }
         // Aborted: the client left or the server is stopping; either way the client should reconnect, so no `end`.
         if (!stop.signal.aborted && !sse.closed) await sse.sendEvent('end', { cursor: handle.cursor });
