@@ -62,7 +62,7 @@ export function parseJsonLine(
   if (outcome === ParseOutcome.Malformed) return isBlank(buffer, start, end) ? LineOutcome.Filtered : LineOutcome.Malformed;
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
   if (fields.time >= filter.until) return LineOutcome.Until;
-  const entry = Entry.fromRecord(fields, buffer, position, reader);
+  const entry = Entry.fromRecord(fields, buffer, position, reader, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;
@@ -82,7 +82,7 @@ export function parseTextFileLine(
   const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
   if (line.time < filter.since) return LineOutcome.Filtered;
   if (line.time >= filter.until) return LineOutcome.Until;
-  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader);
+  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader, buffer.subarray(start, end));
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;
