@@ -376,7 +376,8 @@ export class SandboxShipper {
   private async recover(): Promise<void> {
     await this.untilIdle();
     let delay = RETRY_FIRST_MS;
-    for (const pending of this.inflight) {
+    // A copy: acknowledgements shift the acknowledged prefix out of `inflight` meanwhile.
+    for (const pending of this.inflight.slice()) {
       while (pending.state === State.Failed && !this.abandoned) {
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
