@@ -1,0 +1,51 @@
+// sandlog ship into a three-node JetStream cluster (R3 stream and checkpoint bucket) on loopback:
+// the stream leader's node is killed mid-stream; the stream, read back with the official client
+// from a surviving node, holds every record exactly once, in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { tempDir, waitFor } from '../helpers.js';
+import { readStream, startCluster, subjectCount } from './nats-support.js';
+import { makeSandbox, localJsonLines, startProducer, startShipper, stopShipper } from './support.js';
+
+test('a three-node R3 cluster keeps every record once, in order, when the stream leader is killed mid-stream', async (t) => {
+  const dir = tempDir(t, 'sandlog-ship-cluster-');
+  const nodes = await startCluster(t, dir);
+  const home = join(dir, 'home');
+  const logDir = join(home, 'sandboxes', 'prod', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  makeSandbox(home, 'steady', 100);
+  const servers = nodes.map((node) => node.url);
+  const subject = 'sandlog.h.prod.*';
+
+  const producer = startProducer(t, logDir, 10_000, 256 * 1024, 20, 10);
+  const shipper = startShipper(t, ['--nats', servers.join(','), '--home', home, '--host', 'h', '--replicas', '3']);
+  let nc = await connect({ servers, timeout: 5_000 });
+  t.after(() => nc.close());
+  await waitFor(async () => (await subjectCount(nc, subject)) >= 2_000, { timeoutMs: 90_000, intervalMs: 100, what: '2,000 records shipped' });
+  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  const info = await jsm.streams.info('SANDLOG');
+  assert.equal(info.config.num_replicas, 3);
+  const leader = nodes.find((node) => node.name === info.cluster.leader);
+  await nc.close();
+  await leader.stop('SIGKILL');
+  const survivors = nodes.filter((node) => node !== leader).map((node) => node.url);
+  nc = await connect({ servers: survivors, timeout: 5_000 });
+
+  await producer.done;
+  await waitFor(async () => (await subjectCount(nc, subject).catch(() => 0)) >= 10_000, { timeoutMs: 120_000, intervalMs: 200, what: 'all 10,000 records shipped' }).catch((error) => {
+    throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
+  });
+  const messages = await readStream(nc, { filter: subject });
+  assert.equal(new Set(messages.map((m) => m.headers['Nats-Msg-Id'])).size, messages.length);
+  assert.deepEqual(
+    messages.map((m) => Number(/^n=(\d+)\n$/.exec(JSON.parse(m.payload).d)[1])),
+    Array.from({ length: 10_000 }, (_, i) => i),
+  );
+  assert.deepEqual((await readStream(nc, { filter: 'sandlog.h.steady.*' })).map((m) => m.payload), await localJsonLines(home, 'steady'));
+  const stopped = await stopShipper(shipper);
+  assert.equal(stopped.code, 0, stopped.stderr);
+});
