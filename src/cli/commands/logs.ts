@@ -16,6 +16,7 @@ import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type Comman
 import { EXIT_OK } from '../exit.js';
 import { saveCursorFile, writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
+import { FLEET_OPTIONS, runFleetLogs } from './fleet.js';
 
 export const logsCommand: CommandSpec = {
   name: 'logs',
@@ -39,12 +40,14 @@ export const logsCommand: CommandSpec = {
     { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the cursor in F if it exists; store the last cursor in F' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
+    ...FLEET_OPTIONS,
   ],
   details: [
     'Examples:',
     '  sandlog logs web-1 --tail 100 -f --timestamps',
     '  sandlog logs web-1 --source all --since 10m --json',
     '  sandlog logs web-1 -f --cursor-file /tmp/web-1.cursor',
+    '  sandlog logs --nats nats://127.0.0.1:4222 host-a/web-1 -f   (host/* and */name merge)',
     '',
     'Exit status: 0 success (also Ctrl-C while following), 1 runtime error, 2 usage error.',
   ].join('\n'),
@@ -133,6 +136,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
     showId: booleanFlag(args, 'show-id'),
     colorSessions: booleanFlag(args, 'color-sessions'),
   };
+  if (stringFlag(args, 'nats') !== undefined) return runFleetLogs(args, context, render);
   const cursorFile = stringFlag(args, 'cursor-file');
   let afterCursor = stringFlag(args, 'after-cursor');
   if (afterCursor !== undefined && since !== undefined) throw new UsageError('--after-cursor conflicts with --since');
