@@ -23,6 +23,7 @@ export const SCENARIOS = [
   // The server engineer's SSE benchmark (entries/s to 1 and 100 clients): its own table, kept as text.
   { name: 'server-sse', file: 'server-sse.js', issue: 9, raw: true, tinyEnv: { ENTRIES: '300', CLIENTS: '1,5' } },
   { name: 'server', file: 'server.js', issue: 9 },
+  { name: 'ship', file: 'ship.js', issue: 11 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
 const KNOWN = new Set([...SCENARIOS.map((s) => s.file), 'run.js']);
