@@ -39,6 +39,7 @@ import type { PublishWindow } from './window.js';
 /** How long to wait for a publish acknowledgement before sending again. */
 export const PUBLISH_TIMEOUT_MS = 5_000;
 const RETRY_FIRST_MS = 100;
+const GUARD_MARGIN_MS = 2_000;
 const RETRY_MAX_MS = 2_000;
 /** Headers and framing a message needs besides its payload, with margin (for the max_payload check). */
 const HEADER_ALLOWANCE = 1_024;
@@ -323,8 +324,24 @@ export class SandboxShipper {
     const headers = natsHeaders();
     headers.set(HOST_HEADER, this.context.host);
     headers.set(SANDBOX_HEADER, this.name);
+    // The client's own timeout is the normal path; this guard makes sure a request the client lost
+    // track of across a reconnect still settles, so that nothing waits for it forever.
+    let settled = false;
+    const guard = setTimeout(() => fail(new Error('no acknowledgement')), PUBLISH_TIMEOUT_MS + GUARD_MARGIN_MS);
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      pending.state = State.Failed;
+      this.failed = true;
+      this.context.onPublishFailure(error);
+      this.settle();
+    };
     this.context.js.publish(pending.subject, pending.payload, { msgID: pending.msgId, headers, timeout: PUBLISH_TIMEOUT_MS }).then(
       (ack) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
         pending.state = State.Acked;
         if (ack.duplicate) this.context.stats.duplicates += 1;
         else {
@@ -335,12 +352,7 @@ export class SandboxShipper {
         this.settle();
         this.advance();
       },
-      (error: unknown) => {
-        pending.state = State.Failed;
-        this.failed = true;
-        this.context.onPublishFailure(error);
-        this.settle();
-      },
+      fail,
     );
   }
 
