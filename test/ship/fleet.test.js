@@ -100,3 +100,39 @@ test('logs --nats: bad patterns exit 2, an unreachable broker exits 1, with one 
   assert.equal(down.code, 1);
   assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
 });
+
+test('serve --nats: the fleet API, and an event stream that resumes exactly with Last-Event-ID', async (t) => {
+  const { request, openEventStream } = await import('../server/http.js');
+  const server = spawnCli(['serve', '--nats', node.url, '--port', '0']);
+  t.after(() => server.kill('SIGKILL'));
+  let out = '';
+  server.stdout.on('data', (chunk) => (out += chunk));
+  await waitFor(() => out.includes('\n'), { timeoutMs: 20_000, what: 'the server URL' });
+  const base = out.trim().replace(/\/$/, '');
+  const list = await request(base, '/api/sandboxes');
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.json.map((s) => `${s.host}/${s.name}`), ['h1/api', 'h1/db']);
+
+  const snapshot = await request(base, '/api/hosts/h1/sandboxes/db/logs?source=all');
+  assert.equal(snapshot.status, 200);
+  const local = await localJsonLines(home, 'db');
+  assert.deepEqual(snapshot.json.entries.map((e) => e.d), local.map((line) => JSON.parse(line).d));
+  assert.ok(snapshot.json.entries.every((e) => e.host === 'h1' && e.sandbox === 'db'));
+
+  const stream = await openEventStream(base, '/api/hosts/h1/sandboxes/db/logs/stream?source=all');
+  assert.equal(stream.status, 200);
+  await stream.waitForEvents(local.length, 30_000);
+  const lastId = stream.events[9].id;
+  stream.close();
+  const resumed = await openEventStream(base, '/api/hosts/h1/sandboxes/db/logs/stream?source=all', { headers: { 'last-event-id': lastId } });
+  await resumed.waitForEvents(local.length - 10, 30_000);
+  assert.deepEqual(resumed.events.slice(0, local.length - 10).map((e) => JSON.parse(e.data).d), local.slice(10).map((line) => JSON.parse(line).d));
+  appendRecords(join(home, 'sandboxes', 'db', 'logs'), 'served live', 2);
+  await resumed.waitFor((client) => client.events.some((e) => JSON.parse(e.data).d === 'served live 1\n'), { timeoutMs: 30_000, what: 'live entries' });
+  resumed.close();
+  const missing = await request(base, '/api/hosts/h1/sandboxes/db/logs?since=nonsense');
+  assert.equal(missing.status, 400);
+  server.kill('SIGTERM');
+  const code = await new Promise((resolve) => server.once('exit', resolve));
+  assert.equal(code, 0);
+});

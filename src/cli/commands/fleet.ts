@@ -17,6 +17,7 @@ import { parseTimeArgument } from '../../format/time.js';
 import { DEFAULT_STREAM } from '../../ship/broker.js';
 import { connectReader, fleetTarget } from '../../fleet/connect.js';
 import { parseSandboxPattern } from '../../fleet/pattern.js';
+import { startFleetServer } from '../../fleet/server.js';
 import { lineForSources, listFleet, readFleet, type FleetEntry } from '../../fleet/read.js';
 import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type OptionSpec, type ParsedArgs } from '../args.js';
 import { EXIT_OK } from '../exit.js';
@@ -172,6 +173,23 @@ export async function runFleetLs(args: ParsedArgs, context: CommandContext): Pro
     const rows = [['HOST/NAME', 'ENTRIES', 'LAST ENTRY'], ...sandboxes.map((s) => [sanitizeForTerminal(`${s.host}/${s.name}`, false), String(s.entries), s.lastEntry ?? '-'])];
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
     await writeOut(context.stdout, `${rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`);
+    return EXIT_OK;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** `sandlog serve --nats URL`: the fleet API (src/fleet/server.ts) until SIGINT/SIGTERM. */
+export async function runFleetServe(args: ParsedArgs, context: CommandContext, listen: { host: string; port: number; token?: string }): Promise<number> {
+  if (stringFlag(args, 'home') !== undefined) throw new UsageError('--nats serves the fleet: it conflicts with --home');
+  const connection = await openFleet(args, context);
+  try {
+    const server = await startFleetServer({ connection, stream: streamName(args), ...listen });
+    context.stdout.write(`${server.url}\n`);
+    context.stderr.write(`sandlog: serving the fleet of stream ${streamName(args)} on ${server.url}api/sandboxes; Ctrl-C stops\n`);
+    if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+    await server.close();
+    context.stderr.write('sandlog: server stopped\n');
     return EXIT_OK;
   } finally {
     await connection.close().catch(() => undefined);

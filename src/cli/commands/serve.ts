@@ -6,6 +6,7 @@ import { defaultHome } from '../../files/layout.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
+import { FLEET_OPTIONS, runFleetServe } from './fleet.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -16,6 +17,7 @@ export const serveCommand: CommandSpec = {
     { name: 'port', short: 'p', type: 'string', value: 'N', description: `Port to listen on; 0 picks a free one (default ${DEFAULT_PORT})` },
     HOME_OPTION,
     { name: 'token', type: 'string', value: 'T', description: 'Require "Authorization: Bearer T" on /api (prefer SANDLOG_TOKEN: flags show in ps)' },
+    ...FLEET_OPTIONS,
   ],
   details: [
     'Prints the viewer\'s URL on stdout once listening. With a token, open the URL',
@@ -32,6 +34,7 @@ export const serveCommand: CommandSpec = {
     if (port > 65535) throw new UsageError(`Expected --port to be at most 65535, got ${port}`);
     const fromEnv = context.env['SANDLOG_TOKEN'];
     const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
+    if (stringFlag(args, 'nats') !== undefined) return runFleetServe(args, context, { host: stringFlag(args, 'host') ?? DEFAULT_HOST, port, ...(token === undefined ? {} : { token }) });
     const home = stringFlag(args, 'home') ?? defaultHome(context.env);
     const server = await startServer({
       host: stringFlag(args, 'host') ?? DEFAULT_HOST,
