@@ -383,26 +383,37 @@ export class SandboxShipper {
     this.ackedVersion += 1;
   }
 
-  // After a failure: once nothing is in flight, send the failed entries again, in order, one at a
-  // time with back-off, until each is acknowledged.
+  // After a failure: once nothing is in flight, the first failed entry is sent alone (with back-off)
+  // until the broker takes it; then the other failed ones are sent again in order, pipelined (one
+  // connection keeps their order), and so on until none is left.
   private async recover(): Promise<void> {
     await this.untilIdle();
     let delay = RETRY_FIRST_MS;
-    // A copy: acknowledgements shift the acknowledged prefix out of `inflight` meanwhile.
-    for (const pending of this.inflight.slice()) {
-      while (pending.state === State.Failed && !this.abandoned) {
+    while (!this.abandoned) {
+      const failed = this.inflight.filter((pending) => pending.state === State.Failed);
+      if (failed.length === 0) break;
+      await this.resend(failed[0]!);
+      await this.untilIdle();
+      if (failed[0]!.state === State.Failed) {
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
-        const wait = this.context.window.acquire();
-        if (wait !== undefined) await wait;
-        this.publish(pending);
-        await this.untilIdle();
+        continue;
       }
-      if (this.abandoned) return;
       delay = RETRY_FIRST_MS;
+      for (const pending of failed.slice(1)) {
+        if (this.abandoned) break;
+        await this.resend(pending);
+      }
+      await this.untilIdle();
     }
-    this.failed = false;
+    if (!this.abandoned) this.failed = false;
     this.advance();
+  }
+
+  private async resend(pending: Pending): Promise<void> {
+    const wait = this.context.window.acquire();
+    if (wait !== undefined) await wait;
+    this.publish(pending);
   }
 
   /** Waits until everything read is acknowledged (or the shutdown deadline passed). */

@@ -22,7 +22,7 @@ test('a three-node R3 cluster keeps every record once, in order, when the stream
   const subject = 'sandlog.h.prod.*';
 
   const producer = startProducer(t, logDir, 10_000, 256 * 1024, 20, 10);
-  const shipper = startShipper(t, ['--nats', servers.join(','), '--home', home, '--host', 'h', '--replicas', '3']);
+  const shipper = startShipper(t, ['--nats', servers.join(','), '--home', home, '--host', 'h', '--replicas', '3', '--stats', '--stats-interval', '5']);
   let nc = await connect({ servers, timeout: 5_000 });
   t.after(() => nc.close());
   await waitFor(async () => (await subjectCount(nc, subject)) >= 2_000, { timeoutMs: 90_000, intervalMs: 100, what: '2,000 records shipped' });
@@ -45,7 +45,11 @@ test('a three-node R3 cluster keeps every record once, in order, when the stream
     messages.map((m) => Number(/^n=(\d+)\n$/.exec(JSON.parse(m.payload).d)[1])),
     Array.from({ length: 10_000 }, (_, i) => i),
   );
-  assert.deepEqual((await readStream(nc, { filter: 'sandlog.h.steady.*' })).map((m) => m.payload), await localJsonLines(home, 'steady'));
+  const steady = await localJsonLines(home, 'steady');
+  await waitFor(async () => (await subjectCount(nc, 'sandlog.h.steady.*').catch(() => 0)) >= steady.length, { timeoutMs: 60_000, intervalMs: 200, what: 'the steady sandbox shipped' }).catch((error) => {
+    throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
+  });
+  assert.deepEqual((await readStream(nc, { filter: 'sandlog.h.steady.*' })).map((m) => m.payload), steady);
   const stopped = await stopShipper(shipper);
   assert.equal(stopped.code, 0, stopped.stderr);
 });

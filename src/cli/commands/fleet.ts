@@ -1,6 +1,6 @@
 /**
- * `--nats` on `logs` and `ls`: the same commands over the fleet's stream
- * instead of a home. `logs --nats URL host/name` prints the payloads (what
+ * `--nats` on `logs`, `ls` and `serve`: the same commands over the fleet's
+ * stream instead of a home. `logs --nats URL host/name` prints the payloads (what
  * `sandlog logs name` prints on that host), in stream order; `host/*` and
  * `*\/name` merge several sandboxes, each line then prefixed with
  * `host/name` (text) or carrying `host` and `sandbox` keys (JSON). Its
