@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT } from '../helpers.js';
 
-const SCENARIOS = ['snapshot', 'tail', 'since', 'follow-latency', 'rotation', 'fanout', 'writer', 'capture', 'server-sse', 'server'];
+const SCENARIOS = ['snapshot', 'tail', 'since', 'follow-latency', 'rotation', 'fanout', 'writer', 'capture', 'server-sse', 'server', 'ship'];
 
 function runTiny(name) {
   return new Promise((resolve, reject) => {
