@@ -30,7 +30,7 @@ import type { Entry } from '../format/entry.js';
 import { encodeEntryJson } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
 import { streamLogs } from '../engine/read.js';
-import { decodeCheckpoint, encodeCheckpoint, resumePositions, type Checkpoint, type FileCheckpoint, type LastEntry, type LostFile } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, lastEntryStillThere, resumePositions, type Checkpoint, type FileCheckpoint, type LastEntry, type LostFile } from './checkpoint.js';
 import { checkpointKey, entryMessageId, entrySubject, HOST_HEADER, SANDBOX_HEADER } from './naming.js';
 import { sleep } from './nats.js';
 import { recordDigest } from './record-digest.js';
@@ -243,6 +243,13 @@ export class SandboxShipper {
           const index = this.files.findIndex((spec) => spec.rotates);
           const last = index < 0 ? null : this.lastOfFile[index];
           if (index < 0) throw error;
+          if (last !== null && (await lastEntryStillThere(this.logDir, this.files[index]!, last))) {
+            // What was shipped last is still retained: read again from there rather than announce a loss.
+            await sleep(100, this.stopping.signal);
+            cursor = encodeCursor(positions);
+            follow = true;
+            continue;
+          }
           positions[index] = START_POSITION;
           const where = error instanceof MissedRotationError ? `offset ${error.offset} of generation ${error.generation}` : 'its checkpoint';
           await this.sendGap(this.files[index]!.fileName, positions, `${this.files[index]!.fileName} rotated out of retention before it was shipped past ${where}${last === null ? '' : ` (last shipped entry at ${last.time})`}; the entries after that point were lost`);

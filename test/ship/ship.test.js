@@ -68,7 +68,7 @@ test('three sandboxes land in the stream once each, in order, as the local --jso
   }
   const stopped = await stopShipper(shipper, 'SIGTERM');
   assert.equal(stopped.code, 0, stopped.stderr);
-  assert.match(stopped.stderr, new RegExp(`stopped: .* ${total} published, 0 duplicate`));
+  assert.match(stopped.stderr, new RegExp(`stopped: .*, ${total} published, 0 duplicate`));
 });
 
 test('a restart with nothing new publishes nothing; new entries, a new sandbox and a removed one are handled while shipping', async (t) => {
@@ -103,7 +103,7 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
 
   const stopped = await stopShipper(shipper, 'SIGINT');
   assert.equal(stopped.code, 0, stopped.stderr);
-  assert.match(stopped.stderr, new RegExp(`stopped: .* ${5 + lateLocal.length} published, 0 duplicate`));
+  assert.match(stopped.stderr, new RegExp(`stopped: .*, ${5 + lateLocal.length} published, 0 duplicate`));
 });
 
 test('the shipper waits for an unreachable NATS, saying so once, and ships when it comes up', async (t) => {
