@@ -15,8 +15,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { SandlogError } from '../errors.js';
 import { SUBJECT_PREFIX } from './naming.js';
 
-/** Default stream name. */
-export const DEFAULT_STREAM = 'SANDLOG';
+export { DEFAULT_STREAM } from './naming.js';
 /** KV bucket of checkpoints. */
 export const CHECKPOINT_BUCKET = 'sandlog-checkpoints';
 /** The duplicate window of a stream sandlog creates. */

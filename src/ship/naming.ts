@@ -12,6 +12,8 @@
  */
 import type { LogSource } from '../format/source.js';
 
+/** Default stream name. */
+export const DEFAULT_STREAM = 'SANDLOG';
 /** Subject prefix of every shipped entry (`sandlog.<host>.<sandbox>.<source>`). */
 export const SUBJECT_PREFIX = 'sandlog';
 /** Header carrying the host name as it is. */

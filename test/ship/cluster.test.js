@@ -11,6 +11,19 @@ import { tempDir, waitFor } from '../helpers.js';
 import { readStream, startCluster, subjectCount } from './nats-support.js';
 import { makeSandbox, localJsonLines, startProducer, startShipper, stopShipper } from './support.js';
 
+// Right after a node dies the cluster may still be electing leaders: JetStream API calls are retried.
+async function eventually(fn, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 test('a three-node R3 cluster keeps every record exactly once when the stream leader is killed mid-stream', async (t) => {
   const dir = tempDir(t, 'sandlog-ship-cluster-');
   const nodes = await startCluster(t, dir);
@@ -39,7 +52,7 @@ test('a three-node R3 cluster keeps every record exactly once when the stream le
   await waitFor(async () => (await subjectCount(nc, subject).catch(() => 0)) >= 10_000, { timeoutMs: 120_000, intervalMs: 200, what: 'all 10,000 records shipped' }).catch((error) => {
     throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
   });
-  const messages = await readStream(nc, { filter: subject });
+  const messages = await eventually(() => readStream(nc, { filter: subject }));
   assert.equal(new Set(messages.map((m) => m.headers['Nats-Msg-Id'])).size, messages.length);
   // Exactly once. (Order is kept too, except that a publish in flight when the leader died may land
   // ahead of earlier ones that had to be sent again: see README, Many hosts.)
@@ -51,7 +64,7 @@ test('a three-node R3 cluster keeps every record exactly once when the stream le
   await waitFor(async () => (await subjectCount(nc, 'sandlog.h.steady.*').catch(() => 0)) >= steady.length, { timeoutMs: 60_000, intervalMs: 200, what: 'the steady sandbox shipped' }).catch((error) => {
     throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
   });
-  assert.deepEqual((await readStream(nc, { filter: 'sandlog.h.steady.*' })).map((m) => m.payload), steady);
+  assert.deepEqual((await eventually(() => readStream(nc, { filter: 'sandlog.h.steady.*' }))).map((m) => m.payload), steady);
   const stopped = await stopShipper(shipper);
   assert.equal(stopped.code, 0, stopped.stderr);
 });

@@ -19,17 +19,10 @@ import { connectReader, fleetTarget } from '../../fleet/connect.js';
 import { parseSandboxPattern } from '../../fleet/pattern.js';
 import { startFleetServer } from '../../fleet/server.js';
 import { lineForSources, listFleet, readFleet, type FleetEntry } from '../../fleet/read.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type OptionSpec, type ParsedArgs } from '../args.js';
+import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type ParsedArgs } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { saveCursorFile, writeOut } from '../output.js';
 import { renderText, type RenderOptions } from '../render.js';
-
-/** The flags `--nats` adds to a reading command. */
-export const FLEET_OPTIONS: readonly OptionSpec[] = [
-  { name: 'nats', type: 'string', value: 'URLS', description: 'Read the fleet from NATS JetStream (host/name) instead of a home' },
-  { name: 'stream', type: 'string', value: 'NAME', description: `With --nats: the stream (default ${DEFAULT_STREAM})` },
-  { name: 'creds', type: 'string', value: 'FILE', description: 'With --nats: NATS credentials file (a token: SANDLOG_NATS_TOKEN)' },
-];
 
 /** Opens the connection `--nats` asks for. */
 export async function openFleet(args: ParsedArgs, context: CommandContext): Promise<NatsConnection> {

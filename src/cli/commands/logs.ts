@@ -16,7 +16,7 @@ import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type Comman
 import { EXIT_OK } from '../exit.js';
 import { saveCursorFile, writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
-import { FLEET_OPTIONS, runFleetLogs } from './fleet.js';
+import { FLEET_OPTIONS } from '../fleet-options.js';
 
 export const logsCommand: CommandSpec = {
   name: 'logs',
@@ -136,7 +136,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
     showId: booleanFlag(args, 'show-id'),
     colorSessions: booleanFlag(args, 'color-sessions'),
   };
-  if (stringFlag(args, 'nats') !== undefined) return runFleetLogs(args, context, render);
+  if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetLogs(args, context, render);
   const cursorFile = stringFlag(args, 'cursor-file');
   let afterCursor = stringFlag(args, 'after-cursor');
   if (afterCursor !== undefined && since !== undefined) throw new UsageError('--after-cursor conflicts with --since');

@@ -6,7 +6,7 @@ import { defaultHome } from '../../files/layout.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
-import { FLEET_OPTIONS, runFleetServe } from './fleet.js';
+import { FLEET_OPTIONS } from '../fleet-options.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -34,7 +34,7 @@ export const serveCommand: CommandSpec = {
     if (port > 65535) throw new UsageError(`Expected --port to be at most 65535, got ${port}`);
     const fromEnv = context.env['SANDLOG_TOKEN'];
     const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
-    if (stringFlag(args, 'nats') !== undefined) return runFleetServe(args, context, { host: stringFlag(args, 'host') ?? DEFAULT_HOST, port, ...(token === undefined ? {} : { token }) });
+    if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetServe(args, context, { host: stringFlag(args, 'host') ?? DEFAULT_HOST, port, ...(token === undefined ? {} : { token }) });
     const home = stringFlag(args, 'home') ?? defaultHome(context.env);
     const server = await startServer({
       host: stringFlag(args, 'host') ?? DEFAULT_HOST,
