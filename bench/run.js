@@ -27,6 +27,7 @@ export const SCENARIOS = [
   { name: 'holder-fanout', file: 'holder-fanout.js', issue: 10 },
   // Every read of `msb logs` against microsandbox's own CLI (issue 12).
   { name: 'vs-msb', file: 'vs-msb.js', issue: 12, timeoutMs: 10 * 60 * 1000 },
+  { name: 'ship', file: 'ship.js', issue: 11 },
 ];
 // Scenario files added by others (e.g. a server engineer's bench/server-sse.js) run too, with their output kept as text.
 const KNOWN = new Set([...SCENARIOS.map((s) => s.file), 'run.js']);

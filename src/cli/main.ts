@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   logs: { summary: 'Show (and follow) a sandbox\'s logs', load: async () => (await import('./commands/logs.js')).logsCommand },
   ls: { summary: 'List the sandboxes under the home', load: async () => (await import('./commands/ls.js')).lsCommand },
   run: { summary: "Run a command and record its output in a sandbox's logs", load: async () => (await import('./commands/run.js')).runCommand },
+  ship: { summary: 'Ship every sandbox into NATS JetStream, exactly once', load: async () => (await import('./commands/ship.js')).shipCommand },
   serve: { summary: 'Serve the log API and a web viewer', load: async () => (await import('./commands/serve.js')).serveCommand },
 };
 

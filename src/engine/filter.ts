@@ -110,7 +110,7 @@ export function parseJsonLine(
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
   if (fields.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   if (filter.grep !== undefined && certainlyNoMatch(filter.grep, fields, buffer)) return LineOutcome.Filtered;
-  const entry = Entry.fromRecord(fields, buffer, position, reader);
+  const entry = Entry.fromRecord(fields, buffer, position, reader, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;
@@ -130,7 +130,7 @@ export function parseTextFileLine(
   const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
   if (line.time < filter.since) return LineOutcome.Filtered;
   if (line.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
-  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader);
+  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader, buffer.subarray(start, end));
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;

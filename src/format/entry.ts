@@ -149,13 +149,23 @@ export class Entry implements LogEntry {
   private readonly timeEnd: number;
   private decoded: Uint8Array | undefined;
   private cursorValue: string | undefined;
+  // Where the entry's line (without its `\n`) lies in `lineBuffer`: the exact bytes on disk.
+  private readonly lineBuffer: Buffer;
+  private readonly lineStart: number;
+  private readonly lineEnd: number;
 
   private constructor(
     fields: RecordFields,
     buffer: Buffer,
     position: FilePosition,
     reader: number,
+    lineBuffer: Buffer,
+    lineStart: number,
+    lineEnd: number,
   ) {
+    this.lineBuffer = lineBuffer;
+    this.lineStart = lineStart;
+    this.lineEnd = lineEnd;
     this.time = fields.time;
     this.source = fields.source;
     this.sessionId = fields.sessionId;
@@ -175,13 +185,13 @@ export class Entry implements LogEntry {
     this.decoded = fields.decoded;
   }
 
-  /** An entry from a parsed exec.log record whose bytes live in `buffer`. */
-  static fromRecord(fields: RecordFields, buffer: Buffer, position: FilePosition, reader: number): Entry {
-    return new Entry(fields, buffer, position, reader);
+  /** An entry from a parsed exec.log record whose line is `buffer[lineStart, lineEnd)`. */
+  static fromRecord(fields: RecordFields, buffer: Buffer, position: FilePosition, reader: number, lineStart = 0, lineEnd = 0): Entry {
+    return new Entry(fields, buffer, position, reader, buffer, lineStart, lineEnd);
   }
 
-  /** A `system` entry from a text-log line. */
-  static fromText(time: number, timeText: string | undefined, body: string, position: FilePosition, reader: number): Entry {
+  /** A `system` entry from a text-log line, whose raw bytes are `line` (without the `\n`). */
+  static fromText(time: number, timeText: string | undefined, body: string, position: FilePosition, reader: number, line: Buffer = EMPTY as Buffer): Entry {
     return new Entry(
       {
         time,
@@ -199,7 +209,19 @@ export class Entry implements LogEntry {
       EMPTY as Buffer,
       position,
       reader,
+      line,
+      0,
+      line.length,
     );
+  }
+
+  /**
+   * The entry's line exactly as it is on disk, without its `\n` (a view of
+   * the read buffer: copy it to keep it). What a digest of the record is
+   * taken over (src/format/record-digest.ts).
+   */
+  get recordLine(): Uint8Array {
+    return this.lineBuffer.subarray(this.lineStart, this.lineEnd);
   }
 
   /** Where this entry's line ends in its file. */

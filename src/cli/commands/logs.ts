@@ -20,6 +20,7 @@ import { readCursorFile, writeCursorFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
 import { renderBatch, type RenderOptions } from '../render.js';
 import { runManyLogs, wantsManySandboxes } from './logs-many.js';
+import { FLEET_OPTIONS } from '../fleet-options.js';
 
 export const logsCommand: CommandSpec = {
   name: 'logs',
@@ -45,6 +46,7 @@ export const logsCommand: CommandSpec = {
     { name: 'hold-generations', type: 'string', value: 'N', description: 'While following, keep up to N exec.log files past retention open for a reader that fell behind (default 4)' },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
+    ...FLEET_OPTIONS,
   ],
   details: [
     'Examples:',
@@ -53,6 +55,7 @@ export const logsCommand: CommandSpec = {
     '  sandlog logs web-1 -f --cursor-file /tmp/web-1.cursor',
     "  sandlog logs 'web-*' -f --tail 10          # several sandboxes: merged, each line prefixed",
     '  sandlog logs --all -f --cursor-file /tmp/all.cursors',
+    '  sandlog logs --nats nats://127.0.0.1:4222 host-a/web-1 -f   (host/* and */name merge)',
     '',
     'Several names, a shell-style pattern (* ? [..]) or --all read many sandboxes at once: entries',
     'merged by time, each filter (--tail too) applied per sandbox, "+ name" / "- name" on stderr',
@@ -112,9 +115,22 @@ async function showBootError(logDir: string, name: string | undefined, json: boo
   );
 }
 
+function renderOptions(args: ParsedArgs, context: CommandContext): RenderOptions {
+  const json = booleanFlag(args, 'json');
+  return {
+    json,
+    color: !json && resolveColor(args, context),
+    timestamps: booleanFlag(args, 'timestamps'),
+    showId: booleanFlag(args, 'show-id'),
+    colorSessions: booleanFlag(args, 'color-sessions'),
+  };
+}
+
 async function runLogs(args: ParsedArgs, context: CommandContext): Promise<number> {
   const logDirFlag = stringFlag(args, 'log-dir');
   const home = stringFlag(args, 'home') ?? undefined;
+  // Names under --nats are `host/name` patterns of the fleet, read from the stream rather than a home.
+  if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetLogs(args, context, renderOptions(args, context));
   if (wantsManySandboxes(args)) return runManyLogs(args, context, { resolveColor, resolveTime });
   const name = args.positionals[0];
   if (name === undefined && logDirFlag === undefined) throw new UsageError('Expected a sandbox name (or --log-dir DIR)');
@@ -128,13 +144,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   const sources = resolveSources(listFlag(args, 'source'));
   const grep = stringFlag(args, 'grep');
   const json = booleanFlag(args, 'json');
-  const render: RenderOptions = {
-    json,
-    color: !json && resolveColor(args, context),
-    timestamps: booleanFlag(args, 'timestamps'),
-    showId: booleanFlag(args, 'show-id'),
-    colorSessions: booleanFlag(args, 'color-sessions'),
-  };
+  const render = renderOptions(args, context);
   const cursorFile = stringFlag(args, 'cursor-file');
   let afterCursor = stringFlag(args, 'after-cursor');
   if (afterCursor !== undefined && since !== undefined) throw new UsageError('--after-cursor conflicts with --since');

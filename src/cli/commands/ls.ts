@@ -8,6 +8,7 @@ import { listSandboxes } from '../../engine/inventory.js';
 import { booleanFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { writeOut } from '../output.js';
+import { FLEET_OPTIONS } from '../fleet-options.js';
 
 function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -27,9 +28,11 @@ export const lsCommand: CommandSpec = {
   options: [
     { name: 'json', type: 'boolean', description: 'A JSON array: name, logDir, bytes, files, lastEntry, entriesEstimate' },
     HOME_OPTION,
+    ...FLEET_OPTIONS,
   ],
   async run(args, context) {
     if (args.positionals.length > 0) throw new UsageError(`ls takes no arguments, got ${args.positionals.join(' ')}`);
+    if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetLs(args, context);
     const sandboxes = await listSandboxes(stringFlag(args, 'home') ?? defaultHome(context.env));
     if (booleanFlag(args, 'json')) {
       await writeOut(context.stdout, `${JSON.stringify(sandboxes, null, 2)}\n`);

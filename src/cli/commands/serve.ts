@@ -7,6 +7,7 @@ import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_STREAMS, DEFAULT_STALL_TIMEOUT_
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../server/server.js';
 import { durationFlag, integerFlag, stringFlag, UsageError, type CommandSpec, HOME_OPTION } from '../args.js';
 import { EXIT_OK } from '../exit.js';
+import { FLEET_OPTIONS } from '../fleet-options.js';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -25,6 +26,7 @@ export const serveCommand: CommandSpec = {
       description: `Close a connection whose client took nothing it was sent for this long; 0 never (default ${DEFAULT_STALL_TIMEOUT_MS / 1000}s)`,
     },
     { name: 'headers-timeout', type: 'string', value: 'DURATION', description: `Time a client has to send its request headers (default ${DEFAULT_HEADERS_TIMEOUT_MS / 1000}s)` },
+    ...FLEET_OPTIONS,
   ],
   details: [
     'Prints the viewer\'s URL on stdout once listening. With a token, open the URL',
@@ -42,6 +44,7 @@ export const serveCommand: CommandSpec = {
     if (port > 65535) throw new UsageError(`Expected --port to be at most 65535, got ${port}`);
     const fromEnv = context.env['SANDLOG_TOKEN'];
     const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
+    if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetServe(args, context, { host: stringFlag(args, 'host') ?? DEFAULT_HOST, port, ...(token === undefined ? {} : { token }) });
     const home = stringFlag(args, 'home') ?? defaultHome(context.env);
     const maxStreams = integerFlag(args, 'max-streams', 1);
     const stallTimeoutMs = durationFlag(args, 'stall-timeout');
