@@ -30,8 +30,9 @@ const NEWLINE = 0x0a;
  * Writes the text of the JSON string body `bytes[start, end)` (validated by
  * the record parser: UTF-8, no raw control characters) into `target` at `at`.
  * Without prefixes the text is copied as it is. With them, the first line
- * starts with `first`, every other line with `continuation`, and the text ends
- * with a newline whether or not the body did. Returns the end, or -1 when the
+ * starts with `first`, every other non-empty line with `continuation`, the
+ * text ends with a newline whether or not the body did, and an empty body
+ * writes nothing. Returns the end, or -1 when the
  * body has an escape this does not take, or when it might not fit.
  */
 export function writePlainBody(
@@ -46,10 +47,12 @@ export function writePlainBody(
   const prefixed = first !== undefined && continuation !== undefined;
   // Unescaping only shrinks: the body and the first prefix fit if this holds; each continuation is checked as it comes.
   if (at + (end - start) + (prefixed ? first.length + 1 : 0) > target.length) return -1;
+  const origin = at;
   if (prefixed) {
     target.set(first, at);
     at += first.length;
   }
+  const textStart = at;
   let lastWasNewline = false;
   for (let i = start; i < end; i++) {
     let c = bytes[i]!;
@@ -67,7 +70,8 @@ export function writePlainBody(
         continue;
       } else return -1;
     }
-    if (lastWasNewline && prefixed) {
+    // As msb logs prints them: a line after the first that is empty has no prefix.
+    if (lastWasNewline && prefixed && c !== NEWLINE) {
       if (at + continuation.length + (end - i) + 1 > target.length) return -1;
       target.set(continuation, at);
       at += continuation.length;
@@ -75,6 +79,8 @@ export function writePlainBody(
     target[at++] = c;
     lastWasNewline = c === NEWLINE;
   }
+  // An empty body prints nothing at all, not even its prefix.
+  if (prefixed && at === textStart) return origin;
   if (prefixed && !lastWasNewline) target[at++] = NEWLINE;
   return at;
 }

@@ -59,7 +59,7 @@ test('text output of plain and escaped bodies is the sanitised text, byte for by
   assert.equal(result.stdout, expectedPlain);
 });
 
-test('--timestamps prefixes every line and ends every entry with a newline, on both paths', async (t) => {
+test('--timestamps prefixes every non-empty line and ends every entry with a newline, on both paths; an empty body prints nothing (as msb)', async (t) => {
   const logDir = logDirWith(t);
   const result = await runCli(['logs', '--log-dir', logDir, '--color', 'never', '--timestamps']);
   assert.equal(result.code, 0, result.stderr);
@@ -70,12 +70,11 @@ test('--timestamps prefixes every line and ends every entry with a newline, on b
     [
       `${time(0)}plain text without a newline\n`,
       `${time(1)}two\n${pad}lines\n`,
-      `${time(2)}ends with\n${pad}\n`,
+      `${time(2)}ends with\n\n`,
       `${time(3)}tab\there and "quotes" and a \\ and / slash\n`,
       `${time(4)}colour green\n`,
       `${time(5)}carriagereturn\n`,
       `${time(6)}spelled A and é ✓\n`,
-      `${time(7)}\n`,
       `${time(8)}\n`,
       `${time(9)}bell and DEL gone\n`,
       `${time(10)}a\n${pad}b\n`,

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, recordLine, tempDir, writeLines } from '../helpers.js';
-import { request } from './http.js';
+import { exited, request } from './http.js';
 import { startViewerServer } from './viewer-api.js';
 import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, topRowText, waitForRowText } from './viewer-browser.js';
 
@@ -129,8 +129,20 @@ test('the address holds the view: reload, a copied address and the back button r
 
 test('with exactly one sandbox and no choice in the address the viewer opens it; npm start prints the demo view', { timeout: 120_000, skip: NO_CHROMIUM }, async (t) => {
   const home = tempDir(t);
-  const demo = spawn(process.execPath, [join(ROOT, 'dist', 'demo', 'main.js')], { env: { ...process.env, PORT: '0', SANDLOG_DEMO_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => demo.kill('SIGKILL'));
+  // A process group of its own: the demo runs `sandlog serve` as a child, and a demo killed before it could pass a
+  // signal on would leave that child holding this test's pipes open (the test process would never exit).
+  const demo = spawn(process.execPath, [join(ROOT, 'dist', 'demo', 'main.js')], {
+    env: { ...process.env, PORT: '0', SANDLOG_DEMO_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  t.after(() => {
+    try {
+      process.kill(-demo.pid, 'SIGKILL');
+    } catch {
+      // the group has exited already
+    }
+  });
   const printed = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`the demo printed no address: ${out}`)), 30_000);
@@ -157,7 +169,9 @@ test('with exactly one sandbox and no choice in the address the viewer opens it;
   await page.waitForFunction(() => document.querySelectorAll('#log .row').length > 0, null, WAIT);
   assert.equal(await page.textContent('#current'), 'demo');
   assert.deepEqual(problems, []);
-  demo.kill('SIGINT');
+  // Ctrl-C stops the demo and its server.
+  process.kill(-demo.pid, 'SIGINT');
+  await exited(demo);
 });
 
 test('grep matches are marked as text with a counter and next/previous; levels, wrap, shortcuts and downloads', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
