@@ -15,7 +15,7 @@ import { NatsNode, freePort, startCluster } from '../test/ship/nats-support.js';
 const { ExecLogWriter, readLogs } = await import(join(DIST, 'index.js'));
 const { ship } = await import(join(DIST, 'ship', 'shipper.js'));
 const { entrySubject, entryMessageId } = await import(join(DIST, 'ship', 'naming.js'));
-const { recordDigest } = await import(join(DIST, 'ship', 'record-digest.js'));
+const { recordDigest } = await import(join(DIST, 'format', 'record-digest.js'));
 
 if (!haveProgram('nats-server')) {
   report({ scenario: 'ship', title: 'sandlog ship into NATS JetStream', rows: [], bars: [{ bar: 'nats-server installed', measured: 'missing', met: false }] });

@@ -54,27 +54,18 @@ export {
   LogFileError,
   WriterLockedError,
   HistoryGoneError,
+  InvalidStateError,
 } from './errors.js';
 export type { LogEntry } from './format/entry.js';
 export type { LogSource } from './format/source.js';
-export { ALL_SOURCES, DEFAULT_SOURCES, resolveSources } from './format/source.js';
-export { encodeCursor, decodeCursor, START_POSITION, type FilePosition } from './format/cursor.js';
+export { ALL_SOURCES, DEFAULT_SOURCES } from './format/source.js';
+export { encodeCursor, decodeCursor, type FilePosition } from './format/cursor.js';
+export { encodeMultiCursor, decodeMultiCursor, type MultiCursor } from './format/multi-cursor.js';
 export type { Checkpoint } from './format/checkpoint.js';
-export { recordDigest, RECORD_DIGEST_BYTES } from './format/record-digest.js';
-export { assertSandboxName, sandboxNameProblem, MAX_NAME_BYTES } from './format/name.js';
-export { parseTimestamp, parseTimeArgument } from './format/time.js';
-export { sanitizeForTerminal, stripAnsi } from './format/ansi.js';
-export {
-  EXEC_LOG,
-  RUNTIME_LOG,
-  KERNEL_LOG,
-  BOOT_ERROR_FILE,
-  LOG_FILES,
-  defaultHome,
-  sandboxLogDir,
-  type LogTarget,
-  type LogFileSpec,
-} from './files/layout.js';
+export { recordDigest } from './format/record-digest.js';
+export { assertSandboxName } from './format/name.js';
+export { sanitizeForTerminal } from './format/ansi.js';
+export { EXEC_LOG, RUNTIME_LOG, KERNEL_LOG, defaultHome, sandboxLogDir, type LogTarget } from './files/layout.js';
 export {
   ExecLogWriter,
   TextLogWriter,
@@ -85,13 +76,19 @@ export {
 export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogSnapshot } from './engine/read.js';
 export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
 export type { LogWarning } from './engine/file-reader.js';
-export { watchedDirectoryCount, POLL_INTERVAL_MS } from './engine/watch.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
-export { streamManyLogs, DISCOVERY_INTERVAL_MS, type ManyLogStreamHandle, type ManyStreamOptions, type ManyLogEvent } from './engine/multi-stream.js';
+export { streamManyLogs, type ManyLogStreamHandle, type ManyStreamOptions, type ManyLogEvent } from './engine/multi-stream.js';
 export type { SandboxLogEntry } from './engine/sandbox-entry.js';
 export type { SandboxSelection } from './engine/selection.js';
-export { encodeMultiCursor, decodeMultiCursor, type MultiCursor } from './format/multi-cursor.js';
-export { readHistory, readManyHistory, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, type HistoryOptions, type HistoryPage } from './engine/history.js';
-export { readHistogram, DEFAULT_BUCKETS, MAX_BUCKETS, type Histogram, type HistogramBucket, type HistogramOptions } from './engine/histogram.js';
+export { readHistory, readManyHistory, type HistoryOptions, type HistoryPage } from './engine/history.js';
+export { readHistogram, type Histogram, type HistogramBucket, type HistogramOptions } from './engine/histogram.js';
 export { createApp, startServer, HttpError, type App, type AppOptions, type SandlogServer, type ServerOptions } from './server/index.js';
-export { captureProcess, CommandStartError, PtyUnavailableError, EXIT_COMMAND_NOT_FOUND, EXIT_COMMAND_NOT_RUNNABLE, WRITER_LOCK_FILE, type CaptureOptions, type CapturedProcess, type ProcessExit, type PtyProcess } from './capture/capture.js';
+export {
+  captureProcess,
+  CommandStartError,
+  PtyUnavailableError,
+  type CaptureOptions,
+  type CapturedProcess,
+  type ProcessExit,
+  type PtyProcess,
+} from './capture/capture.js';

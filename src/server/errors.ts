@@ -9,17 +9,14 @@
 import { SandlogError, oneLine } from '../errors.js';
 
 /** An error with an HTTP status, a stable code and a message fit for the client. */
-export class HttpError extends Error {
+export class HttpError extends SandlogError {
   readonly status: number;
-  readonly code: string;
   /** Extra response headers (`Allow` on a 405, `WWW-Authenticate` on a 401). */
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(status: number, code: string, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'HttpError';
+    super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
-    this.code = code;
     this.headers = Object.freeze({ ...options.headers });
   }
 

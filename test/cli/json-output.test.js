@@ -7,7 +7,8 @@ import { isUtf8 } from 'node:buffer';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { decodeCursor, START_POSITION } from '../../dist/index.js';
+import { decodeCursor } from '../../dist/index.js';
+import { START_POSITION } from '../../dist/format/cursor.js';
 import { runCli, tempSandbox } from '../helpers.js';
 
 const record = fc.record({

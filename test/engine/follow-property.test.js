@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readLogs, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
+import { readLogs, streamLogs } from '../../dist/index.js';
+import { watchedDirectoryCount } from '../../dist/engine/watch.js';
 import { at, recordLine, tempDir, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const operation = fc.oneof(

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
+import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs } from '../../dist/index.js';
+import { watchedDirectoryCount } from '../../dist/engine/watch.js';
 import { spawn } from 'node:child_process';
 import { ROOT, at, handCursor, inodeOf, recordLine, take, tempDir, texts, waitFor, waitForExit, withTimeout, writeLines, DEADLINE_MS } from '../helpers.js';
 

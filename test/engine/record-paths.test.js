@@ -8,7 +8,8 @@ import { isUtf8 } from 'node:buffer';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ExecLogWriter, parseTimestamp, readLogs } from '../../dist/index.js';
+import { ExecLogWriter, readLogs } from '../../dist/index.js';
+import { parseTimestamp } from '../../dist/format/time.js';
 import { tempDir } from '../helpers.js';
 
 const source = fc.constantFrom('stdout', 'stderr', 'output', 'system');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExecLogWriter, MissedRotationError, readLogs, streamLogs, watchedDirectoryCount } from '../../dist/index.js';
+import { ExecLogWriter, MissedRotationError, readLogs, streamLogs } from '../../dist/index.js';
+import { watchedDirectoryCount } from '../../dist/engine/watch.js';
 import { ROOT, take, tempDir, texts, waitFor, waitForExit, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const body = (n) => `record ${String(n).padStart(6, '0')}\n`;

@@ -5,17 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  assertSandboxName,
-  defaultHome,
-  InvalidSandboxNameError,
-  MAX_NAME_BYTES,
-  readLogs,
-  SandboxNotFoundError,
-  sandboxLogDir,
-  sandboxNameProblem,
-  streamLogs,
-} from '../../dist/index.js';
+import { assertSandboxName, defaultHome, InvalidSandboxNameError, readLogs, SandboxNotFoundError, sandboxLogDir, streamLogs } from '../../dist/index.js';
+import { MAX_NAME_BYTES, sandboxNameProblem } from '../../dist/format/name.js';
 import { at, recordLine, tempDir, tempSandbox, texts, writeLines } from '../helpers.js';
 
 test('ordinary names of 1 to 128 UTF-8 bytes are valid', () => {

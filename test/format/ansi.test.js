@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sanitizeForTerminal, stripAnsi } from '../../dist/index.js';
+import { sanitizeForTerminal } from '../../dist/index.js';
+import { stripAnsi } from '../../dist/format/ansi.js';
 
 function problem(text, keepColor) {
   for (let i = 0; i < text.length; i++) {

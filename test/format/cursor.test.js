@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeCursor, encodeCursor, InvalidCursorError, readLogs, START_POSITION } from '../../dist/index.js';
+import { decodeCursor, encodeCursor, InvalidCursorError, readLogs } from '../../dist/index.js';
+import { START_POSITION } from '../../dist/format/cursor.js';
 import { at, handCursor, inodeOf, recordLine, tempDir, writeLines } from '../helpers.js';
 
 test('the FORMAT.md example (generation 42, offset 100) encodes to ASoAAAAAAAAAZAAAAAAAAAA=', () => {

@@ -2,17 +2,9 @@
 // case a caller handles differently, messages that name the offending value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  InvalidCursorError,
-  InvalidSandboxNameError,
-  MissedRotationError,
-  OptionsError,
-  SandboxNotFoundError,
-  SandlogError,
-  decodeCursor,
-  parseTimeArgument,
-  resolveSources,
-} from '../../dist/index.js';
+import { InvalidCursorError, InvalidSandboxNameError, MissedRotationError, OptionsError, SandboxNotFoundError, SandlogError, decodeCursor } from '../../dist/index.js';
+import { resolveSources } from '../../dist/format/source.js';
+import { parseTimeArgument } from '../../dist/format/time.js';
 
 test('each expected failure is its own SandlogError subclass with a stable code', () => {
   const errors = [

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, ExecLogWriter, TextLogWriter, watchedDirectoryCount } from '../../dist/index.js';
+import { startServer, ExecLogWriter, TextLogWriter } from '../../dist/index.js';
+import { watchedDirectoryCount } from '../../dist/engine/watch.js';
 import { tempSandbox, waitFor, DEADLINE_MS } from '../helpers.js';
 import { request, openEventStream, entriesOf } from './http.js';
 
