@@ -9,7 +9,11 @@ import { CLI, cliHasCommand, fmt, median, report, runTimed, sized } from './lib/
 
 const BYTES = sized(1_000_000, 1_000_000_000);
 const RUNS = sized(1, 3);
-const CHILD = ['sh', '-c', `yes 'capture benchmark: the quick brown fox jumps over the lazy dog 0123456789' | head -c ${BYTES}`];
+const CHILD = [
+  'sh',
+  '-c',
+  `yes 'capture benchmark: the quick brown fox jumps over the lazy dog 0123456789' | head -c ${BYTES}`,
+];
 
 if (!cliHasCommand('run')) {
   report({
@@ -17,7 +21,13 @@ if (!cliHasCommand('run')) {
     title: 'Capture: a child printing 1 GB through `sandlog run --quiet`',
     available: false,
     rows: [{ name: '`sandlog run`', value: 'not available', unit: '' }],
-    bars: [{ bar: '≤ 1.3× the child alone', measured: 'not available (`sandlog run --help` fails in this build)', met: null }],
+    bars: [
+      {
+        bar: '≤ 1.3× the child alone',
+        measured: 'not available (`sandlog run --help` fails in this build)',
+        met: null,
+      },
+    ],
   });
 } else {
   const help = String(spawnSync(process.execPath, [CLI, 'run', '--help']).stdout);
@@ -43,7 +53,12 @@ if (!cliHasCommand('run')) {
     available: true,
     rows: [
       { name: 'child alone > /dev/null', value: fmt(median(samples.child), 0), unit: 'ms' },
-      { name: 'sandlog run --quiet -- child', value: fmt(median(samples.sandlog), 0), unit: 'ms', note: `${fmt(BYTES / 1e6 / (median(samples.sandlog) / 1000))} MB/s captured` },
+      {
+        name: 'sandlog run --quiet -- child',
+        value: fmt(median(samples.sandlog), 0),
+        unit: 'ms',
+        note: `${fmt(BYTES / 1e6 / (median(samples.sandlog) / 1000))} MB/s captured`,
+      },
     ],
     ratios: [{ name: 'sandlog run vs child alone', value: ratio }],
     bars: [{ bar: '≤ 1.3× the child alone', measured: `${fmt(ratio, 2)}×`, met: ratio <= 1.3 }],

@@ -104,13 +104,27 @@ try {
   const p99 = percentile(own.load.delays, 99);
   const rss = own.load.rssBytes;
   const rows = [
-    { name: 'sandlog: CPU while idle (no writes)', value: fmt(idleCpu, 2), unit: '%', note: `${IDLE_SECONDS} s window, ${own.idle.delays.length} records` },
+    {
+      name: 'sandlog: CPU while idle (no writes)',
+      value: fmt(idleCpu, 2),
+      unit: '%',
+      note: `${IDLE_SECONDS} s window, ${own.idle.delays.length} records`,
+    },
     { name: `sandlog: CPU under ${SANDBOXES} records/s`, value: fmt(loadCpu, 2), unit: '%', note: `${LOAD_SECONDS} s` },
     { name: 'sandlog: RSS', value: fmt(rss / MIB), unit: 'MiB' },
-    { name: 'sandlog: wake latency p50 / p99 / max', value: `${fmt(percentile(own.load.delays, 50), 2)} / ${fmt(p99, 2)} / ${fmt(Math.max(...own.load.delays), 2)}`, unit: 'ms', note: `${own.load.delays.length} of ${SANDBOXES * LOAD_SECONDS} records delivered` },
+    {
+      name: 'sandlog: wake latency p50 / p99 / max',
+      value: `${fmt(percentile(own.load.delays, 50), 2)} / ${fmt(p99, 2)} / ${fmt(Math.max(...own.load.delays), 2)}`,
+      unit: 'ms',
+      note: `${own.load.delays.length} of ${SANDBOXES * LOAD_SECONDS} records delivered`,
+    },
   ];
   if (peer !== undefined) {
-    rows.push({ name: 'GNU tail -F (all files, one process): CPU idle / under load', value: `${fmt(peer.idleCpu, 2)} / ${fmt(peer.loadCpu, 2)}`, unit: '%' });
+    rows.push({
+      name: 'GNU tail -F (all files, one process): CPU idle / under load',
+      value: `${fmt(peer.idleCpu, 2)} / ${fmt(peer.loadCpu, 2)}`,
+      unit: '%',
+    });
     rows.push({ name: 'GNU tail -F: RSS', value: fmt(peer.rssBytes / MIB), unit: 'MiB' });
   }
   report({
@@ -122,7 +136,9 @@ try {
       { bar: 'RSS < 150 MiB', measured: `${fmt(rss / MIB)} MiB`, met: rss < 150 * MIB },
       { bar: 'wake latency p99 ≤ 20 ms', measured: `${fmt(p99, 2)} ms`, met: p99 <= 20 },
     ],
-    notes: [`idle CPU covers ${IDLE_SECONDS} s without writes (the 2 s safety poll of every directory included); load CPU covers the producer's ${LOAD_SECONDS} s`],
+    notes: [
+      `idle CPU covers ${IDLE_SECONDS} s without writes (the 2 s safety poll of every directory included); load CPU covers the producer's ${LOAD_SECONDS} s`,
+    ],
   });
 } finally {
   rmSync(home, { recursive: true, force: true });

@@ -15,9 +15,21 @@ const COUNT = sized(20, 2000);
 const INTERVAL_MS = 2;
 // plain-watch is a reference, not a peer: fs.watch on the file and a synchronous read, no parsing (the floor for Node).
 const msb = locateMsb();
-const msbSkip = msb.binding === undefined ? (msb.missing ?? 'msb peer skipped: the package has no Node binding') : !haveProgram('sqlite3') ? 'msb peer skipped: sqlite3 (needed to register the sandbox with the binding) is not installed' : undefined;
+const msbSkip =
+  msb.binding === undefined
+    ? (msb.missing ?? 'msb peer skipped: the package has no Node binding')
+    : !haveProgram('sqlite3')
+      ? 'msb peer skipped: sqlite3 (needed to register the sandbox with the binding) is not installed'
+      : undefined;
 if (msbSkip !== undefined) process.stderr.write(`${msbSkip}\n`);
-const KINDS = ['sandlog', 'plain-watch', ...(haveProgram('tail') ? ['gnu-tail'] : []), ...(msbSkip === undefined ? ['msb'] : []), 'npm-tail', 'logdna'];
+const KINDS = [
+  'sandlog',
+  'plain-watch',
+  ...(haveProgram('tail') ? ['gnu-tail'] : []),
+  ...(msbSkip === undefined ? ['msb'] : []),
+  'npm-tail',
+  'logdna',
+];
 const follower = join(ROOT, 'bench', 'lib', 'follower.js');
 const writer = join(ROOT, 'bench', 'lib', 'paced-writer.js');
 
@@ -30,7 +42,19 @@ async function measure(kind) {
     const file = join(logDir, 'exec.log');
     writeFileSync(file, '');
     const done = join(dir, 'done');
-    const run = spawnCollect(process.execPath, [follower, kind, file, String(COUNT), '--done', done, '--quiet-ms', sized('300', '3000'), '--poll-ms', sized('100', '1000'), ...(kind === 'msb' ? ['--msb-binding', msb.binding] : [])]);
+    const run = spawnCollect(process.execPath, [
+      follower,
+      kind,
+      file,
+      String(COUNT),
+      '--done',
+      done,
+      '--quiet-ms',
+      sized('300', '3000'),
+      '--poll-ms',
+      sized('100', '1000'),
+      ...(kind === 'msb' ? ['--msb-binding', msb.binding] : []),
+    ]);
     let ready = false;
     run.child.stderr.on('data', (chunk) => {
       if (String(chunk).includes('ready')) ready = true;
@@ -56,9 +80,21 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const kind of KINDS) rounds[kind].push(await measure(kind));
 }
 const stat = (kind, fn) => median(rounds[kind].map((result) => fn(result.delays)));
-const results = Object.fromEntries(KINDS.map((kind) => [kind, { delays: rounds[kind].flatMap((r) => r.delays), seqs: rounds[kind].flatMap((r) => r.seqs) }]));
+const results = Object.fromEntries(
+  KINDS.map((kind) => [
+    kind,
+    { delays: rounds[kind].flatMap((r) => r.delays), seqs: rounds[kind].flatMap((r) => r.seqs) },
+  ]),
+);
 
-const names = { sandlog: 'sandlog streamLogs({ follow: true })', 'plain-watch': 'reference: fs.watch + readSync loop in Node (no parsing)', 'gnu-tail': 'GNU tail -F', msb: `microsandbox's follower (binding logStream({ follow: true }), ${msb.version ?? ''})`, 'npm-tail': 'npm tail', logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)` };
+const names = {
+  sandlog: 'sandlog streamLogs({ follow: true })',
+  'plain-watch': 'reference: fs.watch + readSync loop in Node (no parsing)',
+  'gnu-tail': 'GNU tail -F',
+  msb: `microsandbox's follower (binding logStream({ follow: true }), ${msb.version ?? ''})`,
+  'npm-tail': 'npm tail',
+  logdna: `@logdna/tail-file (${sized('100 ms', 'default 1 s')} poll)`,
+};
 const rows = [];
 const p99 = {};
 for (const kind of KINDS) {
@@ -66,7 +102,13 @@ for (const kind of KINDS) {
   const delivered = rounds[kind].map((r) => new Set(r.seqs).size);
   rows.push({
     name: `${names[kind]}: p50 / p99 / max`,
-    value: `${fmt(stat(kind, (d) => percentile(d, 50)), 2)} / ${fmt(p99[kind], 2)} / ${fmt(stat(kind, (d) => Math.max(...d)), 2)}`,
+    value: `${fmt(
+      stat(kind, (d) => percentile(d, 50)),
+      2,
+    )} / ${fmt(p99[kind], 2)} / ${fmt(
+      stat(kind, (d) => Math.max(...d)),
+      2,
+    )}`,
     unit: 'ms',
     note: `medians of ${ROUNDS} round(s); p99 per round ${rounds[kind].map((r) => fmt(percentile(r.delays, 99), 2)).join(', ')}; delivered ${delivered.join(', ')} of ${COUNT}`,
   });
@@ -78,11 +120,25 @@ report({
   scenario: 'follow-latency',
   title: `Follow latency: one record every ${INTERVAL_MS} ms, ${COUNT} records, ${ROUNDS} round(s)`,
   rows,
-  ratios: KINDS.filter((kind) => kind !== 'sandlog').map((kind) => ({ name: `sandlog p99 vs ${names[kind]} p99`, value: sandlogP99 / p99[kind] })),
+  ratios: KINDS.filter((kind) => kind !== 'sandlog').map((kind) => ({
+    name: `sandlog p99 vs ${names[kind]} p99`,
+    value: sandlogP99 / p99[kind],
+  })),
   bars: [
     { bar: 'sandlog p99 ≤ 1 ms', measured: `${fmt(sandlogP99, 2)} ms`, met: sandlogP99 <= 1 },
-    { bar: 'sandlog p99 within 2× of GNU tail -F p99', measured: `${fmt(sandlogP99 / gnuP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(gnuP99, 2)} ms)`, met: gnuP99 === undefined ? null : sandlogP99 <= 2 * gnuP99 },
-    { bar: "sandlog p99 ≤ microsandbox's follower p99", measured: msbP99 === undefined ? msbSkip : `${fmt(sandlogP99 / msbP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(msbP99, 2)} ms)`, met: msbP99 === undefined ? null : sandlogP99 <= msbP99 },
+    {
+      bar: 'sandlog p99 within 2× of GNU tail -F p99',
+      measured: `${fmt(sandlogP99 / gnuP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(gnuP99, 2)} ms)`,
+      met: gnuP99 === undefined ? null : sandlogP99 <= 2 * gnuP99,
+    },
+    {
+      bar: "sandlog p99 ≤ microsandbox's follower p99",
+      measured:
+        msbP99 === undefined
+          ? msbSkip
+          : `${fmt(sandlogP99 / msbP99, 2)}× (${fmt(sandlogP99, 2)} vs ${fmt(msbP99, 2)} ms)`,
+      met: msbP99 === undefined ? null : sandlogP99 <= msbP99,
+    },
   ],
   notes: [
     'delay = delivery time in the follower process − write time in the producer process, both on the monotonic clock; GNU tail is read through a pipe by a Node process, which adds the pipe hop to its numbers',

@@ -13,11 +13,15 @@ const LIMIT = 200;
 const tailMs = [];
 const newestMs = [];
 for (let i = 0; i < sized(2, 25); i++) {
-  tailMs.push((await timeIt(async () => {
-    let n = 0;
-    for await (const batch of streamLogs(target, { tail: LIMIT }).batches()) n += batch.length;
-    return n;
-  })).ms);
+  tailMs.push(
+    (
+      await timeIt(async () => {
+        let n = 0;
+        for await (const batch of streamLogs(target, { tail: LIMIT }).batches()) n += batch.length;
+        return n;
+      })
+    ).ms,
+  );
   newestMs.push((await timeIt(() => readHistory(target, { before: 'end', limit: LIMIT }))).ms);
 }
 
@@ -39,7 +43,8 @@ for await (const entry of streamLogs(target)) {
   if (++seen >= 1000) break;
 }
 const deepMs = [];
-for (let i = 0; i < sized(2, 25); i++) deepMs.push((await timeIt(() => readHistory(target, { before: early.cursor, limit: LIMIT }))).ms);
+for (let i = 0; i < sized(2, 25); i++)
+  deepMs.push((await timeIt(() => readHistory(target, { before: early.cursor, limit: LIMIT }))).ms);
 
 report({
   scenario: 'history',
@@ -50,6 +55,12 @@ report({
     { name: `walk back: median page (${walkMs.length} pages)`, value: fmt(median(walkMs), 2), unit: 'ms' },
     { name: 'page before the 1000th retained entry', value: fmt(median(deepMs), 2), unit: 'ms' },
   ],
-  bars: [{ bar: 'a history page costs about what a tail read of the same size does (within 3×)', measured: `${fmt(median(walkMs) / median(tailMs), 2)}×`, met: median(walkMs) <= 3 * median(tailMs) }],
+  bars: [
+    {
+      bar: 'a history page costs about what a tail read of the same size does (within 3×)',
+      measured: `${fmt(median(walkMs) / median(tailMs), 2)}×`,
+      met: median(walkMs) <= 3 * median(tailMs),
+    },
+  ],
   notes: ['each page reads backwards from its cursor: cost follows the page, not the position in the chain'],
 });

@@ -40,8 +40,18 @@ function lines(stream) {
 
 try {
   // The live file exists before the streams start, as it does for a running sandbox.
-  await spawnCollect(process.execPath, [join(ROOT, 'bench', 'lib', 'holder-producer.js'), logDir, '1', '0', String(MAX_BYTES)]).done;
-  const followers = spawn(process.execPath, [join(ROOT, 'bench', 'lib', 'holder-followers.js'), logDir, String(FOLLOWERS)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await spawnCollect(process.execPath, [
+    join(ROOT, 'bench', 'lib', 'holder-producer.js'),
+    logDir,
+    '1',
+    '0',
+    String(MAX_BYTES),
+  ]).done;
+  const followers = spawn(
+    process.execPath,
+    [join(ROOT, 'bench', 'lib', 'holder-followers.js'), logDir, String(FOLLOWERS)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let ready = false;
   let stderr = '';
   followers.stderr.on('data', (chunk) => {
@@ -50,8 +60,14 @@ try {
   });
   const nextLine = lines(followers.stdout);
   await waitFor(() => ready, 60_000, 'the followers to start');
-  followers.stdin.write("mark\n");
-  const producer = spawnCollect(process.execPath, [join(ROOT, 'bench', 'lib', 'holder-producer.js'), logDir, String(ROTATIONS_PER_S), String(SECONDS), String(MAX_BYTES)]);
+  followers.stdin.write('mark\n');
+  const producer = spawnCollect(process.execPath, [
+    join(ROOT, 'bench', 'lib', 'holder-producer.js'),
+    logDir,
+    String(ROTATIONS_PER_S),
+    String(SECONDS),
+    String(MAX_BYTES),
+  ]);
   const { stdout } = await producer.done;
   const [, recordsText, rotationsText] = /done (\d+) (\d+)/.exec(stdout);
   const records = Number(recordsText);
@@ -69,17 +85,40 @@ try {
     scenario: 'holder-fanout',
     title: `${FOLLOWERS} followers of one sandbox in one process, producer rotating ${ROTATIONS_PER_S}×/s for ${SECONDS} s`,
     rows: [
-      { name: 'streams that got every record in order', value: `${result.complete} / ${FOLLOWERS}`, note: `${records} records, ${rotations} rotations` },
-      { name: 'streams that failed', value: String(missed), note: missed === 0 ? undefined : JSON.stringify(result.errors) },
-      { name: 'opens per rotation (all streams together)', value: fmt(opensPerRotation, 2), note: `${result.opens} opens; one per stream would be ${FOLLOWERS}` },
-      { name: 'followers: CPU', value: fmt(cpu, 1), unit: '%', note: `of one core, over ${fmt(result.wallMs / 1000, 1)} s` },
+      {
+        name: 'streams that got every record in order',
+        value: `${result.complete} / ${FOLLOWERS}`,
+        note: `${records} records, ${rotations} rotations`,
+      },
+      {
+        name: 'streams that failed',
+        value: String(missed),
+        note: missed === 0 ? undefined : JSON.stringify(result.errors),
+      },
+      {
+        name: 'opens per rotation (all streams together)',
+        value: fmt(opensPerRotation, 2),
+        note: `${result.opens} opens; one per stream would be ${FOLLOWERS}`,
+      },
+      {
+        name: 'followers: CPU',
+        value: fmt(cpu, 1),
+        unit: '%',
+        note: `of one core, over ${fmt(result.wallMs / 1000, 1)} s`,
+      },
       { name: 'followers: peak RSS', value: fmt(result.peakRss / MIB), unit: 'MiB' },
     ],
     bars: [
-      { bar: 'no stream misses a rotation', measured: `${result.complete} / ${FOLLOWERS} complete`, met: result.complete === FOLLOWERS },
+      {
+        bar: 'no stream misses a rotation',
+        measured: `${result.complete} / ${FOLLOWERS} complete`,
+        met: result.complete === FOLLOWERS,
+      },
       { bar: 'opens per rotation = 1', measured: fmt(opensPerRotation, 2), met: result.opens === rotations },
     ],
-    notes: [`exec.log rotates every ${MAX_BYTES / 1024} KiB, 4 rotated files kept (retention ≈ ${fmt(4 / ROTATIONS_PER_S * 1000, 0)} ms); streams hold 4 generations beyond it`],
+    notes: [
+      `exec.log rotates every ${MAX_BYTES / 1024} KiB, 4 rotated files kept (retention ≈ ${fmt((4 / ROTATIONS_PER_S) * 1000, 0)} ms); streams hold 4 generations beyond it`,
+    ],
   });
 } finally {
   rmSync(home, { recursive: true, force: true });

@@ -22,7 +22,16 @@ async function measure(kind, slow) {
     const file = join(logDir, 'exec.log');
     writeFileSync(file, '');
     const done = join(dir, 'done');
-    const args = [follower, kind, file, String(COUNT), '--quiet-ms', sized('1000', '2000'), slow ? '--slow-until' : '--done', done];
+    const args = [
+      follower,
+      kind,
+      file,
+      String(COUNT),
+      '--quiet-ms',
+      sized('1000', '2000'),
+      slow ? '--slow-until' : '--done',
+      done,
+    ];
     const run = spawnCollect(process.execPath, args);
     let ready = false;
     run.child.stderr.on('data', (chunk) => {
@@ -48,7 +57,17 @@ async function measure(kind, slow) {
     const unique = new Set(seqs.map((seq, i) => (slow && i < seqsFromFirst(seqs) ? `a${seq}` : `b${seq}`))).size;
     let gaps = 0;
     for (let i = 1; i < seqs.length; i++) if (seqs[i] > seqs[i - 1] + 1) gaps += 1;
-    return { kind, slow, delivered: seqs.length, unique, lost: total - unique, duplicated: seqs.length - unique, gaps, error: result.error, writeMs };
+    return {
+      kind,
+      slow,
+      delivered: seqs.length,
+      unique,
+      lost: total - unique,
+      duplicated: seqs.length - unique,
+      gaps,
+      error: result.error,
+      writeMs,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,12 +108,18 @@ report({
   title: `Follow through rotation: ${COUNT} records at full speed, rotation every ${MAX_BYTES / 1024} KiB`,
   rows,
   bars: [
-    { bar: 'sandlog loses 0 and duplicates 0 at full speed', measured: `${own.lost} / ${own.duplicated}`, met: own.lost === 0 && own.duplicated === 0 },
+    {
+      bar: 'sandlog loses 0 and duplicates 0 at full speed',
+      measured: `${own.lost} / ${own.duplicated}`,
+      met: own.lost === 0 && own.duplicated === 0,
+    },
     {
       bar: 'stalled sandlog: no duplicate, no silent gap, ends with MissedRotationError',
       measured: `${ownStalled.delivered} delivered, ${ownStalled.duplicated} duplicated, ${ownStalled.gaps} gaps, ${ownStalled.error?.code ?? 'no error'}`,
       met: ownStalled.duplicated === 0 && ownStalled.gaps === 0 && ownStalled.error?.name === 'MissedRotationError',
     },
   ],
-  notes: ['each follower runs alone against its own producer; a follower ends 2 s after the producer when nothing more arrives'],
+  notes: [
+    'each follower runs alone against its own producer; a follower ends 2 s after the producer when nothing more arrives',
+  ],
 });

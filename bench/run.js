@@ -41,8 +41,13 @@ const SCENARIO_TIMEOUT_MS = 4 * 60 * 1000;
 function runScenario(scenario, env) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const scenarioEnv = env.SANDLOG_BENCH_SIZE === 'tiny' && scenario.tinyEnv !== undefined ? { ...env, ...scenario.tinyEnv } : env;
-    const child = spawn(process.execPath, [join(ROOT, 'bench', scenario.file)], { cwd: ROOT, env: scenarioEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    const scenarioEnv =
+      env.SANDLOG_BENCH_SIZE === 'tiny' && scenario.tinyEnv !== undefined ? { ...env, ...scenario.tinyEnv } : env;
+    const child = spawn(process.execPath, [join(ROOT, 'bench', scenario.file)], {
+      cwd: ROOT,
+      env: scenarioEnv,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
@@ -64,7 +69,15 @@ function runScenario(scenario, env) {
           failed: !scenario.raw || code !== 0,
           raw: `${stdout.replace(/^SANDLOG_BENCH_RESULT .*$/m, '').trim()}${signal === 'SIGKILL' ? `\n(killed after ${(scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS) / 1000} s)` : ''}`.trim(),
           rows: [],
-          bars: [{ bar: scenario.raw ? `bench/${scenario.file}: its own table (see Results; no numeric bar)` : 'scenario ran', measured: code === 0 ? 'ran' : `exited ${code ?? signal}`, met: code === 0 ? null : false }],
+          bars: [
+            {
+              bar: scenario.raw
+                ? `bench/${scenario.file}: its own table (see Results; no numeric bar)`
+                : 'scenario ran',
+              measured: code === 0 ? 'ran' : `exited ${code ?? signal}`,
+              met: code === 0 ? null : false,
+            },
+          ],
         });
       }
     });
@@ -106,23 +119,51 @@ function status(met) {
 function renderDocs(results, info) {
   const out = [];
   out.push('# Benchmarks', '');
-  out.push('Written by `npm run bench` (bench/run.js); do not edit by hand — the performance notes at the end come from bench/performance-notes.md.', '');
-  out.push('Every scenario measures sandlog against real peers in the same run on the same machine and reports medians and ratios. Absolute numbers move with the machine (this one is shared: other jobs ran during the run); the ratios are the point.', '');
+  out.push(
+    'Written by `npm run bench` (bench/run.js); do not edit by hand — the performance notes at the end come from bench/performance-notes.md.',
+    '',
+  );
+  out.push(
+    'Every scenario measures sandlog against real peers in the same run on the same machine and reports medians and ratios. Absolute numbers move with the machine (this one is shared: other jobs ran during the run); the ratios are the point.',
+    '',
+  );
   out.push('## Machine', '');
   out.push('| | |', '|---|---|');
-  out.push(`| CPUs (nproc) | ${info.nproc} |`, `| CPU model | ${info.cpu} |`, `| RAM | ${info.ramGiB} GiB |`, `| Node | ${info.node} |`, `| Kernel | ${info.kernel} |`);
-  out.push(`| Peers | ${info.gnuTail}; ${info.jq}; npm tail ${info.npmTail}; @logdna/tail-file ${info.logdna}; pino ${info.pino} |`);
+  out.push(
+    `| CPUs (nproc) | ${info.nproc} |`,
+    `| CPU model | ${info.cpu} |`,
+    `| RAM | ${info.ramGiB} GiB |`,
+    `| Node | ${info.node} |`,
+    `| Kernel | ${info.kernel} |`,
+  );
+  out.push(
+    `| Peers | ${info.gnuTail}; ${info.jq}; npm tail ${info.npmTail}; @logdna/tail-file ${info.logdna}; pino ${info.pino} |`,
+  );
   out.push(`| Load average at the end of the run | ${info.load} |`, '');
   out.push('## Commands', '');
-  out.push('```sh', 'npm run bench                     # build, run every scenario, rewrite this file', 'npm run bench -- snapshot tail    # build, run only these (merged with the last results of the others)', 'node bench/snapshot.js            # one scenario, printed, nothing written', 'node bench/run.js --tiny          # every scenario at a tiny size (what test/bench/smoke.test.js does)', 'node bench/run.js --docs          # rewrite this file from the last results', '```', '');
-  out.push('Data: `bench/lib/data.js` generates (once, into the git-ignored `bench/.data/`) a chain of five 10 MiB files `exec.log.4` … `exec.log` (about 256,000 records; 55% stdout, 25% stderr, 15% pty output, 5% system; bodies of 20–400 bytes with log lines, ANSI colour, some unicode, embedded newlines, partial lines and 1% non-UTF-8 base64 chunks) and a 2 MiB `runtime.log`. Scenarios that write make their own temporary directories.', '');
+  out.push(
+    '```sh',
+    'npm run bench                     # build, run every scenario, rewrite this file',
+    'npm run bench -- snapshot tail    # build, run only these (merged with the last results of the others)',
+    'node bench/snapshot.js            # one scenario, printed, nothing written',
+    'node bench/run.js --tiny          # every scenario at a tiny size (what test/bench/smoke.test.js does)',
+    'node bench/run.js --docs          # rewrite this file from the last results',
+    '```',
+    '',
+  );
+  out.push(
+    'Data: `bench/lib/data.js` generates (once, into the git-ignored `bench/.data/`) a chain of five 10 MiB files `exec.log.4` … `exec.log` (about 256,000 records; 55% stdout, 25% stderr, 15% pty output, 5% system; bodies of 20–400 bytes with log lines, ANSI colour, some unicode, embedded newlines, partial lines and 1% non-UTF-8 base64 chunks) and a 2 MiB `runtime.log`. Scenarios that write make their own temporary directories.',
+    '',
+  );
   out.push('## Bars', '');
   out.push('| # | scenario | bar | measured | status | run |', '|---|---|---|---|---|---|');
   for (const scenario of ALL) {
     const result = results[scenario.name];
     if (result === undefined) continue;
     for (const bar of result.bars ?? []) {
-      out.push(`| ${scenario.issue ?? ''} | ${scenario.name} | ${bar.bar} | ${bar.measured} | ${status(bar.met)} | ${result.date.slice(0, 16).replace('T', ' ')} |`);
+      out.push(
+        `| ${scenario.issue ?? ''} | ${scenario.name} | ${bar.bar} | ${bar.measured} | ${status(bar.met)} | ${result.date.slice(0, 16).replace('T', ' ')} |`,
+      );
     }
   }
   out.push('');
@@ -131,15 +172,25 @@ function renderDocs(results, info) {
     const result = results[scenario.name];
     if (result === undefined) continue;
     out.push(`### ${scenario.issue === undefined ? '' : `${scenario.issue}. `}${result.title}`, '');
-    out.push(`\`node bench/${scenario.file}\` — ${result.date.slice(0, 19).replace('T', ' ')} UTC, ${fmt(result.seconds, 0)} s${result.failed ? ' — **failed**' : ''}`, '');
+    out.push(
+      `\`node bench/${scenario.file}\` — ${result.date.slice(0, 19).replace('T', ' ')} UTC, ${fmt(result.seconds, 0)} s${result.failed ? ' — **failed**' : ''}`,
+      '',
+    );
     if (result.rows.length > 0) {
       out.push('| measurement | value | unit | note |', '|---|---:|---|---|');
-      for (const row of result.rows) out.push(`| ${row.name.replace(/\|/g, '\\|')} | ${row.value} | ${row.unit ?? ''} | ${(row.note ?? '').replace(/\|/g, '\\|')} |`);
+      for (const row of result.rows)
+        out.push(
+          `| ${row.name.replace(/\|/g, '\\|')} | ${row.value} | ${row.unit ?? ''} | ${(row.note ?? '').replace(/\|/g, '\\|')} |`,
+        );
       out.push('');
     }
     for (const table of result.tables ?? []) {
-      out.push(`| ${table.columns.join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
-      for (const row of table.rows) out.push(`| ${row.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`);
+      out.push(
+        `| ${table.columns.join(' | ')} |`,
+        `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+      );
+      for (const row of table.rows)
+        out.push(`| ${row.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`);
       out.push('');
     }
     if ((result.ratios ?? []).length > 0) {
@@ -160,7 +211,9 @@ const tiny = args.includes('--tiny');
 const names = args.filter((arg) => !arg.startsWith('--'));
 const unknown = names.filter((name) => !ALL.some((scenario) => scenario.name === name));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown scenario(s) ${unknown.join(', ')}; scenarios: ${ALL.map((s) => s.name).join(', ')}\n`);
+  process.stderr.write(
+    `bench: unknown scenario(s) ${unknown.join(', ')}; scenarios: ${ALL.map((s) => s.name).join(', ')}\n`,
+  );
   process.exit(2);
 }
 // `--docs`: rewrite docs/benchmarks.md from the last full results, running nothing.

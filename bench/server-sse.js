@@ -26,7 +26,9 @@ const CLIENTS = (process.env.CLIENTS ?? '1,100').split(',').map(Number);
 const BODY = 'GET /api/items?page=3 200 12ms user=alice trace=4bf92f3577b34da6a3ce929d0e0e4736\n';
 
 function startServer(home) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--port', '0', '--home', home], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -85,7 +87,9 @@ function rate(entries, ms) {
 
 async function catchUp(server, name, marker, clients) {
   const started = performance.now();
-  const results = await Promise.all(Array.from({ length: clients }, () => readUntil(server.url, `/api/sandboxes/${name}/logs/stream`, marker)));
+  const results = await Promise.all(
+    Array.from({ length: clients }, () => readUntil(server.url, `/api/sandboxes/${name}/logs/stream`, marker)),
+  );
   const ms = performance.now() - started;
   results.forEach((result) => result.close());
   return { ms, bytes: results.reduce((sum, result) => sum + result.bytes, 0) };
@@ -122,9 +126,13 @@ try {
   const marker = 'CATCH-UP-MARKER';
   writeEntries(logDir, ENTRIES, marker);
   const server = await startServer(home);
-  console.log(`sandlog serve SSE benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${ENTRIES} entries of ${BODY.length} bytes`);
+  console.log(
+    `sandlog serve SSE benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${ENTRIES} entries of ${BODY.length} bytes`,
+  );
   console.log('');
-  console.log('scenario                   clients   entries/s (all clients)   per client   wall ms   server CPU µs/entry/client');
+  console.log(
+    'scenario                   clients   entries/s (all clients)   per client   wall ms   server CPU µs/entry/client',
+  );
   const row = (label, clients, ms, cpuMs) =>
     console.log(
       `${label.padEnd(25)}${String(clients).padStart(8)}   ${String(rate(ENTRIES * clients, ms)).padStart(23)}   ${String(rate(ENTRIES, ms)).padStart(10)}   ${ms

@@ -30,7 +30,9 @@ const path = `/api/sandboxes/${data.name}/logs/stream`;
 
 /** The measured server: { child, port, memory() } (memory after a forced GC, plus stream and socket counts). */
 async function startMeasured(options) {
-  const child = spawn(process.execPath, ['--expose-gc', FIXTURE, data.home, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', FIXTURE, data.home, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   child.stdout.setEncoding('utf8');
   const lines = [];
   let buffered = '';
@@ -121,11 +123,24 @@ try {
       'MiB',
       `${fmt((memory.rss - idle.rss) / MIB / count, 2)} MiB RSS per stalled stream; bound ${fmt(bound / MIB)} MiB`,
     );
-    bars.push({ bar: `RSS with ${count} stalled clients < idle + 64 MiB + 2 MiB each`, measured: `${fmt(memory.rss / MIB)} MiB of ${fmt(bound / MIB)}`, met: memory.rss < bound });
+    bars.push({
+      bar: `RSS with ${count} stalled clients < idle + 64 MiB + 2 MiB each`,
+      measured: `${fmt(memory.rss / MIB)} MiB of ${fmt(bound / MIB)}`,
+      met: memory.rss < bound,
+    });
   }
   const beyond = await status(server.port);
-  row(`stream ${steps.at(-1) + 1} (beyond --max-streams ${steps.at(-1)})`, beyond.status, '', `Retry-After: ${beyond.retryAfter}`);
-  bars.push({ bar: `stream ${steps.at(-1) + 1} gets 503 + Retry-After`, measured: `${beyond.status}, Retry-After ${beyond.retryAfter}`, met: beyond.status === 503 && beyond.retryAfter !== undefined });
+  row(
+    `stream ${steps.at(-1) + 1} (beyond --max-streams ${steps.at(-1)})`,
+    beyond.status,
+    '',
+    `Retry-After: ${beyond.retryAfter}`,
+  );
+  bars.push({
+    bar: `stream ${steps.at(-1) + 1} gets 503 + Retry-After`,
+    measured: `${beyond.status}, Retry-After ${beyond.retryAfter}`,
+    met: beyond.status === 503 && beyond.retryAfter !== undefined,
+  });
 } finally {
   sockets.forEach((socket) => socket.destroy());
   server.child.kill('SIGKILL');
@@ -146,7 +161,8 @@ async function stallCutOff(count) {
       if (memory.rss > peak.rss) peak = memory;
       seen ||= memory.connections === count;
       if (seen && memory.connections === 0) break;
-      if (performance.now() - started > 240_000) throw new Error(`${memory.connections} of ${count} stalled connections still open after 240 s`);
+      if (performance.now() - started > 240_000)
+        throw new Error(`${memory.connections} of ${count} stalled connections still open after 240 s`);
       await sleep(250);
     }
     const closedMs = performance.now() - started;

@@ -18,7 +18,12 @@ const { entrySubject, entryMessageId } = await import(join(DIST, 'ship', 'naming
 const { recordDigest } = await import(join(DIST, 'format', 'record-digest.js'));
 
 if (!haveProgram('nats-server')) {
-  report({ scenario: 'ship', title: 'sandlog ship into NATS JetStream', rows: [], bars: [{ bar: 'nats-server installed', measured: 'missing', met: false }] });
+  report({
+    scenario: 'ship',
+    title: 'sandlog ship into NATS JetStream',
+    rows: [],
+    bars: [{ bar: 'nats-server installed', measured: 'missing', met: false }],
+  });
   process.exit(0);
 }
 
@@ -76,7 +81,16 @@ async function shipperRun(servers, replicas) {
   await resetStream(nc);
   const controller = new AbortController();
   const started = performance.now();
-  const running = ship({ servers, home, host: 'bench', stream: 'SANDLOG', replicas, sources: new Set(['stdout', 'stderr', 'output', 'system']), signal: controller.signal, log: () => undefined });
+  const running = ship({
+    servers,
+    home,
+    host: 'bench',
+    stream: 'SANDLOG',
+    replicas,
+    sources: new Set(['stdout', 'stderr', 'output', 'system']),
+    signal: controller.signal,
+    log: () => undefined,
+  });
   await waitFor(async () => (await count(nc, 'sandlog.bench.bulk.*')) >= ENTRIES, 600_000, 'shipped');
   const seconds = (performance.now() - started) / 1000;
   controller.abort();
@@ -89,7 +103,12 @@ async function bareRun(servers, replicas) {
   const nc = await connect({ servers });
   await resetStream(nc);
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: 'SANDLOG', subjects: ['sandlog.>'], num_replicas: replicas, duplicate_window: 120_000_000_000 });
+  await jsm.streams.add({
+    name: 'SANDLOG',
+    subjects: ['sandlog.>'],
+    num_replicas: replicas,
+    duplicate_window: 120_000_000_000,
+  });
   const js = jetstream(nc);
   const started = performance.now();
   let inFlight = 0;
@@ -101,13 +120,15 @@ async function bareRun(servers, replicas) {
     const h = headers();
     h.set('Sandlog-Host', 'bench');
     h.set('Sandlog-Sandbox', 'bulk');
-    js.publish(message.subject, message.payload, { msgID: message.id, headers: h, timeout: 5_000 }).then(
-      () => undefined,
-      () => (failed += 1),
-    ).finally(() => {
-      inFlight -= 1;
-      wake?.();
-    });
+    js.publish(message.subject, message.payload, { msgID: message.id, headers: h, timeout: 5_000 })
+      .then(
+        () => undefined,
+        () => (failed += 1),
+      )
+      .finally(() => {
+        inFlight -= 1;
+        wake?.();
+      });
   }
   await waitFor(() => inFlight === 0, 600_000, 'bare loop acks');
   const seconds = (performance.now() - started) / 1000;
@@ -123,11 +144,27 @@ async function latencyRun(servers) {
   const latencyDir = join(latencyHome, 'sandboxes', 'paced', 'logs');
   mkdirSync(latencyDir, { recursive: true });
   const controller = new AbortController();
-  const running = ship({ servers, home: latencyHome, host: 'bench', stream: 'SANDLOG', replicas: 1, sources: new Set(['stdout']), signal: controller.signal, log: () => undefined });
-  await waitFor(async () => {
-    const jsm = await jetstreamManager(nc);
-    return jsm.streams.info('SANDLOG').then(() => true, () => false);
-  }, 60_000, 'stream');
+  const running = ship({
+    servers,
+    home: latencyHome,
+    host: 'bench',
+    stream: 'SANDLOG',
+    replicas: 1,
+    sources: new Set(['stdout']),
+    signal: controller.signal,
+    log: () => undefined,
+  });
+  await waitFor(
+    async () => {
+      const jsm = await jetstreamManager(nc);
+      return jsm.streams.info('SANDLOG').then(
+        () => true,
+        () => false,
+      );
+    },
+    60_000,
+    'stream',
+  );
   const js = jetstream(nc);
   const consumer = await js.consumers.get('SANDLOG', { filter_subjects: 'sandlog.bench.paced.stdout' });
   const delays = [];
@@ -168,7 +205,11 @@ async function manySandboxes(servers) {
     mkdirSync(sandboxDir, { recursive: true });
     writers.push(new ExecLogWriter(sandboxDir));
   }
-  const child = spawn(process.execPath, [CLI, 'ship', '--nats', servers.join(','), '--home', manyHome, '--host', 'bench'], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'ship', '--nats', servers.join(','), '--home', manyHome, '--host', 'bench'],
+    { stdio: 'ignore' },
+  );
   const cpuOf = () => {
     const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
@@ -191,7 +232,11 @@ async function manySandboxes(servers) {
     }
     rss = Math.max(rss, rssOf());
   }
-  await waitFor(async () => (await count(nc, 'sandlog.bench.*.*')) >= sandboxes * (seconds + 1), 120_000, 'ticks shipped');
+  await waitFor(
+    async () => (await count(nc, 'sandlog.bench.*.*')) >= sandboxes * (seconds + 1),
+    120_000,
+    'ticks shipped',
+  );
   const cpuMs = cpuOf() - cpuBefore;
   const wallMs = performance.now() - started;
   child.kill('SIGTERM');
@@ -215,18 +260,48 @@ try {
   for (const [label, servers, replicas] of targets) {
     const bare = await bareRun(servers, replicas);
     const shipped = await shipperRun(servers, replicas);
-    rows.push({ name: `${label}: official client, bare pipelined loop`, value: fmt(ENTRIES / bare, 0), unit: 'entries/s', note: `${fmt(payloadBytes / bare / 1e6, 2)} MB/s` });
-    rows.push({ name: `${label}: sandlog ship`, value: fmt(ENTRIES / shipped, 0), unit: 'entries/s', note: `${fmt(payloadBytes / shipped / 1e6, 2)} MB/s, ${fmt(bare / shipped, 2)}× the loop` });
-    bars.push({ bar: `${label}: shipper ≥ 0.7× the bare official-client loop`, measured: `${fmt(bare / shipped, 2)}×`, met: bare / shipped >= 0.7 });
+    rows.push({
+      name: `${label}: official client, bare pipelined loop`,
+      value: fmt(ENTRIES / bare, 0),
+      unit: 'entries/s',
+      note: `${fmt(payloadBytes / bare / 1e6, 2)} MB/s`,
+    });
+    rows.push({
+      name: `${label}: sandlog ship`,
+      value: fmt(ENTRIES / shipped, 0),
+      unit: 'entries/s',
+      note: `${fmt(payloadBytes / shipped / 1e6, 2)} MB/s, ${fmt(bare / shipped, 2)}× the loop`,
+    });
+    bars.push({
+      bar: `${label}: shipper ≥ 0.7× the bare official-client loop`,
+      measured: `${fmt(bare / shipped, 2)}×`,
+      met: bare / shipped >= 0.7,
+    });
   }
   const delays = await latencyRun([single.url]);
-  rows.push({ name: 'latency write → fleet follower at 1,000 entries/s, p50', value: fmt(percentile(delays, 50), 2), unit: 'ms' });
-  rows.push({ name: 'latency write → fleet follower at 1,000 entries/s, p99', value: fmt(percentile(delays, 99), 2), unit: 'ms' });
+  rows.push({
+    name: 'latency write → fleet follower at 1,000 entries/s, p50',
+    value: fmt(percentile(delays, 50), 2),
+    unit: 'ms',
+  });
+  rows.push({
+    name: 'latency write → fleet follower at 1,000 entries/s, p99',
+    value: fmt(percentile(delays, 99), 2),
+    unit: 'ms',
+  });
   // The many-sandboxes part takes the most wall time; the smoke test (tiny) leaves it out.
   if (sized(false, true)) {
     const many = await manySandboxes([single.url]);
-    rows.push({ name: `${many.sandboxes} sandboxes at 1 entry/s each: shipper CPU`, value: fmt(many.cpuPercent, 1), unit: '%' });
-    rows.push({ name: `${many.sandboxes} sandboxes at 1 entry/s each: shipper RSS`, value: fmt(many.rss / 1024 / 1024, 0), unit: 'MiB' });
+    rows.push({
+      name: `${many.sandboxes} sandboxes at 1 entry/s each: shipper CPU`,
+      value: fmt(many.cpuPercent, 1),
+      unit: '%',
+    });
+    rows.push({
+      name: `${many.sandboxes} sandboxes at 1 entry/s each: shipper RSS`,
+      value: fmt(many.rss / 1024 / 1024, 0),
+      unit: 'MiB',
+    });
   }
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -237,7 +312,10 @@ report({
   title: `sandlog ship into NATS JetStream (${ENTRIES} entries; window ${WINDOW})`,
   rows,
   bars,
-  notes: ['shipper time includes connecting and creating the stream and KV bucket; both publish the same messages (payload, headers, Nats-Msg-Id) into a fresh stream', 'nats-server 2.9.10 from Debian, file storage, on the same machine'],
+  notes: [
+    'shipper time includes connecting and creating the stream and KV bucket; both publish the same messages (payload, headers, Nats-Msg-Id) into a fresh stream',
+    'nats-server 2.9.10 from Debian, file storage, on the same machine',
+  ],
 });
 // Timers and client connections left by the timed parts must not hold the runner up.
 process.exit(0);

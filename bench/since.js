@@ -14,9 +14,13 @@ const node = process.execPath;
 const commands = {
   'node -e 0': [node, ['-e', '0']],
   [`sandlog logs --since <end-2s>`]: [node, [CLI, 'logs', '--log-dir', logDir, '--since', since]],
-  [`sandlog logs --since <end-2s> --source all`]: [node, [CLI, 'logs', '--log-dir', logDir, '--since', since, '--source', 'all']],
+  [`sandlog logs --since <end-2s> --source all`]: [
+    node,
+    [CLI, 'logs', '--log-dir', logDir, '--since', since, '--source', 'all'],
+  ],
 };
-if (haveProgram('jq')) commands[`jq -c 'select(.t >= "<end-2s>")' (chain)`] = ['jq', ['-c', `select(.t >= "${since}")`, ...execFiles]];
+if (haveProgram('jq'))
+  commands[`jq -c 'select(.t >= "<end-2s>")' (chain)`] = ['jq', ['-c', `select(.t >= "${since}")`, ...execFiles]];
 const samples = interleave(commands, RUNS, sized(0, 1));
 // jq takes seconds: fewer of its runs would do, but interleaving keeps the comparison fair.
 
@@ -39,7 +43,12 @@ const rows = Object.entries(samples).map(([name, values]) => ({
   unit: 'ms',
   note: name.startsWith('sandlog') ? `+${fmt(median(values) - base)} ms over node -e 0` : undefined,
 }));
-rows.push({ name: 'in-process: streamLogs({ since, sources: all })', value: fmt(median(inProcess), 2), unit: 'ms', note: `${count} entries` });
+rows.push({
+  name: 'in-process: streamLogs({ since, sources: all })',
+  value: fmt(median(inProcess), 2),
+  unit: 'ms',
+  note: `${count} entries`,
+});
 const over = median(samples['sandlog logs --since <end-2s>']) - base;
 const overAll = median(samples['sandlog logs --since <end-2s> --source all']) - base;
 report({

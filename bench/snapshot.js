@@ -8,11 +8,24 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CLI, MIB, TINY, fmt, haveProgram, interleave, median, peakRssOfNode, report, runTimed, sized, timeIt, importSandlog } from './lib/common.js';
+import {
+  CLI,
+  MIB,
+  TINY,
+  fmt,
+  haveProgram,
+  interleave,
+  median,
+  peakRssOfNode,
+  report,
+  runTimed,
+  sized,
+  timeIt,
+  importSandlog,
+} from './lib/common.js';
 import { dataset } from './lib/data.js';
 
 const { streamLogs } = await importSandlog();
-
 
 /** sandlog: the stream's batches (what an in-process consumer uses), touching each entry's source. */
 async function sandlog(logDir, sources, touchAll) {
@@ -75,11 +88,20 @@ const allBytes = chainBytes + runtimeBytes;
 
 const candidates = {
   'sandlog, all sources (ordered, cursors)': { bytes: allBytes, run: () => sandlog(logDir, 'all', false) },
-  'sandlog, all sources, touching .data and .cursor of each': { bytes: allBytes, run: () => sandlog(logDir, 'all', true) },
+  'sandlog, all sources, touching .data and .cursor of each': {
+    bytes: allBytes,
+    run: () => sandlog(logDir, 'all', true),
+  },
   'sandlog, stdout only': { bytes: chainBytes, run: () => sandlog(logDir, 'stdout', false) },
-  'naive buffer-split + JSON.parse (exec chain, no order)': { bytes: chainBytes, run: () => naiveSplit(execFiles, undefined) },
+  'naive buffer-split + JSON.parse (exec chain, no order)': {
+    bytes: chainBytes,
+    run: () => naiveSplit(execFiles, undefined),
+  },
   'naive buffer-split + JSON.parse, stdout only': { bytes: chainBytes, run: () => naiveSplit(execFiles, 'stdout') },
-  'naive readline + JSON.parse (exec chain, no order)': { bytes: chainBytes, run: () => naiveReadline(execFiles, undefined) },
+  'naive readline + JSON.parse (exec chain, no order)': {
+    bytes: chainBytes,
+    run: () => naiveReadline(execFiles, undefined),
+  },
 };
 
 // One candidate in this process: warm up once, then time RUNS_PER_ROUND runs, print them.
@@ -104,7 +126,9 @@ const samples = Object.fromEntries(Object.keys(candidates).map((name) => [name, 
 const counts = {};
 for (let round = 0; round < sized(1, 3); round++) {
   for (const name of Object.keys(candidates)) {
-    const { stdout } = runTimed(process.execPath, [fileURLToPath(import.meta.url), '--candidate', name], { stdout: 'pipe' });
+    const { stdout } = runTimed(process.execPath, [fileURLToPath(import.meta.url), '--candidate', name], {
+      stdout: 'pipe',
+    });
     const { times, count } = JSON.parse(String(stdout).trim().split('\n').pop());
     samples[name].push(...times);
     counts[name] = count;
@@ -119,14 +143,30 @@ if (haveProgram('jq')) {
 }
 
 const rssBytes = peakRssOfNode([CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json']);
-const cliMs = median(interleave({ cli: [process.execPath, [CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json']] }, sized(1, 3), 0).cli);
+const cliMs = median(
+  interleave(
+    { cli: [process.execPath, [CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json']] },
+    sized(1, 3),
+    0,
+  ).cli,
+);
 
 const rows = [];
 for (const name of Object.keys(candidates)) {
-  rows.push({ name, value: fmt(throughput(name)), unit: 'MiB/s', note: `median ${fmt(median(samples[name]), 0)} ms, ${counts[name]} entries` });
+  rows.push({
+    name,
+    value: fmt(throughput(name)),
+    unit: 'MiB/s',
+    note: `median ${fmt(median(samples[name]), 0)} ms, ${counts[name]} entries`,
+  });
 }
 if (jq !== undefined) rows.push({ name: `jq -c 'select(.s=="stdout")' (exec chain)`, value: fmt(jq), unit: 'MiB/s' });
-rows.push({ name: '`sandlog logs --source all --json > /dev/null` wall time', value: fmt(cliMs, 0), unit: 'ms', note: `${fmt(allBytes / MIB / (cliMs / 1000))} MiB/s whole process` });
+rows.push({
+  name: '`sandlog logs --source all --json > /dev/null` wall time',
+  value: fmt(cliMs, 0),
+  unit: 'ms',
+  note: `${fmt(allBytes / MIB / (cliMs / 1000))} MiB/s whole process`,
+});
 rows.push({ name: '`sandlog logs --source all --json > /dev/null` peak RSS', value: fmt(rssBytes / MIB), unit: 'MiB' });
 
 const all = throughput('sandlog, all sources (ordered, cursors)');
@@ -142,13 +182,34 @@ report({
     { name: 'all sources vs naive buffer-split', value: ratio(all, split) },
     { name: 'all sources vs jq', value: ratio(all, jq) },
     { name: 'stdout only vs naive buffer-split (stdout only)', value: ratio(stdout, splitStdout) },
-    { name: 'all sources vs naive readline', value: ratio(all, throughput('naive readline + JSON.parse (exec chain, no order)')) },
+    {
+      name: 'all sources vs naive readline',
+      value: ratio(all, throughput('naive readline + JSON.parse (exec chain, no order)')),
+    },
   ],
   bars: [
-    { bar: 'all sources ≥ 1.2× naive buffer-split', measured: `${fmt(ratio(all, split), 2)}×`, met: ratio(all, split) >= 1.2 },
-    { bar: 'all sources ≥ 7× jq', measured: `${fmt(ratio(all, jq), 2)}×`, met: jq === undefined ? null : ratio(all, jq) >= 7 },
-    { bar: 'stdout only ≥ 1.6× naive buffer-split', measured: `${fmt(ratio(stdout, splitStdout), 2)}×`, met: ratio(stdout, splitStdout) >= 1.6 },
-    { bar: 'peak RSS of `logs --source all --json` < 100 MiB', measured: `${fmt(rssBytes / MIB)} MiB`, met: rssBytes < 100 * MIB },
+    {
+      bar: 'all sources ≥ 1.2× naive buffer-split',
+      measured: `${fmt(ratio(all, split), 2)}×`,
+      met: ratio(all, split) >= 1.2,
+    },
+    {
+      bar: 'all sources ≥ 7× jq',
+      measured: `${fmt(ratio(all, jq), 2)}×`,
+      met: jq === undefined ? null : ratio(all, jq) >= 7,
+    },
+    {
+      bar: 'stdout only ≥ 1.6× naive buffer-split',
+      measured: `${fmt(ratio(stdout, splitStdout), 2)}×`,
+      met: ratio(stdout, splitStdout) >= 1.6,
+    },
+    {
+      bar: 'peak RSS of `logs --source all --json` < 100 MiB',
+      measured: `${fmt(rssBytes / MIB)} MiB`,
+      met: rssBytes < 100 * MIB,
+    },
   ],
-  notes: [`data: ${fmt(chainBytes / MIB)} MiB exec chain (5 files) + ${fmt(runtimeBytes / MIB)} MiB runtime.log; sandlog all-sources throughput counts both, the peers read the exec chain only`],
+  notes: [
+    `data: ${fmt(chainBytes / MIB)} MiB exec chain (5 files) + ${fmt(runtimeBytes / MIB)} MiB runtime.log; sandlog all-sources throughput counts both, the peers read the exec chain only`,
+  ],
 });

@@ -15,9 +15,15 @@ const node = process.execPath;
 const samples = interleave(
   {
     'node -e 0': [node, ['-e', '0']],
-    'floor: node program printing the last 100 lines of exec.log': [node, [join(ROOT, 'bench', 'lib', 'tail-floor.js'), execFiles[execFiles.length - 1]]],
+    'floor: node program printing the last 100 lines of exec.log': [
+      node,
+      [join(ROOT, 'bench', 'lib', 'tail-floor.js'), execFiles[execFiles.length - 1]],
+    ],
     'sandlog logs --tail 100': [node, [CLI, 'logs', '--log-dir', logDir, '--tail', '100']],
-    'sandlog logs --tail 100 --source all': [node, [CLI, 'logs', '--log-dir', logDir, '--tail', '100', '--source', 'all']],
+    'sandlog logs --tail 100 --source all': [
+      node,
+      [CLI, 'logs', '--log-dir', logDir, '--tail', '100', '--source', 'all'],
+    ],
     'sandlog logs --tail 100 --json': [node, [CLI, 'logs', '--log-dir', logDir, '--tail', '100', '--json']],
     'GNU tail -n 100 exec.log': ['tail', ['-n', '100', execFiles[execFiles.length - 1]]],
   },
@@ -41,9 +47,18 @@ const rows = Object.entries(samples).map(([name, values]) => ({
   name,
   value: fmt(median(values)),
   unit: 'ms',
-  note: name === 'node -e 0' ? `${values.length} runs` : name.startsWith('GNU') ? undefined : `+${fmt(median(values) - base)} ms over node -e 0`,
+  note:
+    name === 'node -e 0'
+      ? `${values.length} runs`
+      : name.startsWith('GNU')
+        ? undefined
+        : `+${fmt(median(values) - base)} ms over node -e 0`,
 }));
-rows.push({ name: 'in-process: streamLogs({ tail: 100, sources: all })', value: fmt(median(inProcess), 2), unit: 'ms' });
+rows.push({
+  name: 'in-process: streamLogs({ tail: 100, sources: all })',
+  value: fmt(median(inProcess), 2),
+  unit: 'ms',
+});
 const over = (name) => median(samples[name]) - base;
 const floor = median(samples['floor: node program printing the last 100 lines of exec.log']);
 const overFloor = (name) => median(samples[name]) - floor;
@@ -52,9 +67,21 @@ report({
   title: '`sandlog logs --tail 100` over the full chain (whole process)',
   rows,
   bars: [
-    { bar: '--tail 100 within 10 ms of node -e 0', measured: `+${fmt(over('sandlog logs --tail 100'))} ms`, met: over('sandlog logs --tail 100') <= 10 },
-    { bar: '--tail 100 --source all within 10 ms of node -e 0', measured: `+${fmt(over('sandlog logs --tail 100 --source all'))} ms`, met: over('sandlog logs --tail 100 --source all') <= 10 },
-    { bar: '--tail 100 --json within 10 ms of the floor (a Node program that only opens the file and prints 100 lines)', measured: `+${fmt(overFloor('sandlog logs --tail 100 --json'))} ms (floor +${fmt(floor - base)} ms over node -e 0)`, met: overFloor('sandlog logs --tail 100 --json') <= 10 },
+    {
+      bar: '--tail 100 within 10 ms of node -e 0',
+      measured: `+${fmt(over('sandlog logs --tail 100'))} ms`,
+      met: over('sandlog logs --tail 100') <= 10,
+    },
+    {
+      bar: '--tail 100 --source all within 10 ms of node -e 0',
+      measured: `+${fmt(over('sandlog logs --tail 100 --source all'))} ms`,
+      met: over('sandlog logs --tail 100 --source all') <= 10,
+    },
+    {
+      bar: '--tail 100 --json within 10 ms of the floor (a Node program that only opens the file and prints 100 lines)',
+      measured: `+${fmt(overFloor('sandlog logs --tail 100 --json'))} ms (floor +${fmt(floor - base)} ms over node -e 0)`,
+      met: overFloor('sandlog logs --tail 100 --json') <= 10,
+    },
   ],
   notes: [
     'medians of interleaved runs (node -e 0, the floor program, sandlog variants, GNU tail in turn), spawned with spawnSync, stdout discarded',

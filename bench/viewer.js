@@ -46,7 +46,8 @@ function installProbe() {
     requestAnimationFrame(() => list.push(performance.now() - start));
   });
   new PerformanceObserver((entries) => {
-    for (const entry of entries.getEntries()) if (entry.name === 'keydown') window.__latency.worstEvent = Math.max(window.__latency.worstEvent, entry.duration);
+    for (const entry of entries.getEntries())
+      if (entry.name === 'keydown') window.__latency.worstEvent = Math.max(window.__latency.worstEvent, entry.duration);
   }).observe({ type: 'event', durationThreshold: 16, buffered: true });
 }
 
@@ -62,7 +63,8 @@ async function main() {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(logDir, { recursive: true });
   const writer = new ExecLogWriter(logDir, { maxBytes: 512 * 1024 * 1024 });
-  const body = (i) => `${i % 50 === 0 ? 'ERROR' : 'INFO'} GET /api/items?page=${i % 97} 200 12ms user=alice trace=4bf92f3577b34da6 entry ${i}\n`;
+  const body = (i) =>
+    `${i % 50 === 0 ? 'ERROR' : 'INFO'} GET /api/items?page=${i % 97} 200 12ms user=alice trace=4bf92f3577b34da6 entry ${i}\n`;
   for (let i = 0; i < ENTRIES; i++) {
     writer.write(i % 7 === 0 ? 'stderr' : 'stdout', body(i), 1);
     if (i % 10_000 === 9_999) writer.flush();
@@ -88,10 +90,19 @@ async function main() {
     const historyStart = Date.now();
     let pages = 0;
     const probing = setInterval(() => page.keyboard.press('F8').catch(() => {}), PROBE_MS);
-    while ((await page.$eval('#log', (log) => log.dataset.start)) !== 'true' || !(await page.$eval('#log .row .body', (b) => b.textContent)).endsWith(' entry 0')) {
+    while (
+      (await page.$eval('#log', (log) => log.dataset.start)) !== 'true' ||
+      !(await page.$eval('#log .row .body', (b) => b.textContent)).endsWith(' entry 0')
+    ) {
       const first = await page.$eval('#log .row .body', (b) => b.textContent);
       await page.keyboard.press('g');
-      await page.waitForFunction((previous) => (document.querySelector('#log .row .body')?.textContent !== previous || document.querySelector('#log').dataset.start === 'true') && document.querySelector('#log').dataset.loading === 'false', first);
+      await page.waitForFunction(
+        (previous) =>
+          (document.querySelector('#log .row .body')?.textContent !== previous ||
+            document.querySelector('#log').dataset.start === 'true') &&
+          document.querySelector('#log').dataset.loading === 'false',
+        first,
+      );
       pages += 1;
       if (Date.now() - historyStart > 150_000) break;
     }
@@ -112,7 +123,11 @@ async function main() {
       writer.flush();
     }, 10);
     const probingLive = setInterval(() => page.keyboard.press('F8').catch(() => {}), PROBE_MS);
-    await page.waitForFunction((count) => Number(document.querySelector('#log').dataset.loaded) >= count, loaded + total, { timeout: (SECONDS + 60) * 1000, polling: 200 });
+    await page.waitForFunction(
+      (count) => Number(document.querySelector('#log').dataset.loaded) >= count,
+      loaded + total,
+      { timeout: (SECONDS + 60) * 1000, polling: 200 },
+    );
     const caughtUp = Date.now() - liveStart;
     clearInterval(writing);
     clearInterval(probingLive);
@@ -120,13 +135,21 @@ async function main() {
     const rows = Number(await page.$eval('#log', (log) => log.dataset.shown));
 
     console.log(`### Viewer (bench/viewer.js)${TINY ? ' — tiny run, numbers meaningless' : ''}\n`);
-    console.log(`History: ${ENTRIES.toLocaleString('en')} entries; ${pages} presses of \`g\` reached the first entry in ${(historyMs / 1000).toFixed(1)} s (${loaded.toLocaleString('en')} entries loaded, at most 2,000 rows in the DOM).`);
-    console.log(`Live: ${RATE.toLocaleString('en')} entries/s for ${SECONDS} s with the history loaded; all ${total.toLocaleString('en')} on the page ${((caughtUp - SECONDS * 1000) / 1000).toFixed(1)} s after the writer's last; ${rows.toLocaleString('en')} rows in the DOM.\n`);
+    console.log(
+      `History: ${ENTRIES.toLocaleString('en')} entries; ${pages} presses of \`g\` reached the first entry in ${(historyMs / 1000).toFixed(1)} s (${loaded.toLocaleString('en')} entries loaded, at most 2,000 rows in the DOM).`,
+    );
+    console.log(
+      `Live: ${RATE.toLocaleString('en')} entries/s for ${SECONDS} s with the history loaded; all ${total.toLocaleString('en')} on the page ${((caughtUp - SECONDS * 1000) / 1000).toFixed(1)} s after the writer's last; ${rows.toLocaleString('en')} rows in the DOM.\n`,
+    );
     console.log('| phase | input | key press → next frame | longest keydown → paint (Event Timing) |');
     console.log('|---|---|---|---|');
-    console.log(`| paging back through history | probe key every ${PROBE_MS} ms | ${stats(history.probe)} | ${history.worstEvent.toFixed(0)} ms |`);
+    console.log(
+      `| paging back through history | probe key every ${PROBE_MS} ms | ${stats(history.probe)} | ${history.worstEvent.toFixed(0)} ms |`,
+    );
     console.log(`| paging back through history | \`g\` (draws 1,000 rows, fetches a page) | ${stats(history.g)} | |`);
-    console.log(`| following ${RATE.toLocaleString('en')} entries/s | probe key every ${PROBE_MS} ms | ${stats(live.probe)} | ${live.worstEvent.toFixed(0)} ms |`);
+    console.log(
+      `| following ${RATE.toLocaleString('en')} entries/s | probe key every ${PROBE_MS} ms | ${stats(live.probe)} | ${live.worstEvent.toFixed(0)} ms |`,
+    );
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true, maxRetries: 5 });

@@ -52,10 +52,15 @@ function childrenCpuMs() {
 function run(command, args, env, count) {
   const cpuBefore = childrenCpuMs();
   const started = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: ['ignore', count ? 'pipe' : 'ignore', 'pipe'], env, maxBuffer: 1 << 30 });
+  const result = spawnSync(command, args, {
+    stdio: ['ignore', count ? 'pipe' : 'ignore', 'pipe'],
+    env,
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const cpu = childrenCpuMs() - cpuBefore;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${String(result.stderr).slice(0, 500)}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${String(result.stderr).slice(0, 500)}`);
   let lines = 0;
   if (count) for (let at = result.stdout.indexOf(10); at >= 0; at = result.stdout.indexOf(10, at + 1)) lines += 1;
   return { ms, cpu, lines };
@@ -65,10 +70,17 @@ const msb = locateMsb();
 const node = process.execPath;
 const sandlogArgs = (args) => [CLI, 'logs', '--home', home, name, ...args];
 const msbEnv = { ...process.env, MSB_HOME: home };
-const baseCli = process.env.SANDLOG_BENCH_BASE === undefined ? undefined : join(process.env.SANDLOG_BENCH_BASE, 'cli.js');
+const baseCli =
+  process.env.SANDLOG_BENCH_BASE === undefined ? undefined : join(process.env.SANDLOG_BENCH_BASE, 'cli.js');
 
 const floor = [];
-const samples = WORKLOADS.map(() => ({ msb: [], sandlog: [], base: [], cpu: { msb: [], sandlog: [], base: [] }, lines: {} }));
+const samples = WORKLOADS.map(() => ({
+  msb: [],
+  sandlog: [],
+  base: [],
+  cpu: { msb: [], sandlog: [], base: [] },
+  lines: {},
+}));
 // Round 0 is the warm-up (page cache, code caches) and counts output lines instead of timing. The
 // tiny size (the smoke test) runs that round only, and keeps its times: they only have to exist.
 for (let round = 0; round <= (TINY ? 0 : RUNS); round++) {
@@ -83,9 +95,11 @@ for (let round = 0; round <= (TINY ? 0 : RUNS); round++) {
       if (who === 'msb' && msb.bin === undefined) continue;
       if (who === 'base' && baseCli === undefined) continue;
       const result =
-        who === 'msb' ? run(msb.bin, ['logs', name, ...args], msbEnv, warm)
-        : who === 'base' ? run(node, [baseCli, ...sandlogArgs(args).slice(1)], process.env, warm)
-        : run(node, sandlogArgs(args), process.env, warm);
+        who === 'msb'
+          ? run(msb.bin, ['logs', name, ...args], msbEnv, warm)
+          : who === 'base'
+            ? run(node, [baseCli, ...sandlogArgs(args).slice(1)], process.env, warm)
+            : run(node, sandlogArgs(args), process.env, warm);
       if (warm) samples[i].lines[who] = result.lines;
       if (timed) {
         samples[i][who].push(result.ms);
@@ -105,15 +119,34 @@ WORKLOADS.forEach(([label], i) => {
   const ratio = s / m;
   const lines = samples[i].lines;
   const cpu = (who) => median(samples[i].cpu[who]);
-  const counted = lines.msb === undefined ? `${lines.sandlog} lines` : `lines out: msb ${lines.msb}, sandlog ${lines.sandlog}`;
-  const base = baseCli === undefined ? '' : `; base build ${fmt(median(samples[i].base))} ms (ratio ${fmt(median(samples[i].base) / m, 2)}, CPU ${fmt(cpu('base'), 0)} ms)`;
-  rows.push({ name: `sandlog logs ${label}`, value: fmt(s), unit: 'ms', note: `${msb.bin === undefined ? counted : `msb ${fmt(m)} ms, ratio ${fmt(ratio, 2)}; CPU ms msb ${fmt(cpu('msb'), 0)}, sandlog ${fmt(cpu('sandlog'), 0)} (ratio ${fmt(cpu('sandlog') / cpu('msb'), 2)}); ${counted}`}${base}` });
+  const counted =
+    lines.msb === undefined ? `${lines.sandlog} lines` : `lines out: msb ${lines.msb}, sandlog ${lines.sandlog}`;
+  const base =
+    baseCli === undefined
+      ? ''
+      : `; base build ${fmt(median(samples[i].base))} ms (ratio ${fmt(median(samples[i].base) / m, 2)}, CPU ${fmt(cpu('base'), 0)} ms)`;
+  rows.push({
+    name: `sandlog logs ${label}`,
+    value: fmt(s),
+    unit: 'ms',
+    note: `${msb.bin === undefined ? counted : `msb ${fmt(m)} ms, ratio ${fmt(ratio, 2)}; CPU ms msb ${fmt(cpu('msb'), 0)}, sandlog ${fmt(cpu('sandlog'), 0)} (ratio ${fmt(cpu('sandlog') / cpu('msb'), 2)}); ${counted}`}${base}`,
+  });
   if (msb.bin === undefined) return;
   ratios.push({ name: `logs ${label}: sandlog / msb (below 1: sandlog faster)`, value: ratio });
-  bars.push({ bar: `logs ${label}: sandlog ≤ 1.0× msb`, measured: `${fmt(ratio, 2)}× (${fmt(s, 0)} vs ${fmt(m, 0)} ms)`, met: ratio <= 1 });
+  bars.push({
+    bar: `logs ${label}: sandlog ≤ 1.0× msb`,
+    measured: `${fmt(ratio, 2)}× (${fmt(s, 0)} vs ${fmt(m, 0)} ms)`,
+    met: ratio <= 1,
+  });
   tableRows.push([
-    `\`logs ${label}\``, fmt(m, 0), fmt(s, 0), fmt(ratio, 2), `${fmt(cpu('msb'), 0)} / ${fmt(cpu('sandlog'), 0)} (${fmt(cpu('sandlog') / cpu('msb'), 2)})`,
-    ...(baseCli === undefined ? [] : [fmt(median(samples[i].base), 0), fmt(median(samples[i].base) / m, 2), fmt(cpu('base'), 0)]),
+    `\`logs ${label}\``,
+    fmt(m, 0),
+    fmt(s, 0),
+    fmt(ratio, 2),
+    `${fmt(cpu('msb'), 0)} / ${fmt(cpu('sandlog'), 0)} (${fmt(cpu('sandlog') / cpu('msb'), 2)})`,
+    ...(baseCli === undefined
+      ? []
+      : [fmt(median(samples[i].base), 0), fmt(median(samples[i].base) / m, 2), fmt(cpu('base'), 0)]),
   ]);
 });
 
@@ -123,9 +156,26 @@ report({
   rows,
   ratios: [],
   bars: msb.bin === undefined ? [{ bar: 'msb peer', measured: msb.missing, met: null }] : bars,
-  tables: msb.bin === undefined ? [] : [{ columns: ['workload', 'msb ms', 'sandlog ms', 'sandlog / msb', 'CPU ms msb / sandlog (ratio)', ...(baseCli === undefined ? [] : ['base build ms', 'base / msb', 'base CPU ms'])], rows: tableRows }],
+  tables:
+    msb.bin === undefined
+      ? []
+      : [
+          {
+            columns: [
+              'workload',
+              'msb ms',
+              'sandlog ms',
+              'sandlog / msb',
+              'CPU ms msb / sandlog (ratio)',
+              ...(baseCli === undefined ? [] : ['base build ms', 'base / msb', 'base CPU ms']),
+            ],
+            rows: tableRows,
+          },
+        ],
   notes: [
-    msb.bin === undefined ? msb.missing : `peer: ${msb.version} (${msb.bin}); \`MSB_HOME=<home> msb logs ${name} …\` against \`sandlog logs --home <home> ${name} …\``,
+    msb.bin === undefined
+      ? msb.missing
+      : `peer: ${msb.version} (${msb.bin}); \`MSB_HOME=<home> msb logs ${name} …\` against \`sandlog logs --home <home> ${name} …\``,
     'wall times are the bar; CPU ms (user + system of the child, 10 ms ticks) are given because on a shared machine they move less with the load',
     `data: the shared chain (5 exec.log files + runtime.log); <middle> = ${middle}; stdout to /dev/null; rounds alternate which of the two runs first; ratio = sandlog median / msb median`,
     'text output differs by design where the README lists it (terminal sanitising, a body without a final newline ended before the next timestamp), so text line counts may differ slightly',

@@ -20,7 +20,8 @@ const random = rng(11);
 const BODIES = Array.from({ length: 1024 }, () => {
   const length = 20 + Math.floor(random() * random() * 380);
   let text = '';
-  while (text.length < length) text += random() < 0.1 ? '\u001b[32mok\u001b[0m café ' : random() < 0.15 ? 'line\n' : 'output text ';
+  while (text.length < length)
+    text += random() < 0.1 ? '\u001b[32mok\u001b[0m café ' : random() < 0.15 ? 'line\n' : 'output text ';
   return text.slice(0, length);
 });
 
@@ -84,13 +85,30 @@ report({
   scenario: 'writer',
   title: `Writer: ${COUNT} records of 20–400 bytes`,
   rows: [
-    { name: 'sandlog ExecLogWriter (rotating every 10 MiB)', value: fmt(rate('sandlog') / 1000), unit: 'k records/s', note: `${fmt(sizes.sandlog / MIB)} MiB written, median ${fmt(median(samples.sandlog), 0)} ms` },
-    { name: 'pino to a file (sonic-boom, async, default)', value: fmt(rate('pino') / 1000), unit: 'k records/s', note: `${fmt(sizes.pino / MIB)} MiB written, median ${fmt(median(samples.pino), 0)} ms` },
-    { name: 'pino to a file (sonic-boom, async, minLength 4096)', value: fmt(rate('pinoBuffered') / 1000), unit: 'k records/s', note: `${fmt(sizes.pinoBuffered / MIB)} MiB written, median ${fmt(median(samples.pinoBuffered), 0)} ms` },
+    {
+      name: 'sandlog ExecLogWriter (rotating every 10 MiB)',
+      value: fmt(rate('sandlog') / 1000),
+      unit: 'k records/s',
+      note: `${fmt(sizes.sandlog / MIB)} MiB written, median ${fmt(median(samples.sandlog), 0)} ms`,
+    },
+    {
+      name: 'pino to a file (sonic-boom, async, default)',
+      value: fmt(rate('pino') / 1000),
+      unit: 'k records/s',
+      note: `${fmt(sizes.pino / MIB)} MiB written, median ${fmt(median(samples.pino), 0)} ms`,
+    },
+    {
+      name: 'pino to a file (sonic-boom, async, minLength 4096)',
+      value: fmt(rate('pinoBuffered') / 1000),
+      unit: 'k records/s',
+      note: `${fmt(sizes.pinoBuffered / MIB)} MiB written, median ${fmt(median(samples.pinoBuffered), 0)} ms`,
+    },
   ],
   ratios: [
     { name: 'sandlog vs pino (default)', value: rate('sandlog') / rate('pino') },
     { name: 'sandlog vs pino (minLength 4096)', value: rate('sandlog') / rate('pinoBuffered') },
   ],
-  bars: [{ bar: 'ExecLogWriter ≥ 0.7× pino (the faster configuration)', measured: `${fmt(ratio, 2)}×`, met: ratio >= 0.7 }],
+  bars: [
+    { bar: 'ExecLogWriter ≥ 0.7× pino (the faster configuration)', measured: `${fmt(ratio, 2)}×`, met: ratio >= 0.7 },
+  ],
 });

@@ -77,12 +77,25 @@ export { streamLogs, readLogs, readLogsSnapshot, type LogStreamHandle, type LogS
 export type { ReadOptions, StreamOptions, TimeInput } from './engine/options.js';
 export type { LogWarning } from './engine/file-reader.js';
 export { listSandboxes, type SandboxSummary } from './engine/inventory.js';
-export { streamManyLogs, type ManyLogStreamHandle, type ManyStreamOptions, type ManyLogEvent } from './engine/multi-stream.js';
+export {
+  streamManyLogs,
+  type ManyLogStreamHandle,
+  type ManyStreamOptions,
+  type ManyLogEvent,
+} from './engine/multi-stream.js';
 export type { SandboxLogEntry } from './engine/sandbox-entry.js';
 export type { SandboxSelection } from './engine/selection.js';
 export { readHistory, readManyHistory, type HistoryOptions, type HistoryPage } from './engine/history.js';
 export { readHistogram, type Histogram, type HistogramBucket, type HistogramOptions } from './engine/histogram.js';
-export { createApp, startServer, HttpError, type App, type AppOptions, type SandlogServer, type ServerOptions } from './server/index.js';
+export {
+  createApp,
+  startServer,
+  HttpError,
+  type App,
+  type AppOptions,
+  type SandlogServer,
+  type ServerOptions,
+} from './server/index.js';
 export {
   captureProcess,
   CommandStartError,

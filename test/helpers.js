@@ -66,12 +66,20 @@ export function runCli(args, { env = {}, input, timeoutMs = DEADLINE_MS, cwd } =
     child.stderr.on('data', (chunk) => stderr.push(chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sandlog ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(stderr)}`));
+      reject(
+        new Error(`sandlog ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${Buffer.concat(stderr)}`),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stdoutBytes: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stdoutBytes: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
     });
     if (input !== undefined) child.stdin.end(input);
     else child.stdin.end();
@@ -80,7 +88,10 @@ export function runCli(args, { env = {}, input, timeoutMs = DEADLINE_MS, cwd } =
 
 /** Starts the CLI without waiting for it; returns the child process. */
 export function spawnCli(args, { env = {} } = {}) {
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves when `predicate()` is truthy (polled), rejects after `timeoutMs`. */
@@ -135,9 +146,13 @@ export function handCursor(pairs) {
 /** Collects every entry of an async iterable (with a deadline for the whole read). */
 export async function collect(iterable, timeoutMs = DEADLINE_MS) {
   const out = [];
-  await withTimeout((async () => {
-    for await (const entry of iterable) out.push(entry);
-  })(), timeoutMs, 'collecting entries');
+  await withTimeout(
+    (async () => {
+      for await (const entry of iterable) out.push(entry);
+    })(),
+    timeoutMs,
+    'collecting entries',
+  );
   return out;
 }
 
@@ -172,14 +187,22 @@ export function waitForExit(child, timeoutMs = DEADLINE_MS) {
  * creates a file in between. Returns the rotations it took, or undefined when the number did not
  * come back within `maxRotations` (then try again from a new file; tmpfs never reuses numbers).
  */
-export function rotateUntilInodeReused(writer, logDir, generation, offset, writeRecord, { maxFiles = 4, maxRotations = 20 } = {}) {
+export function rotateUntilInodeReused(
+  writer,
+  logDir,
+  generation,
+  offset,
+  writeRecord,
+  { maxFiles = 4, maxRotations = 20 } = {},
+) {
   const live = join(logDir, 'exec.log');
   const start = writer.rotations;
   while (writer.rotations - start <= maxRotations) {
     writeRecord();
     writer.flush();
     const info = statSync(live, { bigint: true });
-    if (writer.rotations - start > maxFiles && info.ino === generation && Number(info.size) >= offset) return writer.rotations - start;
+    if (writer.rotations - start > maxFiles && info.ino === generation && Number(info.size) >= offset)
+      return writer.rotations - start;
   }
   return undefined;
 }

@@ -13,7 +13,9 @@ export default async function* repeatReporter(source) {
     const error = details?.error;
     if (error?.failureType === 'subtestsFailed') continue;
     const cause = error?.cause ?? error;
-    const message = String(cause?.message ?? cause ?? 'failed').split('\n')[0].slice(0, 300);
+    const message = String(cause?.message ?? cause ?? 'failed')
+      .split('\n')[0]
+      .slice(0, 300);
     yield `${JSON.stringify({ name, file: file ?? null, path: enclosing.slice(0, nesting), message })}\n`;
   }
 }

@@ -28,7 +28,8 @@ function allTestFiles(dir = join(ROOT, 'test')) {
 }
 
 const [countText, ...fileArgs] = process.argv.slice(2);
-if (countText === undefined || !/^[1-9][0-9]{0,3}$/.test(countText)) fail(`Expected N to be a positive integer, got ${JSON.stringify(countText ?? '')}`);
+if (countText === undefined || !/^[1-9][0-9]{0,3}$/.test(countText))
+  fail(`Expected N to be a positive integer, got ${JSON.stringify(countText ?? '')}`);
 const runs = Number(countText);
 const files = fileArgs.length > 0 ? fileArgs : allTestFiles();
 
@@ -56,7 +57,9 @@ try {
       ],
       { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
     );
-    const lines = readFileSync(report, 'utf8').split('\n').filter((line) => line !== '');
+    const lines = readFileSync(report, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     for (const line of lines) {
       const failure = JSON.parse(line);
@@ -70,7 +73,9 @@ try {
     // A non-zero exit with no failed test named (a crash of the runner itself) still fails the run.
     const failed = lines.length > 0 || result.status !== 0;
     if (failed) failedRuns += 1;
-    process.stdout.write(`\ntest:repeat: run ${run}/${runs} ${failed ? `FAILED (${lines.length} failing test${lines.length === 1 ? '' : 's'}, exit ${result.status ?? result.signal})` : 'passed'} in ${seconds} s\n`);
+    process.stdout.write(
+      `\ntest:repeat: run ${run}/${runs} ${failed ? `FAILED (${lines.length} failing test${lines.length === 1 ? '' : 's'}, exit ${result.status ?? result.signal})` : 'passed'} in ${seconds} s\n`,
+    );
     if (failed && lines.length === 0) {
       const key = `(run ${run}) › the test runner exited with ${result.status ?? result.signal}`;
       failures.set(key, { file: '(runner)', name: `exit ${result.status ?? result.signal}`, runs: [run], message: '' });
@@ -84,6 +89,8 @@ process.stdout.write(`\ntest:repeat: ${runs - failedRuns} of ${runs} runs passed
 if (failures.size === 0) process.exit(0);
 process.stdout.write(`tests that failed at least once:\n`);
 for (const { file, name, runs: failedIn, message } of failures.values()) {
-  process.stdout.write(`  ${file}: ${name}\n    failed in run${failedIn.length === 1 ? '' : 's'} ${failedIn.join(', ')} of ${runs}: ${message}\n`);
+  process.stdout.write(
+    `  ${file}: ${name}\n    failed in run${failedIn.length === 1 ? '' : 's'} ${failedIn.join(', ')} of ${runs}: ${message}\n`,
+  );
 }
 process.exit(1);

@@ -57,7 +57,12 @@ export async function timeIt(fn) {
 /** Runs a command to completion, discarding output; returns wall ms (and throws on failure). */
 export function runTimed(command, args, { stdout = 'ignore', env, input } = {}) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', stdout, 'pipe'], env: env ?? process.env, input, maxBuffer: 1 << 30 });
+  const result = spawnSync(command, args, {
+    stdio: [input === undefined ? 'ignore' : 'pipe', stdout, 'pipe'],
+    env: env ?? process.env,
+    input,
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return { ms, stdout: result.stdout };
@@ -112,7 +117,9 @@ export function spawnCollect(command, args, options = {}) {
   child.stderr.on('data', (chunk) => err.push(chunk));
   const done = new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
   });
   return { child, done };
 }
@@ -150,8 +157,12 @@ export function report(result) {
 
 function printHuman(result) {
   const lines = [`== ${result.scenario}: ${result.title} (${result.size})`];
-  for (const row of result.rows) lines.push(`  ${row.name.padEnd(56)} ${String(row.value).padStart(12)} ${row.unit ?? ''}${row.note ? `  (${row.note})` : ''}`);
-  for (const bar of result.bars ?? []) lines.push(`  [${bar.met === null ? ' ? ' : bar.met ? 'met' : 'MISSED'}] ${bar.bar}: ${bar.measured}`);
+  for (const row of result.rows)
+    lines.push(
+      `  ${row.name.padEnd(56)} ${String(row.value).padStart(12)} ${row.unit ?? ''}${row.note ? `  (${row.note})` : ''}`,
+    );
+  for (const bar of result.bars ?? [])
+    lines.push(`  [${bar.met === null ? ' ? ' : bar.met ? 'met' : 'MISSED'}] ${bar.bar}: ${bar.measured}`);
   for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
   process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -25,11 +25,59 @@ export function rng(seed) {
   };
 }
 
-const WORDS = ['request', 'handled', 'user', 'cache', 'miss', 'hit', 'worker', 'queue', 'job', 'done', 'retry', 'connection', 'timeout', 'ok', 'GET', 'POST', '/api/v1/items', 'compiled', 'module', 'warning', 'deprecated', 'listening', 'port', '8080', 'batch', 'flushed', 'bytes', 'elapsed'];
-const UNICODE = ['café', 'naïve', 'über', '日本語のログ', 'Ω≈ç√', '✓ passed', '✗ failed', '→', '🚀 deployed', 'émoji 🎉', 'Привет', 'ελληνικά'];
+const WORDS = [
+  'request',
+  'handled',
+  'user',
+  'cache',
+  'miss',
+  'hit',
+  'worker',
+  'queue',
+  'job',
+  'done',
+  'retry',
+  'connection',
+  'timeout',
+  'ok',
+  'GET',
+  'POST',
+  '/api/v1/items',
+  'compiled',
+  'module',
+  'warning',
+  'deprecated',
+  'listening',
+  'port',
+  '8080',
+  'batch',
+  'flushed',
+  'bytes',
+  'elapsed',
+];
+const UNICODE = [
+  'café',
+  'naïve',
+  'über',
+  '日本語のログ',
+  'Ω≈ç√',
+  '✓ passed',
+  '✗ failed',
+  '→',
+  '🚀 deployed',
+  'émoji 🎉',
+  'Привет',
+  'ελληνικά',
+];
 const ANSI = ['\u001b[32m', '\u001b[31m', '\u001b[33m', '\u001b[1m', '\u001b[36m', '\u001b[2m'];
 const LEVELS = ['INFO', 'DEBUG', 'WARN', 'ERROR', 'TRACE'];
-const SYSTEM = ['sandbox started\n', 'exec session started\n', 'exec session exited with code 0\n', 'memory pressure: reclaiming\n', 'network attached\n'];
+const SYSTEM = [
+  'sandbox started\n',
+  'exec session started\n',
+  'exec session exited with code 0\n',
+  'memory pressure: reclaiming\n',
+  'network attached\n',
+];
 
 function logLine(random, time) {
   let words = '';
@@ -108,12 +156,21 @@ export function generateChain(logDir, { fileBytes, files = 5, runtimeBytes, seed
     runtimeTime += perLine * (0.5 + random());
     const micros = String(Math.floor(random() * 1000)).padStart(3, '0');
     const iso = new Date(Math.min(runtimeTime, time)).toISOString().replace('Z', `${micros}Z`);
-    const line = random() < 0.02 ? `  continuation of a backtrace line ${Math.floor(random() * 100)}\n` : `${iso}  ${random() < 0.2 ? '\u001b[32mINFO\u001b[0m' : 'INFO'} msb::vm: ${logLine(random, iso)}\n`;
+    const line =
+      random() < 0.02
+        ? `  continuation of a backtrace line ${Math.floor(random() * 100)}\n`
+        : `${iso}  ${random() < 0.2 ? '\u001b[32mINFO\u001b[0m' : 'INFO'} msb::vm: ${logLine(random, iso)}\n`;
     lines.push(line);
     size += Buffer.byteLength(line);
   }
   writeFileSync(join(logDir, 'runtime.log'), lines.join(''));
-  return { records, counts, files: fileTimes, endTime: new Date(time).toISOString(), startTime: new Date(startMs).toISOString() };
+  return {
+    records,
+    counts,
+    files: fileTimes,
+    endTime: new Date(time).toISOString(),
+    startTime: new Date(startMs).toISOString(),
+  };
 }
 
 /**
@@ -129,7 +186,10 @@ export function dataset() {
   if (!existsSync(marker)) {
     // Built aside and renamed into place: scenarios running side by side may all get here.
     const building = `${home}.${process.pid}.tmp`;
-    const summary = generateChain(join(building, 'sandboxes', name, 'logs'), TINY ? { fileBytes: 64 * 1024, runtimeBytes: 16 * 1024 } : { fileBytes: 10 * MIB, runtimeBytes: 2 * MIB });
+    const summary = generateChain(
+      join(building, 'sandboxes', name, 'logs'),
+      TINY ? { fileBytes: 64 * 1024, runtimeBytes: 16 * 1024 } : { fileBytes: 10 * MIB, runtimeBytes: 2 * MIB },
+    );
     writeFileSync(join(building, `done-v${VERSION}.json`), JSON.stringify(summary));
     try {
       renameSync(building, home);
@@ -143,7 +203,9 @@ export function dataset() {
     }
   }
   const summary = JSON.parse(readFileSync(marker, 'utf8'));
-  const execFiles = ['exec.log.4', 'exec.log.3', 'exec.log.2', 'exec.log.1', 'exec.log'].map((file) => join(logDir, file));
+  const execFiles = ['exec.log.4', 'exec.log.3', 'exec.log.2', 'exec.log.1', 'exec.log'].map((file) =>
+    join(logDir, file),
+  );
   const chainBytes = execFiles.reduce((sum, file) => sum + statSync(file).size, 0);
   const runtimeBytes = statSync(join(logDir, 'runtime.log')).size;
   return { home, name, logDir, execFiles, chainBytes, runtimeBytes, summary };
@@ -151,5 +213,7 @@ export function dataset() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const data = dataset();
-  process.stdout.write(`${JSON.stringify({ logDir: data.logDir, chainBytes: data.chainBytes, runtimeBytes: data.runtimeBytes, ...data.summary }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ logDir: data.logDir, chainBytes: data.chainBytes, runtimeBytes: data.runtimeBytes, ...data.summary }, null, 2)}\n`,
+  );
 }

@@ -29,7 +29,8 @@ async function follow(name) {
 
 const running = [];
 events.setMaxListeners(0, controller.signal);
-for (let i = 0; i < count; i++) running.push(follow(`box-${i}`).catch((error) => process.stderr.write(`box-${i}: ${error.message}\n`)));
+for (let i = 0; i < count; i++)
+  running.push(follow(`box-${i}`).catch((error) => process.stderr.write(`box-${i}: ${error.message}\n`)));
 
 let markCpu = process.cpuUsage();
 let markTime = process.hrtime.bigint();
@@ -41,7 +42,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     delays = [];
   } else if (line === 'report') {
     const cpu = process.cpuUsage(markCpu);
-    process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: Number(process.hrtime.bigint() - markTime) / 1e6, rssBytes: process.memoryUsage().rss, delays })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: Number(process.hrtime.bigint() - markTime) / 1e6, rssBytes: process.memoryUsage().rss, delays })}\n`,
+    );
   } else if (line === 'exit') {
     break;
   }

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 const [home, countText, secondsText] = process.argv.slice(2);
 const count = Number(countText);
 const total = count * Number(secondsText);
-const fds = Array.from({ length: count }, (_, i) => openSync(join(home, 'sandboxes', `box-${i}`, 'logs', 'exec.log'), 'a'));
+const fds = Array.from({ length: count }, (_, i) =>
+  openSync(join(home, 'sandboxes', `box-${i}`, 'logs', 'exec.log'), 'a'),
+);
 const start = process.hrtime.bigint();
 const spacingMs = 1000 / count;
 let written = 0;

@@ -66,7 +66,10 @@ if (kind === 'sandlog') {
   const { streamLogs } = await importSandlog();
   const controller = new AbortController();
   stop = () => controller.abort();
-  const stream = streamLogs({ logDir: dirname(file) }, { follow: true, signal: controller.signal, sources, pollIntervalMs: 2000 });
+  const stream = streamLogs(
+    { logDir: dirname(file) },
+    { follow: true, signal: controller.signal, sources, pollIntervalMs: 2000 },
+  );
   process.stderr.write('ready\n');
   let first = true;
   try {

@@ -18,7 +18,12 @@ const SEQ = /^seq=(\d+) /;
 const streams = [];
 
 for (let i = 0; i < count; i++) {
-  const state = { next: 0, error: undefined, outOfOrder: 0, handle: streamLogs({ logDir }, { follow: true, signal: controller.signal }) };
+  const state = {
+    next: 0,
+    error: undefined,
+    outOfOrder: 0,
+    handle: streamLogs({ logDir }, { follow: true, signal: controller.signal }),
+  };
   streams.push(state);
   state.done = (async () => {
     for await (const batch of state.handle.batches()) {
@@ -67,7 +72,9 @@ for await (const line of createInterface({ input: process.stdin })) {
         wallMs: Number(process.hrtime.bigint() - markTime) / 1e6,
         peakRss,
         opens: generationOpenCount() - markOpens,
-        complete: streams.filter((state) => state.error === undefined && state.next === records && state.outOfOrder === 0).length,
+        complete: streams.filter(
+          (state) => state.error === undefined && state.next === records && state.outOfOrder === 0,
+        ).length,
         outOfOrder: streams.reduce((sum, state) => sum + state.outOfOrder, 0),
         behind: streams.filter((state) => state.error === undefined && state.next < records).map((state) => state.next),
         errors,

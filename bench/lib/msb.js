@@ -27,7 +27,10 @@ function candidates() {
  * `{ missing: 'why' }`.
  */
 export function locateMsb() {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return { missing: `msb peer skipped: microsandbox's native package is linux-x64 only (this is ${process.platform}-${process.arch})` };
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return {
+      missing: `msb peer skipped: microsandbox's native package is linux-x64 only (this is ${process.platform}-${process.arch})`,
+    };
   for (const dir of candidates()) {
     const bin = join(dir, 'bin', 'msb');
     if (!existsSync(bin)) continue;

@@ -15,5 +15,8 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(top));
-for (const [key, us] of rows) process.stdout.write(`${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`);
+for (const [key, us] of rows)
+  process.stdout.write(
+    `${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`,
+  );
 process.stdout.write(`${(total / 1000).toFixed(1).padStart(9)} ms total\n`);

@@ -65,7 +65,8 @@ export async function captureProcess(
   options: CaptureOptions = {},
 ): Promise<CapturedProcess> {
   const resolved = resolveCaptureOptions(options);
-  if (typeof command !== 'string' || command === '') throw new OptionsError(`Expected a command to run, got ${describeValue(command)}`);
+  if (typeof command !== 'string' || command === '')
+    throw new OptionsError(`Expected a command to run, got ${describeValue(command)}`);
   const { logDir } = locateTarget(target, resolved.home);
   mkdirSync(logDir, { recursive: true });
   const lock = acquireWriterLock(logDir);
@@ -83,7 +84,12 @@ export async function captureProcess(
         const line = `${error.message} (exit status ${error.exitCode})`;
         log.diagnose(line);
         try {
-          writeBootError(logDir, { t: new Date().toISOString(), stage: error.stage, errno: error.errno, message: error.message });
+          writeBootError(logDir, {
+            t: new Date().toISOString(),
+            stage: error.stage,
+            errno: error.errno,
+            message: error.message,
+          });
         } catch (bootError) {
           log.diagnose(`cannot write boot-error.json: ${(bootError as Error).message}`);
         }
@@ -99,4 +105,3 @@ export async function captureProcess(
     throw error;
   }
 }
-

@@ -78,7 +78,9 @@ export interface ResolvedCaptureOptions {
 function terminalDimension(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1 || value > 65535) {
-    throw new OptionsError(`Expected the \`${name}\` option to be an integer from 1 to 65535, got ${describeValue(value)}`);
+    throw new OptionsError(
+      `Expected the \`${name}\` option to be an integer from 1 to 65535, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -86,7 +88,8 @@ function terminalDimension(name: string, value: number | undefined, fallback: nu
 export function resolveCaptureOptions(options: CaptureOptions): ResolvedCaptureOptions {
   const tty = options.tty === true;
   const stdin = options.stdin ?? 'ignore';
-  if (tty && stdin === 'pipe') throw new OptionsError("Expected the `stdin` option to be 'ignore' or a stream under `tty`, got \"pipe\" (string)");
+  if (tty && stdin === 'pipe')
+    throw new OptionsError('Expected the `stdin` option to be \'ignore\' or a stream under `tty`, got "pipe" (string)');
   return Object.freeze({
     home: options.home,
     writer: Object.freeze({
@@ -104,4 +107,3 @@ export function resolveCaptureOptions(options: CaptureOptions): ResolvedCaptureO
     onWarning: options.onWarning ?? (() => undefined),
   });
 }
-

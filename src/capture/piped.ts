@@ -12,7 +12,11 @@ import { announceExit, announceStart, signalGroup, type CapturedProcess } from '
 import type { SessionLog } from './session-log.js';
 import { spawnFailure } from './start-failure.js';
 
-export function startPiped(command: string, args: readonly string[], options: ResolvedCaptureOptions): Promise<ChildProcess> {
+export function startPiped(
+  command: string,
+  args: readonly string[],
+  options: ResolvedCaptureOptions,
+): Promise<ChildProcess> {
   return new Promise((resolveChild, reject) => {
     let child: ChildProcess;
     try {
@@ -104,4 +108,3 @@ export function runPiped(
     },
   };
 }
-

@@ -25,12 +25,15 @@ export function startPty(command: string, args: readonly string[], options: Reso
       encoding: null,
     });
   } catch (error) {
-    throw new CommandStartError(`cannot start ${JSON.stringify(command)} under a pseudo-terminal: ${(error as Error).message}`, {
-      exitCode: 126,
-      stage: 'pty',
-      errorCode: (error as NodeJS.ErrnoException).code,
-      cause: error,
-    });
+    throw new CommandStartError(
+      `cannot start ${JSON.stringify(command)} under a pseudo-terminal: ${(error as Error).message}`,
+      {
+        exitCode: 126,
+        stage: 'pty',
+        errorCode: (error as NodeJS.ErrnoException).code,
+        cause: error,
+      },
+    );
   }
 }
 

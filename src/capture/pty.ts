@@ -29,7 +29,11 @@ interface PtyModule {
 /** `--tty` was asked for but node-pty cannot be loaded here. */
 export class PtyUnavailableError extends SandlogError {
   constructor(reason: string, cause: unknown) {
-    super('PTY_UNAVAILABLE', `--tty needs the optional dependency node-pty, which cannot be loaded here (${reason}); run without --tty to capture through pipes`, { cause });
+    super(
+      'PTY_UNAVAILABLE',
+      `--tty needs the optional dependency node-pty, which cannot be loaded here (${reason}); run without --tty to capture through pipes`,
+      { cause },
+    );
   }
 }
 

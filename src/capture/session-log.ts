@@ -128,4 +128,3 @@ export class SessionLog {
     this.lock.release();
   }
 }
-

@@ -39,7 +39,13 @@ export function signalGroup(pid: number, signal: NodeJS.Signals, fallback: () =>
   }
 }
 
-export function announceStart(log: SessionLog, logDir: string, pid: number, command: string, args: readonly string[]): void {
+export function announceStart(
+  log: SessionLog,
+  logDir: string,
+  pid: number,
+  command: string,
+  args: readonly string[],
+): void {
   try {
     removeBootError(logDir);
   } catch (error) {
@@ -48,12 +54,21 @@ export function announceStart(log: SessionLog, logDir: string, pid: number, comm
   log.system(startMarker(log.sessionId, pid, command, args));
 }
 
-export function announceExit(log: SessionLog, pid: number, code: number | null, signal: NodeJS.Signals | null, sources: readonly OutputSource[]): ProcessExit {
+export function announceExit(
+  log: SessionLog,
+  pid: number,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  sources: readonly OutputSource[],
+): ProcessExit {
   // Streams that were cut off (kill() after the exit) rather than ended still give back a carried partial character.
   for (const source of sources) log.endStream(source);
-  const exit: ProcessExit = Object.freeze({ code: signal === null ? code : null, signal, exitCode: exitStatus(code, signal) });
+  const exit: ProcessExit = Object.freeze({
+    code: signal === null ? code : null,
+    signal,
+    exitCode: exitStatus(code, signal),
+  });
   log.system(exitMarker(log.sessionId, pid, exit));
   log.close();
   return exit;
 }
-

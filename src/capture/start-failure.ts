@@ -31,24 +31,34 @@ export class CommandStartError extends SandlogError {
   /** The positive error number for that code, or null. */
   readonly errno: number | null;
 
-  constructor(message: string, details: { exitCode: number; stage: BootStage; errorCode: string | undefined; cause?: unknown }) {
+  constructor(
+    message: string,
+    details: { exitCode: number; stage: BootStage; errorCode: string | undefined; cause?: unknown },
+  ) {
     super('COMMAND_START_FAILED', message, details.cause === undefined ? undefined : { cause: details.cause });
     this.exitCode = details.exitCode;
     this.stage = details.stage;
     this.errorCode = details.errorCode;
-    const number = details.errorCode === undefined ? undefined : (osConstants.errno as Record<string, number>)[details.errorCode];
+    const number =
+      details.errorCode === undefined ? undefined : (osConstants.errno as Record<string, number>)[details.errorCode];
     this.errno = number ?? null;
   }
 }
 
 function describeCode(code: string | undefined): string {
   switch (code) {
-    case 'ENOENT': return 'command not found';
-    case 'EACCES': return 'permission denied (not executable?)';
-    case 'ENOEXEC': return 'not an executable format';
-    case 'EISDIR': return 'is a directory';
-    case 'ENOTDIR': return 'a path component is not a directory';
-    default: return code ?? 'unknown error';
+    case 'ENOENT':
+      return 'command not found';
+    case 'EACCES':
+      return 'permission denied (not executable?)';
+    case 'ENOEXEC':
+      return 'not an executable format';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a path component is not a directory';
+    default:
+      return code ?? 'unknown error';
   }
 }
 
@@ -75,7 +85,8 @@ export function checkWorkingDirectory(cwd: string): void {
     code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
   }
   if (code === undefined) return;
-  const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be entered (${code})`;
+  const why =
+    code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be entered (${code})`;
   throw new CommandStartError(`cannot start in working directory ${cwd}: it ${why}`, {
     exitCode: EXIT_COMMAND_NOT_RUNNABLE,
     stage: 'cwd',

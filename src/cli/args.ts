@@ -156,7 +156,9 @@ export function durationFlag(args: ParsedArgs, name: string, minimumMs = 0): num
   const match = /^(\d{1,9})(ms|s|m|h)?$/.exec(raw.trim());
   const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!;
   if (!(ms >= minimumMs)) {
-    throw new UsageError(`Expected --${name} to be a duration such as 500ms, 30s, 5m or 1h (a bare number is seconds)${minimumMs > 0 ? ` of at least ${minimumMs} ms` : ''}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `Expected --${name} to be a duration such as 500ms, 30s, 5m or 1h (a bare number is seconds)${minimumMs > 0 ? ` of at least ${minimumMs} ms` : ''}, got ${JSON.stringify(raw)}`,
+    );
   }
   return ms;
 }

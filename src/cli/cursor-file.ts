@@ -51,7 +51,12 @@ export function writeCursorFile(path: string, checkpoint: Checkpoint): void {
 
 /** Whether a parsed cursor file is one sandbox's checkpoint (rather than one cursor per sandbox). */
 export function isSingleSandboxPlace(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { cursor?: unknown }).cursor === 'string' && Array.isArray((value as { digests?: unknown }).digests);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { cursor?: unknown }).cursor === 'string' &&
+    Array.isArray((value as { digests?: unknown }).digests)
+  );
 }
 
 /** Replaces `path` with `text` atomically: written aside, then renamed over. */

@@ -13,7 +13,8 @@ export const EXIT_USAGE = 2;
 
 /** The exit code for an error. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof OptionsError || error instanceof InvalidSandboxNameError) return EXIT_USAGE;
+  if (error instanceof UsageError || error instanceof OptionsError || error instanceof InvalidSandboxNameError)
+    return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 

@@ -11,11 +11,23 @@ import { EXIT_OK, EXIT_USAGE, exitCodeFor, messageFor } from './exit.js';
 
 /** Subcommands: name → summary and loader. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandSpec> }>> = {
-  logs: { summary: 'Show (and follow) a sandbox\'s logs', load: async () => (await import('./commands/logs.js')).logsCommand },
+  logs: {
+    summary: "Show (and follow) a sandbox's logs",
+    load: async () => (await import('./commands/logs.js')).logsCommand,
+  },
   ls: { summary: 'List the sandboxes under the home', load: async () => (await import('./commands/ls.js')).lsCommand },
-  run: { summary: "Run a command and record its output in a sandbox's logs", load: async () => (await import('./commands/run.js')).runCommand },
-  ship: { summary: 'Ship every sandbox into NATS JetStream, exactly once', load: async () => (await import('./commands/ship.js')).shipCommand },
-  serve: { summary: 'Serve the log API and a web viewer', load: async () => (await import('./commands/serve.js')).serveCommand },
+  run: {
+    summary: "Run a command and record its output in a sandbox's logs",
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  ship: {
+    summary: 'Ship every sandbox into NATS JetStream, exactly once',
+    load: async () => (await import('./commands/ship.js')).shipCommand,
+  },
+  serve: {
+    summary: 'Serve the log API and a web viewer',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
 };
 
 /** sandlog's version, for `--version`. */
@@ -32,7 +44,7 @@ function topHelp(): string {
     'Commands:',
     ...names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]!.summary}`),
     '',
-    'Run `sandlog <command> --help` for a command\'s options.',
+    "Run `sandlog <command> --help` for a command's options.",
     '',
   ].join('\n');
 }
@@ -50,7 +62,9 @@ export async function main(argv: readonly string[], context: CommandContext): Pr
   }
   const entry = COMMANDS[name];
   if (entry === undefined) {
-    context.stderr.write(`sandlog: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    context.stderr.write(
+      `sandlog: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`,
+    );
     return EXIT_USAGE;
   }
   try {

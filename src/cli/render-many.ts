@@ -56,7 +56,11 @@ export class SandboxPrefixes {
 }
 
 /** Renders entries of several sandboxes as text: every line prefixed, every entry ending its line. */
-export function renderManyText(entries: readonly SandboxEntry[], prefixes: SandboxPrefixes, options: RenderOptions): string {
+export function renderManyText(
+  entries: readonly SandboxEntry[],
+  prefixes: SandboxPrefixes,
+  options: RenderOptions,
+): string {
   let out = '';
   for (const entry of entries) {
     const text = renderText(entry.entry, options);

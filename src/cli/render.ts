@@ -93,7 +93,8 @@ function setPrefixes(time: string): void {
   }
   const written = prefixStore.write(time, 0, 'utf8');
   prefixStore[written] = 0x09;
-  if (written + 1 !== prefixFirst.length || prefixFirst.buffer !== prefixStore.buffer) prefixFirst = prefixStore.subarray(0, written + 1);
+  if (written + 1 !== prefixFirst.length || prefixFirst.buffer !== prefixStore.buffer)
+    prefixFirst = prefixStore.subarray(0, written + 1);
   if (time.length !== prefixLength) {
     prefixLength = time.length;
     prefixContinuation = Buffer.from(`${' '.repeat(time.length)}\t`, 'utf8');

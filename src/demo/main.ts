@@ -20,12 +20,28 @@ const terminal = process.argv.includes('--terminal');
 const stop = startDemoProducer(sandboxLogDir(home, 'demo'));
 
 const args = terminal
-  ? ['logs', 'demo', '--home', home, '-f', '--timestamps', '--color-sessions', '--source', 'all', '--tail', '20', '--color', 'always']
+  ? [
+      'logs',
+      'demo',
+      '--home',
+      home,
+      '-f',
+      '--timestamps',
+      '--color-sessions',
+      '--source',
+      'all',
+      '--tail',
+      '20',
+      '--color',
+      'always',
+    ]
   : ['serve', '--home', home, '--port', process.env['PORT'] ?? '7070'];
 process.stderr.write(
   `sandlog demo: a sandbox named "demo" is writing to ${home} (rotating every few seconds)\n` +
     `running: sandlog ${args.join(' ')}\n` +
-    (terminal ? '' : 'open the address below in a browser; `npm start -- --terminal` follows it in the terminal instead.\n') +
+    (terminal
+      ? ''
+      : 'open the address below in a browser; `npm start -- --terminal` follows it in the terminal instead.\n') +
     'Press Ctrl-C to stop.\n\n',
 );
 

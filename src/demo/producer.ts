@@ -35,8 +35,17 @@ export function startDemoProducer(logDir: string, intervalMs = 120): () => void 
     step += 1;
     const percent = Math.min(100, step * 5);
     const filled = Math.floor(percent / 10);
-    writer.write('stdout', `${GREEN}${task}${RESET} ${'█'.repeat(filled)}${'░'.repeat(10 - filled)} ${percent}%\n`, session);
-    if (step % 7 === 0) writer.write('stderr', `${YELLOW}warning:${RESET} ${task} is taking longer than expected (step ${step})\n`, session);
+    writer.write(
+      'stdout',
+      `${GREEN}${task}${RESET} ${'█'.repeat(filled)}${'░'.repeat(10 - filled)} ${percent}%\n`,
+      session,
+    );
+    if (step % 7 === 0)
+      writer.write(
+        'stderr',
+        `${YELLOW}warning:${RESET} ${task} is taking longer than expected (step ${step})\n`,
+        session,
+      );
     if (percent === 100) {
       writer.write('stdout', `done: ${task} ✓\n`, session);
       writer.system(`session ${session} exited with code 0`);

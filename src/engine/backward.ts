@@ -45,7 +45,13 @@ export async function* linesBackward(file: OpenLogFile, end: number): AsyncGener
       if (previousNewline < 0 && blockStart > 0) break; // this line may begin before the block
       const lineStart = previousNewline + 1;
       if (lineEnd > lineStart) {
-        yield { buffer, start: lineStart, end: lineEnd, startOffset: blockStart + lineStart, endOffset: blockStart + lineEnd + 1 };
+        yield {
+          buffer,
+          start: lineStart,
+          end: lineEnd,
+          startOffset: blockStart + lineStart,
+          endOffset: blockStart + lineEnd + 1,
+        };
       }
       if (previousNewline < 0) return; // reached the start of the file
       progressed = true;
@@ -64,11 +70,16 @@ const ANY_SOURCE = sourceMask(ALL_SOURCES);
 const scratch = createRecordFields();
 
 /** Time of the last entry (of any source) in `file[0, end)`, or undefined when it has none. */
-export async function lastEntryTime(file: OpenLogFile, end: number, format: 'jsonl' | 'text'): Promise<number | undefined> {
+export async function lastEntryTime(
+  file: OpenLogFile,
+  end: number,
+  format: 'jsonl' | 'text',
+): Promise<number | undefined> {
   const modified = format === 'text' ? (await file.handle.stat()).mtimeMs : 0;
   for await (const line of linesBackward(file, end)) {
     if (format === 'text') return parseTextLine(line.buffer.toString('utf8', line.start, line.end), modified).time;
-    if (parseRecord(line.buffer, line.start, line.end, ANY_SOURCE, -Infinity, scratch) === ParseOutcome.Ok) return scratch.time;
+    if (parseRecord(line.buffer, line.start, line.end, ANY_SOURCE, -Infinity, scratch) === ParseOutcome.Ok)
+      return scratch.time;
   }
   return undefined;
 }
@@ -85,7 +96,12 @@ const PROBE_BYTES = 16 * 1024;
  * the returned offset still meets and counts those after it). `start` and
  * `end` must be line boundaries.
  */
-export async function firstRecordNotBefore(file: OpenLogFile, start: number, end: number, since: number): Promise<number> {
+export async function firstRecordNotBefore(
+  file: OpenLogFile,
+  start: number,
+  end: number,
+  since: number,
+): Promise<number> {
   let low = start; // every record starting before `low` is older than `since`
   let high = end; // the first record at or after `since` starts at or before `high`
   const buffer = Buffer.allocUnsafe(PROBE_BYTES);

@@ -85,14 +85,23 @@ async function digestAt(logDir: string, spec: LogFileSpec, position: FilePositio
 }
 
 /** The digests of a checkpoint for `positions` (one per file of `specs`, in the same order). */
-export async function digestPositions(logDir: string, specs: readonly LogFileSpec[], positions: readonly FilePosition[]): Promise<(string | null)[]> {
+export async function digestPositions(
+  logDir: string,
+  specs: readonly LogFileSpec[],
+  positions: readonly FilePosition[],
+): Promise<(string | null)[]> {
   return Promise.all(positions.map((position, i) => digestAt(logDir, specs[i]!, position)));
 }
 
 /** What checking a checkpoint found for one position. */
 type Finding = 'same' | 'gone' | 'other';
 
-async function check(logDir: string, spec: LogFileSpec, position: FilePosition, digest: string | null): Promise<Finding> {
+async function check(
+  logDir: string,
+  spec: LogFileSpec,
+  position: FilePosition,
+  digest: string | null,
+): Promise<Finding> {
   const file = await openGeneration(logDir, spec, position.generation);
   if (file === undefined) return 'gone';
   try {

@@ -159,7 +159,10 @@ export class FileReader {
   private countOversized(line: LineReader): void {
     if (line.oversizedLines === 0) return;
     this.malformed += line.oversizedLines;
-    this.warn('OVERSIZED_RECORD', `skipped ${line.oversizedLines} record(s) of ${this.spec.fileName} longer than the largest record read`);
+    this.warn(
+      'OVERSIZED_RECORD',
+      `skipped ${line.oversizedLines} record(s) of ${this.spec.fileName} longer than the largest record read`,
+    );
     line.oversizedLines = 0;
   }
 
@@ -189,7 +192,10 @@ export class FileReader {
     }
     if (next === undefined) {
       if (live !== at.generation || line.sizeNow() >= line.offset) return false;
-      this.warn('FILE_TRUNCATED', `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`);
+      this.warn(
+        'FILE_TRUNCATED',
+        `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`,
+      );
       line.offset = 0;
       this.consumed = { generation: at.generation, offset: 0 };
       return true;
@@ -216,7 +222,10 @@ export class FileReader {
     if (current === undefined) return false;
     if (current === line.generation) {
       if (line.sizeNow() >= line.offset) return false;
-      this.warn('FILE_TRUNCATED', `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`);
+      this.warn(
+        'FILE_TRUNCATED',
+        `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`,
+      );
       line.offset = 0;
       this.consumed = { generation: line.generation, offset: 0 };
       return true;
@@ -253,7 +262,10 @@ export class FileReader {
           entries.push(result.entry!);
         } else if (outcome === LineOutcome.Malformed) {
           this.malformed += 1;
-          this.warn('MALFORMED_RECORD', `skipped a malformed record ending at offset ${position.offset} of ${this.spec.fileName} (generation ${generation})`);
+          this.warn(
+            'MALFORMED_RECORD',
+            `skipped a malformed record ending at offset ${position.offset} of ${this.spec.fileName} (generation ${generation})`,
+          );
         } else if (outcome === LineOutcome.Until) {
           this.reachedUntil = true;
           this.consumed = { generation, offset: fileOffset + (lineStart - start) };

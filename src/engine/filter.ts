@@ -75,7 +75,11 @@ function certainlyNoMatch(grep: RegExp, fields: RecordFields, buffer: Buffer): b
   // like a `\u` here: its bytes are plain text, already searched, so misreading it is harmless.)
   for (let at = bodyStart; at < bodyEnd - 5; at++) {
     if (buffer[at] !== 0x5c || buffer[at + 1] !== 0x75) continue;
-    const unit = (hexDigit(buffer[at + 2]) << 12) | (hexDigit(buffer[at + 3]) << 8) | (hexDigit(buffer[at + 4]) << 4) | hexDigit(buffer[at + 5]);
+    const unit =
+      (hexDigit(buffer[at + 2]) << 12) |
+      (hexDigit(buffer[at + 3]) << 8) |
+      (hexDigit(buffer[at + 4]) << 4) |
+      hexDigit(buffer[at + 5]);
     if (!(unit >= 0 && (unit < 0x20 || (unit >= 0x7f && unit <= 0x9f)))) return false;
     at += 5;
   }
@@ -106,7 +110,8 @@ export function parseJsonLine(
   result: { entry: Entry | undefined },
 ): LineOutcome {
   const outcome = parseRecord(buffer, start, end, filter.sourceMask, filter.since, fields);
-  if (outcome === ParseOutcome.Malformed) return isBlank(buffer, start, end) ? LineOutcome.Filtered : LineOutcome.Malformed;
+  if (outcome === ParseOutcome.Malformed)
+    return isBlank(buffer, start, end) ? LineOutcome.Filtered : LineOutcome.Malformed;
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
   if (fields.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   if (filter.grep !== undefined && certainlyNoMatch(filter.grep, fields, buffer)) return LineOutcome.Filtered;

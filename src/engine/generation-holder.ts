@@ -92,7 +92,11 @@ export class GenerationHolder {
    * the lease may fall behind; a `following` lease makes the holder watch the
    * directory, so that it opens new generations as they appear.
    */
-  static lease(logDir: string, fileName: string, options: { readonly hold: number; readonly following: boolean }): GenerationLease {
+  static lease(
+    logDir: string,
+    fileName: string,
+    options: { readonly hold: number; readonly following: boolean },
+  ): GenerationLease {
     const key = `${logDir}\0${fileName}`;
     let holder = holders.get(key);
     if (holder === undefined) {
@@ -206,7 +210,8 @@ export class GenerationHolder {
       const members = this.chain.scanNow();
       this.members = members;
       const present = new Set(members.map((member) => member.generation));
-      for (const generation of this.held) if (!generation.departed && !present.has(generation.generation)) generation.departed = true;
+      for (const generation of this.held)
+        if (!generation.departed && !present.has(generation.generation)) generation.departed = true;
       const newest = this.newest();
       let fresh: ChainMember[];
       let gap = false;
@@ -278,7 +283,14 @@ export class GenerationHolder {
           moved = true;
           break;
         }
-        older.push({ generation: members[i]!.generation, file, sequence: oldest.sequence - (i - oldestAt), afterGap: false, departed: false, released: false });
+        older.push({
+          generation: members[i]!.generation,
+          file,
+          sequence: oldest.sequence - (i - oldestAt),
+          afterGap: false,
+          departed: false,
+          released: false,
+        });
       }
       if (moved) {
         for (const generation of older) void generation.file.handle.close();

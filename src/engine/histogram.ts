@@ -24,10 +24,35 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const NICE_WIDTHS_MS = [
-  1, 2, 5, 10, 20, 50, 100, 200, 500,
-  SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 15 * SECOND, 30 * SECOND,
-  MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE,
-  HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY,
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  200,
+  500,
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
 ];
 
 /** Options of {@link readHistogram}. */
@@ -87,20 +112,26 @@ function widthFor(span: number, buckets: number): number {
 export async function readHistogram(selection: SandboxSelection, options: HistogramOptions = {}): Promise<Histogram> {
   const { buckets: wanted = DEFAULT_BUCKETS, ...read } = options;
   if (!Number.isSafeInteger(wanted) || wanted < 1 || wanted > MAX_BUCKETS) {
-    throw new OptionsError(`Expected the \`buckets\` option to be an integer from 1 to ${MAX_BUCKETS}, got ${describeValue(wanted)}`);
+    throw new OptionsError(
+      `Expected the \`buckets\` option to be an integer from 1 to ${MAX_BUCKETS}, got ${describeValue(wanted)}`,
+    );
   }
-  if ((read as { tail?: unknown }).tail !== undefined) throw new OptionsError('A histogram counts a time range: the `tail` option does not apply');
+  if ((read as { tail?: unknown }).tail !== undefined)
+    throw new OptionsError('A histogram counts a time range: the `tail` option does not apply');
   // `since`/`until` fixed to one instant, so that every sandbox (and the answer) sees the same range.
   const resolved = resolveOptions(read);
   const home = resolved.home ?? defaultHome();
   const names = await selectedSandboxes(resolveSelection(selection), home);
   const samples = new Samples();
   for (const name of names) {
-    const handle = streamLogs({ name, home }, {
-      ...read,
-      ...(resolved.since === -Infinity ? {} : { since: resolved.since }),
-      ...(resolved.until === Infinity ? {} : { until: resolved.until }),
-    });
+    const handle = streamLogs(
+      { name, home },
+      {
+        ...read,
+        ...(resolved.since === -Infinity ? {} : { since: resolved.since }),
+        ...(resolved.until === Infinity ? {} : { until: resolved.until }),
+      },
+    );
     for await (const batch of handle.batches()) samples.add(batch as Entry[]);
   }
 

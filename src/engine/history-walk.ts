@@ -49,7 +49,9 @@ async function startAt(files: OpenLogFile[], from: FilePosition, spec: LogFileSp
   await Promise.all(files.slice(0, Math.max(0, at)).map((file) => file.handle.close().catch(() => undefined)));
   if (at < 0) {
     await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
-    throw new HistoryGoneError(`history gone: ${spec.fileName} generation ${from.generation} has rotated out of retention, and everything older with it`);
+    throw new HistoryGoneError(
+      `history gone: ${spec.fileName} generation ${from.generation} has rotated out of retention, and everything older with it`,
+    );
   }
   const kept = files.slice(at);
   const first = kept[0]!;
@@ -65,7 +67,14 @@ async function startAt(files: OpenLogFile[], from: FilePosition, spec: LogFileSp
   return kept;
 }
 
-async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number, from?: FilePosition): Promise<SourceTail> {
+async function tailOf(
+  logDir: string,
+  spec: LogFileSpec,
+  reader: number,
+  filter: EntryFilter,
+  count: number,
+  from?: FilePosition,
+): Promise<SourceTail> {
   if (from !== undefined && from.generation === 0n) {
     return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0, exhausted: true };
   }
@@ -125,10 +134,26 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
  * `count` entries before those positions. A position whose file has left
  * retention is a {@link HistoryGoneError}.
  */
-export async function readHistoryWalk(logDir: string, options: ResolvedOptions, count = options.tail ?? 0, before?: readonly FilePosition[]): Promise<HistoryWalk> {
+export async function readHistoryWalk(
+  logDir: string,
+  options: ResolvedOptions,
+  count = options.tail ?? 0,
+  before?: readonly FilePosition[],
+): Promise<HistoryWalk> {
   const filter = filterOf(options);
   const specs = filesForSources(options.sources);
-  const tails = await Promise.all(specs.map((spec, reader) => tailOf(logDir, spec, reader, filter, count, before === undefined ? undefined : before[reader] ?? START_POSITION)));
+  const tails = await Promise.all(
+    specs.map((spec, reader) =>
+      tailOf(
+        logDir,
+        spec,
+        reader,
+        filter,
+        count,
+        before === undefined ? undefined : (before[reader] ?? START_POSITION),
+      ),
+    ),
+  );
 
   // Merge the per-file tails by time (ties by file order), then keep the last `count`.
   const merged: Entry[] = [];

@@ -45,7 +45,9 @@ export interface HistoryPage<E extends LogEntry = LogEntry> {
 function resolveLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_HISTORY_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
-    throw new OptionsError(`Expected the \`limit\` option to be an integer from 1 to ${MAX_HISTORY_LIMIT}, got ${describeValue(limit)}`);
+    throw new OptionsError(
+      `Expected the \`limit\` option to be an integer from 1 to ${MAX_HISTORY_LIMIT}, got ${describeValue(limit)}`,
+    );
   }
   return limit;
 }
@@ -55,7 +57,8 @@ function isEnd(before: string | undefined): boolean {
 }
 
 function resolveHistoryOptions(options: HistoryOptions): ResolvedOptions {
-  if ((options as { tail?: unknown }).tail !== undefined) throw new OptionsError('The `tail` and `before` options conflict: a page is `limit` entries before a place');
+  if ((options as { tail?: unknown }).tail !== undefined)
+    throw new OptionsError('The `tail` and `before` options conflict: a page is `limit` entries before a place');
   const { before: _before, limit: _limit, ...read } = options;
   return resolveOptions(read);
 }
@@ -79,17 +82,27 @@ export async function readHistory(target: LogTarget, options: HistoryOptions = {
  * before it and contributes nothing; with `before` absent or `'end'`, the
  * newest `limit` entries of all the sandboxes together.
  */
-export async function readManyHistory(selection: SandboxSelection, options: HistoryOptions = {}): Promise<HistoryPage<SandboxEntry>> {
+export async function readManyHistory(
+  selection: SandboxSelection,
+  options: HistoryOptions = {},
+): Promise<HistoryPage<SandboxEntry>> {
   const resolved = resolveHistoryOptions(options);
   const limit = resolveLimit(options.limit);
   const home = resolved.home ?? defaultHome();
   const before = isEnd(options.before) ? undefined : decodeMultiCursor(options.before!);
-  const names = (await selectedSandboxes(resolveSelection(selection), home)).filter((name) => before === undefined || before.has(name));
+  const names = (await selectedSandboxes(resolveSelection(selection), home)).filter(
+    (name) => before === undefined || before.has(name),
+  );
   const pages = await Promise.all(
     names.map(async (name) => {
       const { logDir } = await resolveTarget({ name, home }, home);
       const from = before?.get(name);
-      return readHistoryWalk(logDir, resolved, before === undefined ? limit : limit + 1, from === undefined ? undefined : decodeCursor(from));
+      return readHistoryWalk(
+        logDir,
+        resolved,
+        before === undefined ? limit : limit + 1,
+        from === undefined ? undefined : decodeCursor(from),
+      );
     }),
   );
 
@@ -116,7 +129,10 @@ export async function readManyHistory(selection: SandboxSelection, options: Hist
     state = { ...state, [name]: entry.cursor };
     if (i >= keepFrom) entries.push(new SandboxEntry(name, entry, state));
   }
-  const fallback = options.before !== undefined && !isEnd(options.before) ? options.before : encodeMultiCursor(Object.fromEntries(names.map((name, s) => [name, encodeCursor(pages[s]!.end)])));
+  const fallback =
+    options.before !== undefined && !isEnd(options.before)
+      ? options.before
+      : encodeMultiCursor(Object.fromEntries(names.map((name, s) => [name, encodeCursor(pages[s]!.end)])));
   return {
     entries,
     cursor: entries[0]?.cursor ?? fallback,

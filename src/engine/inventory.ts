@@ -66,7 +66,14 @@ async function summarize(name: string, logDir: string): Promise<SandboxSummary> 
     bytes += specBytes;
     if (sampledLines > 0) entriesEstimate += Math.round(specBytes / (sampledLineBytes / sampledLines));
   }
-  return { name, logDir, bytes, files, lastEntry: lastEntry === undefined ? null : new Date(Math.floor(lastEntry)), entriesEstimate };
+  return {
+    name,
+    logDir,
+    bytes,
+    files,
+    lastEntry: lastEntry === undefined ? null : new Date(Math.floor(lastEntry)),
+    entriesEstimate,
+  };
 }
 
 /** The sandboxes under `home` (directories with a valid name), sorted by name. */

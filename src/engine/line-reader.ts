@@ -64,7 +64,12 @@ export class LineReader {
   private async fill(buffer: Buffer, from: number, position: number): Promise<number> {
     let filled = from;
     while (filled < buffer.length) {
-      const { bytesRead } = await this.file.handle.read(buffer, filled, buffer.length - filled, position + filled - from);
+      const { bytesRead } = await this.file.handle.read(
+        buffer,
+        filled,
+        buffer.length - filled,
+        position + filled - from,
+      );
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
@@ -102,7 +107,12 @@ export class LineReader {
         const lastNewline = length === 0 ? -1 : scratch.lastIndexOf(0x0a, length - 1);
         if (lastNewline < 0) return undefined;
         // Entries keep views of their block: the lines get a buffer of their own.
-        const block = { buffer: Buffer.from(scratch.subarray(0, lastNewline + 1)), start: 0, end: lastNewline + 1, fileOffset: this.offset };
+        const block = {
+          buffer: Buffer.from(scratch.subarray(0, lastNewline + 1)),
+          start: 0,
+          end: lastNewline + 1,
+          fileOffset: this.offset,
+        };
         this.offset += lastNewline + 1;
         return block;
       }

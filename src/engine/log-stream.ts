@@ -68,7 +68,13 @@ class Waker {
 }
 
 export function filterOf(options: ResolvedOptions): EntryFilter {
-  return { sourceMask: options.sourceMask, since: options.since, until: options.until, untilEndsSource: options.follow, grep: options.grep };
+  return {
+    sourceMask: options.sourceMask,
+    since: options.since,
+    until: options.until,
+    untilEndsSource: options.follow,
+    grep: options.grep,
+  };
 }
 
 export class LogStream {
@@ -81,7 +87,13 @@ export class LogStream {
   private readonly waker: Waker;
   private unsubscribe: (() => void) | undefined;
 
-  private constructor(logDir: string, options: ResolvedOptions, readers: FileReader[], positions: FilePosition[], waker: Waker) {
+  private constructor(
+    logDir: string,
+    options: ResolvedOptions,
+    readers: FileReader[],
+    positions: FilePosition[],
+    waker: Waker,
+  ) {
     this.waker = waker;
     this.logDir = logDir;
     this.options = options;
@@ -94,7 +106,12 @@ export class LogStream {
    * from `starts[i]` when given (a cursor's positions), else from the beginning.
    * `strict` checks that each position is a record boundary (cursors from outside).
    */
-  static async open(logDir: string, options: ResolvedOptions, starts: readonly FilePosition[] | undefined, strict: boolean): Promise<LogStream> {
+  static async open(
+    logDir: string,
+    options: ResolvedOptions,
+    starts: readonly FilePosition[] | undefined,
+    strict: boolean,
+  ): Promise<LogStream> {
     const specs = filesForSources(options.sources);
     const filter = filterOf(options);
     const waker = new Waker();
@@ -119,7 +136,13 @@ export class LogStream {
       await Promise.all(readers.map((reader) => reader.close()));
       throw error;
     }
-    const stream = new LogStream(logDir, options, readers, readers.map((reader) => reader.consumed), waker);
+    const stream = new LogStream(
+      logDir,
+      options,
+      readers,
+      readers.map((reader) => reader.consumed),
+      waker,
+    );
     stream.starts = specs.map((_, index) => starts?.[index] ?? START_POSITION);
     if (options.follow) {
       // Rotations need no handling here: the directory's generation holder, subscribed first, has taken the new files.
@@ -166,14 +189,23 @@ export class LogStream {
   async endPositions(): Promise<FilePosition[]> {
     this.settle();
     return Promise.all(
-      this.readers.map((reader, i) => (reader.reachedUntil ? reader.endOfData() : Promise.resolve(this.positions[i] ?? START_POSITION))),
+      this.readers.map((reader, i) =>
+        reader.reachedUntil ? reader.endOfData() : Promise.resolve(this.positions[i] ?? START_POSITION),
+      ),
     );
   }
 
   /** The entries, in batches. Ends when the data ends (or, following, when aborted or every source passed `until`). */
   async *batches(): AsyncGenerator<Entry[]> {
     if (!this.options.follow) {
-      yield* snapshotBatches(this.logDir, this.readers, this.starts, this.positions, () => this.closed, () => this.mergedBatches());
+      yield* snapshotBatches(
+        this.logDir,
+        this.readers,
+        this.starts,
+        this.positions,
+        () => this.closed,
+        () => this.mergedBatches(),
+      );
       return;
     }
     yield* this.mergedBatches();
@@ -287,7 +319,8 @@ export class LogStream {
       // With the default interval the shared poll is what looks (every POLL_INTERVAL_MS while the watcher is
       // down, now and then while it works): an own timer as short would multiply the idle wake-ups of a
       // thousand followers. It stays as a backstop, and keeps the process alive while waiting.
-      const ownTimer = pollIntervalMs === POLL_INTERVAL_MS ? WATCHED_POLL_INTERVAL_MS + POLL_INTERVAL_MS : pollIntervalMs;
+      const ownTimer =
+        pollIntervalMs === POLL_INTERVAL_MS ? WATCHED_POLL_INTERVAL_MS + POLL_INTERVAL_MS : pollIntervalMs;
       await this.waker.wait(Math.min(ownTimer, Math.max(1, untilWait)), signal);
       if (aborted(signal) || this.closed) return;
       for (let r = 0; r < heads.length; r++) heads[r]!.idle = this.readers[r]!.reachedUntil;
@@ -318,7 +351,10 @@ export class LogStream {
 
 // Streams sharing one signal share one abort listener on it: a listener per stream makes Node print
 // "MaxListenersExceededWarning: Possible EventTarget memory leak" to the caller's stderr from the 11th on.
-const abortCallbacks = new WeakMap<AbortSignal, { readonly callbacks: Set<() => void>; readonly listener: () => void }>();
+const abortCallbacks = new WeakMap<
+  AbortSignal,
+  { readonly callbacks: Set<() => void>; readonly listener: () => void }
+>();
 
 /** Calls `callback` once when `signal` aborts; returns the function that cancels that. */
 function onAbort(signal: AbortSignal, callback: () => void): () => void {

@@ -27,7 +27,15 @@ import { defaultHome } from '../files/layout.js';
 import { resolveOptions, type ReadOptions } from './options.js';
 import { streamLogs, type LogStreamHandle } from './read.js';
 import { SandboxEntry, type SandboxLogEntry } from './sandbox-entry.js';
-import { compareNames, matchingSandboxes, resolveSelection, sandboxLogsGone, selectedSandboxes, type ResolvedSelection, type SandboxSelection } from './selection.js';
+import {
+  compareNames,
+  matchingSandboxes,
+  resolveSelection,
+  sandboxLogsGone,
+  selectedSandboxes,
+  type ResolvedSelection,
+  type SandboxSelection,
+} from './selection.js';
 
 /** How often a followed pattern looks for sandboxes appearing and disappearing. */
 export const DISCOVERY_INTERVAL_MS = 1000;
@@ -112,16 +120,20 @@ class ManyStream implements ManyLogStreamHandle {
     // Checked (and `since`/`until` fixed to one instant for every sandbox) once, up front.
     const resolved = resolveOptions(single);
     if (discoveryIntervalMs !== undefined && !(Number.isFinite(discoveryIntervalMs) && discoveryIntervalMs >= 1)) {
-      throw new OptionsError(`Expected the \`discoveryIntervalMs\` option to be a positive number, got ${String(discoveryIntervalMs)}`);
+      throw new OptionsError(
+        `Expected the \`discoveryIntervalMs\` option to be a positive number, got ${String(discoveryIntervalMs)}`,
+      );
     }
     this.options = options;
     this.home = options.home ?? defaultHome();
     this.since = resolved.since;
     this.until = resolved.until;
     this.startCursors =
-      afterCursor === undefined ? new Map()
-      : typeof afterCursor === 'string' ? decodeMultiCursor(afterCursor)
-      : decodeMultiCursor(JSON.stringify(afterCursor));
+      afterCursor === undefined
+        ? new Map()
+        : typeof afterCursor === 'string'
+          ? decodeMultiCursor(afterCursor)
+          : decodeMultiCursor(JSON.stringify(afterCursor));
     const signal = options.signal;
     if (signal !== undefined) {
       const abort = (): void => this.stop.abort();
@@ -155,7 +167,9 @@ class ManyStream implements ManyLogStreamHandle {
         ...(sources === undefined ? {} : { sources }),
         ...(grep === undefined ? {} : { grep }),
         ...(this.until === Infinity ? {} : { until: this.until }),
-        ...(cursor !== undefined ? { afterCursor: cursor } : { ...(this.since === -Infinity ? {} : { since: this.since }), ...(tail === undefined ? {} : { tail }) }),
+        ...(cursor !== undefined
+          ? { afterCursor: cursor }
+          : { ...(this.since === -Infinity ? {} : { since: this.since }), ...(tail === undefined ? {} : { tail }) }),
         ...(onWarning === undefined ? {} : { onWarning }),
         ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
         ...(holdGenerations === undefined ? {} : { holdGenerations }),
@@ -220,7 +234,13 @@ class ManyStream implements ManyLogStreamHandle {
 
   // What is there now, merged by time across sandboxes; then every sandbox's cursor after all it read.
   private async *snapshot(members: Member[]): AsyncGenerator<SandboxEntry[]> {
-    const heads = members.map((member) => ({ member, iterator: member.handle.batches()[Symbol.asyncIterator](), batch: [] as Entry[], at: 0, done: false }));
+    const heads = members.map((member) => ({
+      member,
+      iterator: member.handle.batches()[Symbol.asyncIterator](),
+      batch: [] as Entry[],
+      at: 0,
+      done: false,
+    }));
     const fill = async (head: (typeof heads)[number]): Promise<void> => {
       while (head.at >= head.batch.length && !head.done) {
         const next = await head.iterator.next();
@@ -237,7 +257,11 @@ class ManyStream implements ManyLogStreamHandle {
       for (;;) {
         let best: (typeof heads)[number] | undefined;
         for (const head of heads) {
-          if (head.at < head.batch.length && (best === undefined || head.batch[head.at]!.time < best.batch[best.at]!.time)) best = head;
+          if (
+            head.at < head.batch.length &&
+            (best === undefined || head.batch[head.at]!.time < best.batch[best.at]!.time)
+          )
+            best = head;
         }
         if (best === undefined || this.stop.signal.aborted) break;
         out.push(this.tag(best.member.name, best.batch[best.at++]!));
@@ -275,14 +299,20 @@ class ManyStream implements ManyLogStreamHandle {
           for await (const batch of handle.batches()) {
             member.queue.push(batch as Entry[]);
             notify();
-            while (member.queue.length >= MAX_QUEUED_BATCHES && !this.stop.signal.aborted && members.get(name) === member) {
+            while (
+              member.queue.length >= MAX_QUEUED_BATCHES &&
+              !this.stop.signal.aborted &&
+              members.get(name) === member
+            ) {
               await new Promise<void>((resolve) => (member.resume = resolve));
             }
           }
         } catch (error) {
           // Removed between the snapshot and the follow (its files first, then its directory): as a follower
           // whose directory goes away, it just ends. With its files still there, a lost place is a real error.
-          const removed = error instanceof SandboxNotFoundError || (error instanceof InvalidCursorError && (await sandboxLogsGone(this.home, name)));
+          const removed =
+            error instanceof SandboxNotFoundError ||
+            (error instanceof InvalidCursorError && (await sandboxLogsGone(this.home, name)));
           if (members.get(name) === member && !removed) failure ??= error;
         } finally {
           member.ended = true;
@@ -330,12 +360,17 @@ class ManyStream implements ManyLogStreamHandle {
       } finally {
         scanning = false;
         if (pending.length > 0) notify();
-        if (!this.stop.signal.aborted) timer = setTimeout(() => void discover(), this.options.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS);
+        if (!this.stop.signal.aborted)
+          timer = setTimeout(() => void discover(), this.options.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS);
       }
     };
-    if (this.selection.dynamic) timer = setTimeout(() => void discover(), this.options.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS);
+    if (this.selection.dynamic)
+      timer = setTimeout(() => void discover(), this.options.discoveryIntervalMs ?? DISCOVERY_INTERVAL_MS);
     // `until` ends the stream even when no sandbox (or none of the followers) has anything to say.
-    const untilTimer = this.until === Infinity ? undefined : setTimeout(notify, Math.max(0, Math.min(this.until - Date.now(), 2 ** 31 - 1)));
+    const untilTimer =
+      this.until === Infinity
+        ? undefined
+        : setTimeout(notify, Math.max(0, Math.min(this.until - Date.now(), 2 ** 31 - 1)));
 
     try {
       for (;;) {
@@ -373,7 +408,11 @@ class ManyStream implements ManyLogStreamHandle {
     for (;;) {
       let best: (typeof lists)[number] | undefined;
       for (const list of lists) {
-        if (list.at < list.entries.length && (best === undefined || list.entries[list.at]!.time < best.entries[best.at]!.time)) best = list;
+        if (
+          list.at < list.entries.length &&
+          (best === undefined || list.entries[list.at]!.time < best.entries[best.at]!.time)
+        )
+          best = list;
       }
       if (best === undefined) return out;
       out.push(this.tag(best.name, best.entries[best.at++]!));

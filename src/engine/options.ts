@@ -104,28 +104,35 @@ function resolveTime(name: string, value: TimeInput | undefined, fallback: numbe
   if (value === undefined || value === null) return fallback;
   if (value instanceof Date) {
     const time = value.getTime();
-    if (Number.isNaN(time)) throw new OptionsError(`Expected the \`${name}\` option to be a valid date, got ${describeValue(value)}`);
+    if (Number.isNaN(time))
+      throw new OptionsError(`Expected the \`${name}\` option to be a valid date, got ${describeValue(value)}`);
     return time;
   }
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new OptionsError(`Expected the \`${name}\` option to be a finite number, got ${describeValue(value)}`);
+    if (!Number.isFinite(value))
+      throw new OptionsError(`Expected the \`${name}\` option to be a finite number, got ${describeValue(value)}`);
     return value;
   }
   if (typeof value === 'string') return parseTimeArgument(value).getTime();
-  throw new OptionsError(`Expected the \`${name}\` option to be a Date, a number or a string, got ${describeValue(value)}`);
+  throw new OptionsError(
+    `Expected the \`${name}\` option to be a Date, a number or a string, got ${describeValue(value)}`,
+  );
 }
 
 function resolveGrep(value: RegExp | string | undefined): RegExp | undefined {
   if (value === undefined) return undefined;
   if (value instanceof RegExp) return new RegExp(value.source, value.flags.replace(/[gy]/g, ''));
-  if (typeof value !== 'string') throw new OptionsError(`Expected the \`grep\` option to be a RegExp or a string, got ${describeValue(value)}`);
+  if (typeof value !== 'string')
+    throw new OptionsError(`Expected the \`grep\` option to be a RegExp or a string, got ${describeValue(value)}`);
   try {
     return new RegExp(value, 'u');
   } catch {
     try {
       return new RegExp(value);
     } catch (error) {
-      throw new OptionsError(`Expected the \`grep\` option to be a valid regular expression, got ${JSON.stringify(value)}: ${(error as Error).message}`);
+      throw new OptionsError(
+        `Expected the \`grep\` option to be a valid regular expression, got ${JSON.stringify(value)}: ${(error as Error).message}`,
+      );
     }
   }
 }
@@ -135,7 +142,12 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new OptionsError(`Expected options to be an object, got ${describeValue(options)}`);
   }
-  const sourceList = options.sources === undefined ? undefined : typeof options.sources === 'string' ? options.sources : [...options.sources];
+  const sourceList =
+    options.sources === undefined
+      ? undefined
+      : typeof options.sources === 'string'
+        ? options.sources
+        : [...options.sources];
   const sources = resolveSources(sourceList);
   if (options.afterCursor !== undefined && options.since !== undefined) {
     throw new OptionsError('The `since` and `afterCursor` options conflict: a stream starts at one place');
@@ -145,7 +157,10 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
   }
   if (options.afterCheckpoint !== undefined) {
     for (const other of ['afterCursor', 'since', 'tail'] as const) {
-      if (options[other] !== undefined) throw new OptionsError(`The \`${other}\` and \`afterCheckpoint\` options conflict: a stream starts at one place`);
+      if (options[other] !== undefined)
+        throw new OptionsError(
+          `The \`${other}\` and \`afterCheckpoint\` options conflict: a stream starts at one place`,
+        );
     }
   }
   const checkpoint = options.afterCheckpoint === undefined ? undefined : checkCheckpoint(options.afterCheckpoint);
@@ -155,11 +170,15 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
   }
   const pollIntervalMs = options.pollIntervalMs ?? POLL_INTERVAL_MS;
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 1) {
-    throw new OptionsError(`Expected the \`pollIntervalMs\` option to be a positive number, got ${describeValue(pollIntervalMs)}`);
+    throw new OptionsError(
+      `Expected the \`pollIntervalMs\` option to be a positive number, got ${describeValue(pollIntervalMs)}`,
+    );
   }
   const holdGenerations = options.holdGenerations ?? DEFAULT_HOLD_GENERATIONS;
   if (!Number.isSafeInteger(holdGenerations) || holdGenerations < 0) {
-    throw new OptionsError(`Expected the \`holdGenerations\` option to be a non-negative integer, got ${describeValue(holdGenerations)}`);
+    throw new OptionsError(
+      `Expected the \`holdGenerations\` option to be a non-negative integer, got ${describeValue(holdGenerations)}`,
+    );
   }
   return Object.freeze({
     sources,
@@ -169,7 +188,12 @@ export function resolveOptions(options: StreamOptions = {}): ResolvedOptions {
     tail,
     grep: resolveGrep(options.grep),
     home: options.home,
-    afterCursor: checkpoint !== undefined ? checkpoint.positions : options.afterCursor === undefined ? undefined : decodeCursor(options.afterCursor),
+    afterCursor:
+      checkpoint !== undefined
+        ? checkpoint.positions
+        : options.afterCursor === undefined
+          ? undefined
+          : decodeCursor(options.afterCursor),
     checkpoint,
     follow: options.follow === true,
     signal: options.signal,

@@ -86,7 +86,9 @@ class StreamHandle implements LogStreamHandle {
     const positions = decodeCursor(cursor);
     const specs = filesForSources(this.options.sources);
     if (positions.length !== specs.length) {
-      throw new InvalidCursorError(`invalid cursor: it has ${positions.length} position(s), and this stream reads ${specs.length} file(s)`);
+      throw new InvalidCursorError(
+        `invalid cursor: it has ${positions.length} position(s), and this stream reads ${specs.length} file(s)`,
+      );
     }
     this.logDir ??= (await resolveTarget(this.target, this.options.home)).logDir;
     return { cursor, digests: await digestPositions(this.logDir, specs, positions) };
@@ -107,7 +109,9 @@ class StreamHandle implements LogStreamHandle {
       const specs = filesForSources(this.options.sources);
       if (checkpoint !== undefined) {
         if (checkpoint.positions.length !== specs.length) {
-          throw new InvalidCursorError(`invalid checkpoint: its cursor has ${checkpoint.positions.length} position(s), and this stream reads ${specs.length} file(s)`);
+          throw new InvalidCursorError(
+            `invalid checkpoint: its cursor has ${checkpoint.positions.length} position(s), and this stream reads ${specs.length} file(s)`,
+          );
         }
         starts = await verifyCheckpoint(logDir, specs, checkpoint, false);
       }
@@ -126,7 +130,8 @@ class StreamHandle implements LogStreamHandle {
         if (!this.closed) this.stream = await LogStream.open(logDir, this.options, starts, strict);
       } catch (error) {
         // A file that rotated out between the check and the open: say so as the check would have.
-        if (checkpoint !== undefined && error instanceof InvalidCursorError) await verifyCheckpoint(logDir, specs, checkpoint, false);
+        if (checkpoint !== undefined && error instanceof InvalidCursorError)
+          await verifyCheckpoint(logDir, specs, checkpoint, false);
         throw error;
       }
       if (checkpoint !== undefined && this.stream !== undefined) {
@@ -197,7 +202,10 @@ export function streamLogs(target: LogTarget, options: StreamOptions = {}): LogS
 }
 
 /** Reads what is there now: the entries, sorted by time, and the cursor to follow from. */
-export async function readLogsSnapshot(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {}): Promise<LogSnapshot> {
+export async function readLogsSnapshot(
+  target: LogTarget,
+  options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {},
+): Promise<LogSnapshot> {
   const handle = new StreamHandle(target, resolveOptions({ ...options, follow: false }));
   const entries: LogEntry[] = [];
   for await (const batch of handle.batches()) {
@@ -207,6 +215,9 @@ export async function readLogsSnapshot(target: LogTarget, options: ReadOptions &
 }
 
 /** Reads what is there now, sorted by time. */
-export async function readLogs(target: LogTarget, options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {}): Promise<LogEntry[]> {
+export async function readLogs(
+  target: LogTarget,
+  options: ReadOptions & Pick<StreamOptions, 'afterCursor' | 'afterCheckpoint'> = {},
+): Promise<LogEntry[]> {
   return (await readLogsSnapshot(target, options)).entries;
 }

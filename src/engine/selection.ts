@@ -72,28 +72,39 @@ export function resolveSelection(selection: SandboxSelection): ResolvedSelection
   if (typeof selection === 'object' && selection !== null && !Array.isArray(selection)) {
     const object = selection as { all?: unknown; names?: unknown; patterns?: unknown };
     if (object.all === true) return { names: [], patterns: [/^/], dynamic: true, description: 'all sandboxes' };
-    if (object.names !== undefined && !Array.isArray(object.names)) throw new OptionsError(`Expected \`names\` to be an array, got ${describeValue(object.names)}`);
-    if (object.patterns !== undefined && !Array.isArray(object.patterns)) throw new OptionsError(`Expected \`patterns\` to be an array, got ${describeValue(object.patterns)}`);
+    if (object.names !== undefined && !Array.isArray(object.names))
+      throw new OptionsError(`Expected \`names\` to be an array, got ${describeValue(object.names)}`);
+    if (object.patterns !== undefined && !Array.isArray(object.patterns))
+      throw new OptionsError(`Expected \`patterns\` to be an array, got ${describeValue(object.patterns)}`);
     list = (object.names as unknown[] | undefined) ?? [];
     forcedPatterns = (object.patterns as unknown[] | undefined) ?? [];
-    if (object.all !== undefined || (list.length === 0 && forcedPatterns.length === 0)) throw new OptionsError(`Expected a sandbox selection, got ${describeValue(selection)}`);
+    if (object.all !== undefined || (list.length === 0 && forcedPatterns.length === 0))
+      throw new OptionsError(`Expected a sandbox selection, got ${describeValue(selection)}`);
   } else {
     list = typeof selection === 'string' ? [selection] : (selection as readonly unknown[]);
-    if (!Array.isArray(list) || list.length === 0) throw new OptionsError('Expected at least one sandbox name or pattern');
+    if (!Array.isArray(list) || list.length === 0)
+      throw new OptionsError('Expected at least one sandbox name or pattern');
   }
   const names: string[] = [];
   const patterns: RegExp[] = [];
   for (const [i, item] of [...list, ...forcedPatterns].entries()) {
-    if (typeof item !== 'string' || item === '') throw new OptionsError(`Expected a sandbox name or pattern, got ${describeValue(item)}`);
+    if (typeof item !== 'string' || item === '')
+      throw new OptionsError(`Expected a sandbox name or pattern, got ${describeValue(item)}`);
     if (i >= list.length || isPattern(item)) {
-      if (item.includes('/')) throw new OptionsError(`Expected a sandbox pattern without path separators, got ${JSON.stringify(item)}`);
+      if (item.includes('/'))
+        throw new OptionsError(`Expected a sandbox pattern without path separators, got ${JSON.stringify(item)}`);
       patterns.push(globToRegExp(item));
     } else {
       assertSandboxName(item);
       if (!names.includes(item)) names.push(item);
     }
   }
-  return { names, patterns, dynamic: patterns.length > 0, description: [...list, ...forcedPatterns].map((item) => JSON.stringify(item)).join(', ') };
+  return {
+    names,
+    patterns,
+    dynamic: patterns.length > 0,
+    description: [...list, ...forcedPatterns].map((item) => JSON.stringify(item)).join(', '),
+  };
 }
 
 async function isDirectory(path: string): Promise<boolean> {

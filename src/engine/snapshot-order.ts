@@ -88,7 +88,8 @@ export function snapshotComparator(tables: readonly StepTable[]): (a: Entry, b: 
     const byTime = a.time - b.time;
     if (byTime !== 0 || a.reader === b.reader) return byTime;
     return (
-      tables[a.reader]!.stepOf(a.generation, a.offset) - tables[b.reader]!.stepOf(b.generation, b.offset) || a.reader - b.reader
+      tables[a.reader]!.stepOf(a.generation, a.offset) - tables[b.reader]!.stepOf(b.generation, b.offset) ||
+      a.reader - b.reader
     );
   };
 }

@@ -69,7 +69,8 @@ export async function* snapshotBatches(
     const head: Head = { entries: [], at: 0, done: false, lastTime: -Infinity };
     if (reader.spec.format === 'text') {
       const all: Entry[] = [];
-      for (let batch = await pull(r); batch !== undefined; batch = await pull(r)) for (const entry of batch) all.push(entry);
+      for (let batch = await pull(r); batch !== undefined; batch = await pull(r))
+        for (const entry of batch) all.push(entry);
       head.entries = sortByTime(all);
       head.done = true;
     }
@@ -114,7 +115,12 @@ export async function* snapshotBatches(
       const head = heads[r]!;
       if (head.at >= head.entries.length && !head.done) await fill(r);
       const entry = head.entries[head.at];
-      if (entry !== undefined && (bestEntry === undefined || entry.time < bestEntry.time || (entry.time === bestEntry.time && compare(entry, bestEntry) < 0))) {
+      if (
+        entry !== undefined &&
+        (bestEntry === undefined ||
+          entry.time < bestEntry.time ||
+          (entry.time === bestEntry.time && compare(entry, bestEntry) < 0))
+      ) {
         best = r;
         bestEntry = entry;
       }
@@ -124,7 +130,8 @@ export async function* snapshotBatches(
     // The only reader with entries left (the common case: exec.log alone, or the text logs read out):
     // its whole batch goes at once, without comparing entry by entry.
     let until = head.at + 1;
-    if (heads.every((other) => other === head || (other.done && other.at >= other.entries.length))) until = head.entries.length;
+    if (heads.every((other) => other === head || (other.done && other.at >= other.entries.length)))
+      until = head.entries.length;
     const target = held ?? out;
     for (let i = head.at; i < until; i++) target.push(head.entries[i]!);
     head.at = until;

@@ -30,13 +30,20 @@ export interface StartPoint {
 export type TruncationNotice = (message: string) => void;
 
 /** Starts a reader of a rotating file on `lease`; `since` (ms, or -Infinity) passes over older files unparsed. */
-export async function startRotating(lease: GenerationLease, spec: LogFileSpec, start: ReaderStart, since: number): Promise<StartPoint> {
+export async function startRotating(
+  lease: GenerationLease,
+  spec: LogFileSpec,
+  start: ReaderStart,
+  since: number,
+): Promise<StartPoint> {
   const holder = lease.holder;
   if (start.kind === 'position' && start.position.generation !== 0n) {
     const { position, strict } = start;
     const held = holder.startAt(lease, position.generation);
     if (held === undefined) {
-      throw new InvalidCursorError(`invalid cursor: ${spec.fileName} generation ${position.generation} is not in the current rotation chain`);
+      throw new InvalidCursorError(
+        `invalid cursor: ${spec.fileName} generation ${position.generation} is not in the current rotation chain`,
+      );
     }
     await checkOffset(held.file, spec, position, strict);
     return { line: new LineReader(held.file, position.offset), consumed: position };
@@ -50,12 +57,21 @@ export async function startRotating(lease: GenerationLease, spec: LogFileSpec, s
 export const EXACT_READ_BYTES = 4 * 1024 * 1024;
 
 // With a lower time bound, whole files whose last entry is older are passed over unparsed.
-async function skipFilesBefore(lease: GenerationLease, spec: LogFileSpec, since: number, consumed: FilePosition): Promise<StartPoint> {
+async function skipFilesBefore(
+  lease: GenerationLease,
+  spec: LogFileSpec,
+  since: number,
+  consumed: FilePosition,
+): Promise<StartPoint> {
   let held = lease.at!;
   if (since === -Infinity) return { line: new LineReader(held.file, 0), consumed };
   // A small chain is read whole: exact (as microsandbox) even if its records are not in time order.
   let total = 0;
-  for (let file: typeof held | undefined = held; file !== undefined && total <= EXACT_READ_BYTES; file = lease.holder.after(file)) {
+  for (
+    let file: typeof held | undefined = held;
+    file !== undefined && total <= EXACT_READ_BYTES;
+    file = lease.holder.after(file)
+  ) {
     total += await new LineReader(file.file, 0).size();
   }
   if (total <= EXACT_READ_BYTES) return { line: new LineReader(held.file, 0), consumed };
@@ -65,7 +81,8 @@ async function skipFilesBefore(lease: GenerationLease, spec: LogFileSpec, since:
     const last = await lastEntryTime(held.file, end, spec.format);
     if (last === undefined || last >= since) {
       // The first file that reaches `since`: start inside it, near the first record that does.
-      if (last !== undefined && spec.format === 'jsonl') line.offset = await firstRecordNotBefore(held.file, 0, end, since);
+      if (last !== undefined && spec.format === 'jsonl')
+        line.offset = await firstRecordNotBefore(held.file, 0, end, since);
       return { line, consumed };
     }
     line.offset = end;
@@ -95,7 +112,9 @@ export async function startText(
       if (file.generation !== position.generation) return { line: new LineReader(file, 0), consumed: START_POSITION };
       const size = Number((await file.handle.stat({ bigint: true })).size);
       if (position.offset > size) {
-        onTruncated(`${spec.fileName} is shorter than the cursor's offset ${position.offset}: it was truncated; reading it from the start`);
+        onTruncated(
+          `${spec.fileName} is shorter than the cursor's offset ${position.offset}: it was truncated; reading it from the start`,
+        );
         return { line: new LineReader(file, 0), consumed: { generation: file.generation, offset: 0 } };
       }
       await checkOffset(file, spec, position, strict);
@@ -110,7 +129,12 @@ export async function startText(
 }
 
 // A cursor's offset must be a line boundary within its file, or the cursor was not made by a reader of it.
-async function checkOffset(file: OpenLogFile, spec: LogFileSpec, position: FilePosition, strict: boolean): Promise<void> {
+async function checkOffset(
+  file: OpenLogFile,
+  spec: LogFileSpec,
+  position: FilePosition,
+  strict: boolean,
+): Promise<void> {
   if (!strict) return;
   const size = Number((await file.handle.stat({ bigint: true })).size);
   if (position.offset > size || !(await isLineBoundary(file, position.offset))) {

@@ -59,7 +59,13 @@ export async function openNewestFirst(logDir: string, spec: LogFileSpec): Promis
 // Thrown (and caught by readTail) when a backward walk finds records out of time order.
 const OUT_OF_ORDER = Symbol('out of order');
 
-async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number): Promise<SourceTail> {
+async function tailOf(
+  logDir: string,
+  spec: LogFileSpec,
+  reader: number,
+  filter: EntryFilter,
+  count: number,
+): Promise<SourceTail> {
   // Text logs are read whole and sorted (see the module comment); small by nature.
   if (spec.format === 'text') return textTailOf(logDir, spec, reader, filter, count);
   const files = await openNewestFirst(logDir, spec);
@@ -109,7 +115,13 @@ async function tailOf(logDir: string, spec: LogFileSpec, reader: number, filter:
 }
 
 // A text log's tail: the whole file, sorted, its last `count + 1` entries.
-async function textTailOf(logDir: string, spec: LogFileSpec, reader: number, filter: EntryFilter, count: number): Promise<SourceTail> {
+async function textTailOf(
+  logDir: string,
+  spec: LogFileSpec,
+  reader: number,
+  filter: EntryFilter,
+  count: number,
+): Promise<SourceTail> {
   const file = await openLogFile(new RotationChain(logDir, spec.fileName).path(0));
   if (file === undefined) return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0 };
   try {
@@ -120,7 +132,10 @@ async function textTailOf(logDir: string, spec: LogFileSpec, reader: number, fil
     let lineStart = 0;
     for (let newline = buffer.indexOf(0x0a); newline >= 0; newline = buffer.indexOf(0x0a, lineStart)) {
       const position = { generation: file.generation, offset: newline + 1 };
-      if (newline > lineStart && parseTextFileLine(buffer, lineStart, newline, position, reader, filter, mtimeMs, result) === LineOutcome.Kept) {
+      if (
+        newline > lineStart &&
+        parseTextFileLine(buffer, lineStart, newline, position, reader, filter, mtimeMs, result) === LineOutcome.Kept
+      ) {
         all.push(result.entry!);
       }
       lineStart = newline + 1;
@@ -142,7 +157,11 @@ async function tailFromSnapshot(logDir: string, options: ResolvedOptions, count:
       for (const entry of batch) kept.push(entry);
       if (kept.length > 2 * count + 1024) kept = kept.slice(kept.length - count);
     }
-    return { entries: count === 0 ? [] : kept.slice(Math.max(0, kept.length - count)), end: await stream.endPositions(), malformed: stream.malformed };
+    return {
+      entries: count === 0 ? [] : kept.slice(Math.max(0, kept.length - count)),
+      end: await stream.endPositions(),
+      malformed: stream.malformed,
+    };
   } finally {
     await stream.close();
   }
@@ -164,7 +183,10 @@ export async function readTail(logDir: string, options: ResolvedOptions): Promis
   const tables = await Promise.all(specs.map((spec) => StepTable.of(logDir, spec, undefined)));
   const merged = tails.flatMap((tail) => tail.entries);
   merged.sort(snapshotComparator(tables));
-  accumulateCursors(merged, specs.map(() => START_POSITION));
+  accumulateCursors(
+    merged,
+    specs.map(() => START_POSITION),
+  );
   return {
     entries: count === 0 ? [] : merged.slice(Math.max(0, merged.length - count)),
     end: tails.map((tail) => tail.end),

@@ -32,7 +32,12 @@ export interface LogFileSpec {
 
 /** The files of a log directory, in cursor order. */
 export const LOG_FILES: readonly LogFileSpec[] = Object.freeze([
-  Object.freeze({ fileName: EXEC_LOG, format: 'jsonl', rotates: true, sources: Object.freeze(['stdout', 'stderr', 'output', 'system']) }),
+  Object.freeze({
+    fileName: EXEC_LOG,
+    format: 'jsonl',
+    rotates: true,
+    sources: Object.freeze(['stdout', 'stderr', 'output', 'system']),
+  }),
   Object.freeze({ fileName: RUNTIME_LOG, format: 'text', rotates: false, sources: Object.freeze(['system']) }),
   Object.freeze({ fileName: KERNEL_LOG, format: 'text', rotates: false, sources: Object.freeze(['system']) }),
 ] as LogFileSpec[]);
@@ -93,7 +98,8 @@ export function locateTarget(target: LogTarget, home: string | undefined): Resol
  */
 export async function resolveTarget(target: LogTarget, home: string | undefined): Promise<ResolvedTarget> {
   const located = locateTarget(target, home);
-  const what = located.name === undefined ? `log directory ${located.logDir}` : `sandbox ${JSON.stringify(located.name)}`;
+  const what =
+    located.name === undefined ? `log directory ${located.logDir}` : `sandbox ${JSON.stringify(located.name)}`;
   let info;
   try {
     info = await stat(located.logDir);
@@ -102,7 +108,10 @@ export async function resolveTarget(target: LogTarget, home: string | undefined)
   }
   if (!info.isDirectory()) throw new SandboxNotFoundError(`${what} not found (${located.logDir} is not a directory)`);
   if (located.name !== undefined) {
-    const homeDir = typeof target === 'object' && 'home' in target && target.home !== undefined ? target.home : home ?? defaultHome();
+    const homeDir =
+      typeof target === 'object' && 'home' in target && target.home !== undefined
+        ? target.home
+        : (home ?? defaultHome());
     let realHome: string;
     let realLogDir: string;
     try {

@@ -7,7 +7,18 @@
  * FIFO put where a log should be must not hang the reader), and anything that
  * is not a regular file is refused with a clear error.
  */
-import { close, closeSync, constants, fstat, fstatSync, lstatSync, openSync, read, type BigIntStats, type Stats } from 'node:fs';
+import {
+  close,
+  closeSync,
+  constants,
+  fstat,
+  fstatSync,
+  lstatSync,
+  openSync,
+  read,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
@@ -43,10 +54,13 @@ function isMissing(error: unknown): boolean {
 function unreadable(path: string, error: unknown): LogFileError {
   const code = (error as NodeJS.ErrnoException).code;
   const why =
-    code === 'ELOOP' ? 'is a symbolic link, which sandlog does not follow'
-    : code === 'EACCES' || code === 'EPERM' ? 'is not readable (permission denied)'
-    : code === 'EISDIR' ? 'is a directory'
-    : (error as Error).message;
+    code === 'ELOOP'
+      ? 'is a symbolic link, which sandlog does not follow'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'is not readable (permission denied)'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : (error as Error).message;
   return new LogFileError(`cannot read ${basename(path)}: ${path} ${why}`, { cause: error });
 }
 
@@ -113,7 +127,9 @@ class DescriptorHandle implements LogFileDescriptor {
     this.fd = fd;
   }
 
-  private track<T>(run: (fd: number, done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  private track<T>(
+    run: (fd: number, done: (error: NodeJS.ErrnoException | null, value: T) => void) => void,
+  ): Promise<T> {
     if (this.fd < 0 || this.closed !== undefined) return Promise.reject(closedError());
     this.pending += 1;
     return new Promise<T>((resolve, reject) => {
@@ -127,7 +143,9 @@ class DescriptorHandle implements LogFileDescriptor {
   }
 
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }> {
-    return this.track((fd, done) => read(fd, buffer, offset, length, position, (error, bytesRead) => done(error, { bytesRead })));
+    return this.track((fd, done) =>
+      read(fd, buffer, offset, length, position, (error, bytesRead) => done(error, { bytesRead })),
+    );
   }
 
   stat(options: { bigint: true }): Promise<BigIntStats>;

@@ -17,7 +17,18 @@
  *   closed off with a newline before anything is appended, so the next record
  *   is never glued to the fragment.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync, writevSync, constants } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+  constants,
+} from 'node:fs';
 import { OptionsError, describeValue } from '../errors.js';
 import { encodeRecord } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
@@ -71,7 +82,9 @@ function resolveWriterOptions(options: ExecLogWriterOptions): ResolvedWriterOpti
     throw new OptionsError(`Expected the \`maxBytes\` option to be a positive integer, got ${describeValue(maxBytes)}`);
   }
   if (!Number.isSafeInteger(maxFiles) || maxFiles < 0 || maxFiles > 999) {
-    throw new OptionsError(`Expected the \`maxFiles\` option to be an integer from 0 to 999, got ${describeValue(maxFiles)}`);
+    throw new OptionsError(
+      `Expected the \`maxFiles\` option to be an integer from 0 to 999, got ${describeValue(maxFiles)}`,
+    );
   }
   return Object.freeze({ maxBytes, maxFiles, fileName: options.fileName ?? EXEC_LOG, onRotate: options.onRotate });
 }
@@ -82,7 +95,8 @@ export function incompleteUtf8Tail(bytes: Uint8Array): number {
   for (let back = 1; back <= 3 && back <= length; back++) {
     const byte = bytes[length - back]!;
     if ((byte & 0xc0) === 0x80) continue;
-    const needed = byte >= 0xf0 && byte <= 0xf4 ? 4 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xc2 && byte <= 0xdf ? 2 : 1;
+    const needed =
+      byte >= 0xf0 && byte <= 0xf4 ? 4 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xc2 && byte <= 0xdf ? 2 : 1;
     return needed > back ? back : 0;
   }
   return 0;
@@ -144,7 +158,10 @@ export class ExecLogWriter {
    * sequence waits for the next chunk (or {@link endStream}).
    */
   write(source: Exclude<LogSource, 'system'>, chunk: Uint8Array | string, sessionId: number): void {
-    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const key = `${source}\u0000${sessionId}`;
     const carried = this.carries.get(key);
     if (carried !== undefined) {
@@ -170,7 +187,9 @@ export class ExecLogWriter {
 
   /** Appends a `system` lifecycle marker (no session id; a newline is added when missing). */
   system(message: string): void {
-    this.append(encodeRecord(nowText(), 'system', Buffer.from(message.endsWith('\n') ? message : `${message}\n`, 'utf8')));
+    this.append(
+      encodeRecord(nowText(), 'system', Buffer.from(message.endsWith('\n') ? message : `${message}\n`, 'utf8')),
+    );
   }
 
   /** Appends one already-encoded record line (with its `\n`). */

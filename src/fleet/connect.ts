@@ -17,12 +17,22 @@ export class FleetUnavailableError extends SandlogError {
 
 /** `--nats`, `--token`/SANDLOG_NATS_TOKEN and `--creds` into a target. */
 export function fleetTarget(urls: string, token: string | undefined, credsFile: string | undefined): NatsTarget {
-  return { servers: parseNatsUrls(urls), ...(token === undefined ? {} : { token }), ...(credsFile === undefined ? {} : { credsFile }) };
+  return {
+    servers: parseNatsUrls(urls),
+    ...(token === undefined ? {} : { token }),
+    ...(credsFile === undefined ? {} : { credsFile }),
+  };
 }
 
 /** Connects (reconnecting forever once up, for followers). */
 export async function connectReader(target: NatsTarget): Promise<NatsConnection> {
-  const options: ConnectionOptions = { servers: [...target.servers], name: 'sandlog reader', timeout: 5_000, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+  const options: ConnectionOptions = {
+    servers: [...target.servers],
+    name: 'sandlog reader',
+    timeout: 5_000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+  };
   if (target.token !== undefined) options.token = target.token;
   if (target.credsFile !== undefined) {
     try {
@@ -34,6 +44,8 @@ export async function connectReader(target: NatsTarget): Promise<NatsConnection>
   try {
     return await connect(options);
   } catch (error) {
-    throw new FleetUnavailableError(`cannot connect to NATS at ${target.servers.join(',')}: ${(error as Error).message}`);
+    throw new FleetUnavailableError(
+      `cannot connect to NATS at ${target.servers.join(',')}: ${(error as Error).message}`,
+    );
   }
 }

@@ -18,10 +18,12 @@ export interface SandboxPattern {
 /** Parses `host/name` (either part `*`). */
 export function parseSandboxPattern(text: string): SandboxPattern {
   const slash = text.indexOf('/');
-  if (slash <= 0 || slash === text.length - 1) throw new OptionsError(`Expected host/name (either may be *) with --nats, got ${JSON.stringify(text)}`);
+  if (slash <= 0 || slash === text.length - 1)
+    throw new OptionsError(`Expected host/name (either may be *) with --nats, got ${JSON.stringify(text)}`);
   const host = text.slice(0, slash);
   const sandbox = text.slice(slash + 1);
-  if (sandbox.includes('/')) throw new OptionsError(`Expected host/name (either may be *) with --nats, got ${JSON.stringify(text)}`);
+  if (sandbox.includes('/'))
+    throw new OptionsError(`Expected host/name (either may be *) with --nats, got ${JSON.stringify(text)}`);
   return { host, sandbox, merged: host === '*' || sandbox === '*' };
 }
 

@@ -66,7 +66,11 @@ function keep(entry: FleetEntry, options: FleetReadOptions): boolean {
 }
 
 /** Messages the filter matches now (0 when the stream is missing). */
-async function matching(connection: NatsConnection, stream: string, filter: string): Promise<{ count: number; exists: boolean }> {
+async function matching(
+  connection: NatsConnection,
+  stream: string,
+  filter: string,
+): Promise<{ count: number; exists: boolean }> {
   const jsm = await jetstreamManager(connection, { timeout: 5_000 });
   try {
     const info = await jsm.streams.info(stream, { subjects_filter: filter });
@@ -80,7 +84,9 @@ async function matching(connection: NatsConnection, stream: string, filter: stri
 /** Whether a message matching `filter` has a sequence at or after `sequence`. */
 async function anyFrom(connection: NatsConnection, stream: string, filter: string, sequence: number): Promise<boolean> {
   const jsm = await jetstreamManager(connection, { timeout: 5_000 });
-  const message = await jsm.streams.getMessage(stream, { seq: sequence, next_by_subj: filter } as unknown as { seq: number }).catch(() => null);
+  const message = await jsm.streams
+    .getMessage(stream, { seq: sequence, next_by_subj: filter } as unknown as { seq: number })
+    .catch(() => null);
   return message !== null;
 }
 
@@ -91,11 +97,18 @@ async function anyFrom(connection: NatsConnection, stream: string, filter: strin
 export async function* readFleet(connection: NatsConnection, options: FleetReadOptions): AsyncGenerator<FleetEntry[]> {
   const filter = patternFilter(options.pattern, options.sources);
   const { count, exists } = await matching(connection, options.stream, filter);
-  if (!exists && !options.follow) throw new FleetUnavailableError(`stream ${options.stream} does not exist (nothing was shipped yet?)`);
-  if (options.afterCursor !== undefined && options.pattern.merged) throw new InvalidCursorError('invalid cursor: a sandbox cursor resumes one sandbox; use the stream sequence for host/* or */name');
+  if (!exists && !options.follow)
+    throw new FleetUnavailableError(`stream ${options.stream} does not exist (nothing was shipped yet?)`);
+  if (options.afterCursor !== undefined && options.pattern.merged)
+    throw new InvalidCursorError(
+      'invalid cursor: a sandbox cursor resumes one sandbox; use the stream sequence for host/* or */name',
+    );
   let skipping = options.afterCursor !== undefined;
   const tail = options.tail === undefined ? undefined : ([] as FleetEntry[]);
-  let live = count === 0 || (options.afterSequence !== undefined && !(await anyFrom(connection, options.stream, filter, options.afterSequence + 1)));
+  let live =
+    count === 0 ||
+    (options.afterSequence !== undefined &&
+      !(await anyFrom(connection, options.stream, filter, options.afterSequence + 1)));
   const flushTail = (): FleetEntry[] => {
     const out = tail === undefined ? [] : tail.slice(Math.max(0, tail.length - options.tail!));
     if (tail !== undefined) tail.length = 0;
@@ -108,7 +121,9 @@ export async function* readFleet(connection: NatsConnection, options: FleetReadO
   const js = jetstream(connection);
   const consumer = await js.consumers.get(options.stream, {
     filter_subjects: filter,
-    ...(options.afterSequence === undefined ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.afterSequence + 1 }),
+    ...(options.afterSequence === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.afterSequence + 1 }),
   });
   const messages = await consumer.consume();
   const stop = (): void => void messages.close().catch(() => undefined);
@@ -127,7 +142,11 @@ export async function* readFleet(connection: NatsConnection, options: FleetReadO
       if (names !== undefined && fields !== undefined) {
         const entry: FleetEntry = { sequence: message.seq, host: names.host, sandbox: names.sandbox, line, fields };
         if (skipping) {
-          if (fields.cursor === options.afterCursor || cursorForSources(fields.cursor, options.sources) === options.afterCursor) skipping = false;
+          if (
+            fields.cursor === options.afterCursor ||
+            cursorForSources(fields.cursor, options.sources) === options.afterCursor
+          )
+            skipping = false;
         } else if (keep(entry, options)) {
           if (tail !== undefined && !live) {
             tail.push(entry);
@@ -223,9 +242,11 @@ export function cursorForSources(cursor: string, sources: ReadonlySet<LogSource>
   } catch {
     return cursor;
   }
-  const shipped = positions.length === LOG_FILES.length ? LOG_FILES : positions.length === 1 ? [LOG_FILES[0]!] : undefined;
+  const shipped =
+    positions.length === LOG_FILES.length ? LOG_FILES : positions.length === 1 ? [LOG_FILES[0]!] : undefined;
   const wanted = filesForSources(sources);
-  if (shipped === undefined || (shipped.length === wanted.length && shipped.every((spec, i) => spec === wanted[i]))) return cursor;
+  if (shipped === undefined || (shipped.length === wanted.length && shipped.every((spec, i) => spec === wanted[i])))
+    return cursor;
   return encodeCursor(
     wanted.map((spec) => {
       const at = shipped.indexOf(spec);

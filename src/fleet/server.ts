@@ -45,8 +45,16 @@ function entryJson(entry: FleetEntry): string {
   return `${entry.line.slice(0, -1)},"host":${JSON.stringify(entry.host)},"sandbox":${JSON.stringify(entry.sandbox)},"seq":${entry.sequence}}`;
 }
 
-function readOptions(host: string, sandbox: string, query: URLSearchParams, follow: boolean, signal: AbortSignal, lastEventId: string | undefined): FleetReadOptions {
-  for (const key of query.keys()) if (!PARAMETERS.has(key)) throw badRequest(`unknown parameter ${JSON.stringify(key)}`);
+function readOptions(
+  host: string,
+  sandbox: string,
+  query: URLSearchParams,
+  follow: boolean,
+  signal: AbortSignal,
+  lastEventId: string | undefined,
+): FleetReadOptions {
+  for (const key of query.keys())
+    if (!PARAMETERS.has(key)) throw badRequest(`unknown parameter ${JSON.stringify(key)}`);
   const value = (name: string): string | undefined => {
     const raw = query.get(name);
     return raw === null || raw === '' ? undefined : raw;
@@ -107,22 +115,43 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (loopbackOnly && !hostHeaderIsLoopback(request.headers.host)) throw new HttpError(403, 'FORBIDDEN_HOST', 'forbidden host');
-    const segments = url.pathname.split('/').slice(1).map((segment) => decodeURIComponent(segment));
+    if (loopbackOnly && !hostHeaderIsLoopback(request.headers.host))
+      throw new HttpError(403, 'FORBIDDEN_HOST', 'forbidden host');
+    const segments = url.pathname
+      .split('/')
+      .slice(1)
+      .map((segment) => decodeURIComponent(segment));
     const isStream = segments.at(-1) === 'stream';
-    if (token !== undefined && !token.matches(TokenCheck.bearer(request)) && !(isStream && token.matches(url.searchParams.get('token') ?? undefined))) throw unauthorized();
+    if (
+      token !== undefined &&
+      !token.matches(TokenCheck.bearer(request)) &&
+      !(isStream && token.matches(url.searchParams.get('token') ?? undefined))
+    )
+      throw unauthorized();
     if (request.method !== 'GET') throw methodNotAllowed(['GET']);
     if (segments.length === 2 && segments[0] === 'api' && segments[1] === 'sandboxes') {
       sendJson(response, 200, JSON.stringify(await listFleet(options.connection, options.stream)));
       return;
     }
-    if (segments[0] !== 'api' || segments[1] !== 'hosts' || segments[3] !== 'sandboxes' || segments[5] !== 'logs' || segments.length > 7 || (segments.length === 7 && !isStream)) throw notFound();
+    if (
+      segments[0] !== 'api' ||
+      segments[1] !== 'hosts' ||
+      segments[3] !== 'sandboxes' ||
+      segments[5] !== 'logs' ||
+      segments.length > 7 ||
+      (segments.length === 7 && !isStream)
+    )
+      throw notFound();
     const [host, sandbox] = [segments[2]!, segments[4]!];
     if (host === '' || sandbox === '') throw notFound();
     const abort = new AbortController();
     request.once('close', () => abort.abort());
-    const lastEventId = typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
-    const read = { ...readOptions(host, sandbox, url.searchParams, isStream, abort.signal, isStream ? lastEventId : undefined), stream: options.stream };
+    const lastEventId =
+      typeof request.headers['last-event-id'] === 'string' ? request.headers['last-event-id'] : undefined;
+    const read = {
+      ...readOptions(host, sandbox, url.searchParams, isStream, abort.signal, isStream ? lastEventId : undefined),
+      stream: options.stream,
+    };
     if (!isStream) {
       const entries: string[] = [];
       let cursor: number | undefined = read.afterSequence;
@@ -130,7 +159,11 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
         for (const entry of batch) entries.push(entryJson(entry));
         cursor = batch[batch.length - 1]!.sequence;
       }
-      sendJson(response, 200, `{"entries":[${entries.join(',')}],"cursor":${cursor === undefined ? 'null' : JSON.stringify(String(cursor))}}`);
+      sendJson(
+        response,
+        200,
+        `{"entries":[${entries.join(',')}],"cursor":${cursor === undefined ? 'null' : JSON.stringify(String(cursor))}}`,
+      );
       return;
     }
     const events = readFleet(options.connection, read)[Symbol.asyncIterator]();
@@ -141,7 +174,10 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       const first = events.next();
       sse = new SseResponse(response, SECURITY_HEADERS);
       for (let next = await first; !next.done; next = await events.next()) {
-        if (!(await sse.send(next.value.map((entry) => `id: ${entry.sequence}\ndata: ${entryJson(entry)}\n\n`).join('')))) break;
+        if (
+          !(await sse.send(next.value.map((entry) => `id: ${entry.sequence}\ndata: ${entryJson(entry)}\n\n`).join('')))
+        )
+          break;
       }
     } finally {
       streams.delete(abort);
@@ -157,7 +193,10 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
         response.destroy();
         return;
       }
-      const httpError = error instanceof SandlogError && !(error instanceof HttpError) ? new HttpError(error.code === 'FLEET_UNAVAILABLE' ? 503 : 400, error.code, error.message) : toHttpError(error);
+      const httpError =
+        error instanceof SandlogError && !(error instanceof HttpError)
+          ? new HttpError(error.code === 'FLEET_UNAVAILABLE' ? 503 : 400, error.code, error.message)
+          : toHttpError(error);
       sendError(response, httpError);
     });
   });

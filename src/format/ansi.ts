@@ -83,8 +83,16 @@ function scan(text: string, policy: ScanPolicy): string {
         // Only the 7-bit form passes: an 8-bit CSI (U+009B) is itself a C1 control a terminal may act on.
         keep = policy.keepSgr && sequence.sgr && c === ESC;
       } else if (
-        introducer === 0x5d || introducer === 0x50 || introducer === 0x58 || introducer === 0x5e || introducer === 0x5f ||
-        introducer === 0x9d || introducer === 0x90 || introducer === 0x98 || introducer === 0x9e || introducer === 0x9f
+        introducer === 0x5d ||
+        introducer === 0x50 ||
+        introducer === 0x58 ||
+        introducer === 0x5e ||
+        introducer === 0x5f ||
+        introducer === 0x9d ||
+        introducer === 0x90 ||
+        introducer === 0x98 ||
+        introducer === 0x9e ||
+        introducer === 0x9f
       ) {
         end = endOfStringSequence(text, bodyStart);
       } else if (c === ESC) {

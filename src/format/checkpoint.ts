@@ -40,18 +40,30 @@ export interface CheckedCheckpoint {
  */
 export function checkCheckpoint(value: unknown): CheckedCheckpoint {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidCursorError(`invalid checkpoint: expected an object with \`cursor\` and \`digests\`, got ${describeValue(value)}`);
+    throw new InvalidCursorError(
+      `invalid checkpoint: expected an object with \`cursor\` and \`digests\`, got ${describeValue(value)}`,
+    );
   }
   const { cursor, digests } = value as { cursor?: unknown; digests?: unknown };
-  if (typeof cursor !== 'string') throw new InvalidCursorError(`invalid checkpoint: expected \`cursor\` to be a string, got ${describeValue(cursor)}`);
+  if (typeof cursor !== 'string')
+    throw new InvalidCursorError(
+      `invalid checkpoint: expected \`cursor\` to be a string, got ${describeValue(cursor)}`,
+    );
   const positions = decodeCursor(cursor);
-  if (!Array.isArray(digests)) throw new InvalidCursorError(`invalid checkpoint: expected \`digests\` to be an array, got ${describeValue(digests)}`);
+  if (!Array.isArray(digests))
+    throw new InvalidCursorError(
+      `invalid checkpoint: expected \`digests\` to be an array, got ${describeValue(digests)}`,
+    );
   if (digests.length !== positions.length) {
-    throw new InvalidCursorError(`invalid checkpoint: ${digests.length} digest(s) for a cursor of ${positions.length} position(s)`);
+    throw new InvalidCursorError(
+      `invalid checkpoint: ${digests.length} digest(s) for a cursor of ${positions.length} position(s)`,
+    );
   }
   for (const digest of digests) {
     if (digest !== null && !isRecordDigest(digest)) {
-      throw new InvalidCursorError(`invalid checkpoint: expected each digest to be a record digest or null, got ${describeValue(digest)}`);
+      throw new InvalidCursorError(
+        `invalid checkpoint: expected each digest to be a record digest or null, got ${describeValue(digest)}`,
+      );
     }
   }
   return { positions, digests: Object.freeze([...(digests as (string | null)[])]) };

@@ -25,7 +25,10 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Encodes positions as a cursor string. */
 export function encodeCursor(positions: readonly FilePosition[]): string {
-  if (positions.length > MAX_POSITIONS) throw new InvalidCursorError(`invalid cursor: a cursor holds at most ${MAX_POSITIONS} positions, got ${positions.length}`);
+  if (positions.length > MAX_POSITIONS)
+    throw new InvalidCursorError(
+      `invalid cursor: a cursor holds at most ${MAX_POSITIONS} positions, got ${positions.length}`,
+    );
   const bytes = Buffer.allocUnsafe(1 + POSITION_BYTES * positions.length);
   bytes[0] = positions.length;
   let at = 1;
@@ -39,11 +42,13 @@ export function encodeCursor(positions: readonly FilePosition[]): string {
 
 /** Decodes a cursor string, or throws {@link InvalidCursorError} saying what is wrong with it. */
 export function decodeCursor(cursor: string): FilePosition[] {
-  if (typeof cursor !== 'string') throw new InvalidCursorError(`invalid cursor: expected a string, got ${typeof cursor}`);
+  if (typeof cursor !== 'string')
+    throw new InvalidCursorError(`invalid cursor: expected a string, got ${typeof cursor}`);
   if (cursor.length === 0 || !BASE64.test(cursor)) throw new InvalidCursorError('invalid cursor: not valid base64');
   const bytes = Buffer.from(cursor, 'base64');
   // Node's decoder forgives stray bits in the last character; a cursor we would never have written is not one.
-  if (bytes.length === 0 || bytes.toString('base64') !== cursor) throw new InvalidCursorError('invalid cursor: not valid base64');
+  if (bytes.length === 0 || bytes.toString('base64') !== cursor)
+    throw new InvalidCursorError('invalid cursor: not valid base64');
   const count = bytes[0]!;
   const expected = 1 + POSITION_BYTES * count;
   if (bytes.length !== expected) {

@@ -186,12 +186,26 @@ export class Entry implements LogEntry {
   }
 
   /** An entry from a parsed exec.log record whose line is `buffer[lineStart, lineEnd)`. */
-  static fromRecord(fields: RecordFields, buffer: Buffer, position: FilePosition, reader: number, lineStart = 0, lineEnd = 0): Entry {
+  static fromRecord(
+    fields: RecordFields,
+    buffer: Buffer,
+    position: FilePosition,
+    reader: number,
+    lineStart = 0,
+    lineEnd = 0,
+  ): Entry {
     return new Entry(fields, buffer, position, reader, buffer, lineStart, lineEnd);
   }
 
   /** A `system` entry from a text-log line, whose raw bytes are `line` (without the `\n`). */
-  static fromText(time: number, timeText: string | undefined, body: string, position: FilePosition, reader: number, line: Buffer = EMPTY as Buffer): Entry {
+  static fromText(
+    time: number,
+    timeText: string | undefined,
+    body: string,
+    position: FilePosition,
+    reader: number,
+    line: Buffer = EMPTY as Buffer,
+  ): Entry {
     return new Entry(
       {
         time,
@@ -350,7 +364,10 @@ export class Entry implements LogEntry {
    */
   writeJsonLine(target: Buffer, at: number): number {
     const count = this.positionCount();
-    const plain = (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding && this.timeTextValue === undefined;
+    const plain =
+      (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) &&
+      !this.needsReencoding &&
+      this.timeTextValue === undefined;
     if (!plain || count > MAX_CURSOR_POSITIONS || !isNormalTimestamp(this.buffer, this.timeStart, this.timeEnd)) {
       const line = `${this.toJsonLine()}\n`;
       if (Buffer.byteLength(line, 'utf8') > target.length - at) return -1;
@@ -423,7 +440,9 @@ const TERMINAL_CONTROLS = /[\u007f-\u009f]/g;
 // the output would act on them (U+009B is CSI).
 function jsonString(text: string): string {
   const json = JSON.stringify(text);
-  return TERMINAL_CONTROL.test(json) ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) : json;
+  return TERMINAL_CONTROL.test(json)
+    ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
+    : json;
 }
 
 // Decimal digits of a non-negative integer into `target` at `at`; returns the end.

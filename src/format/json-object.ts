@@ -53,12 +53,28 @@ function skipString(text: string, at: number): number {
     if (c === 0x5c) {
       const next = text.charCodeAt(at + 1);
       if (next === 0x75) {
-        if (!isHex(text.charCodeAt(at + 2)) || !isHex(text.charCodeAt(at + 3)) || !isHex(text.charCodeAt(at + 4)) || !isHex(text.charCodeAt(at + 5))) return -1;
+        if (
+          !isHex(text.charCodeAt(at + 2)) ||
+          !isHex(text.charCodeAt(at + 3)) ||
+          !isHex(text.charCodeAt(at + 4)) ||
+          !isHex(text.charCodeAt(at + 5))
+        )
+          return -1;
         at += 6;
         continue;
       }
       // " \ / b f n r t
-      if (next !== 0x22 && next !== 0x5c && next !== 0x2f && next !== 0x62 && next !== 0x66 && next !== 0x6e && next !== 0x72 && next !== 0x74) return -1;
+      if (
+        next !== 0x22 &&
+        next !== 0x5c &&
+        next !== 0x2f &&
+        next !== 0x62 &&
+        next !== 0x66 &&
+        next !== 0x6e &&
+        next !== 0x72 &&
+        next !== 0x74
+      )
+        return -1;
       at += 2;
       continue;
     }

@@ -35,7 +35,8 @@ export function decodeMultiCursor(text: string): Map<string, string> {
   if (trimmed.startsWith('{')) {
     json = trimmed;
   } else {
-    if (!BASE64URL.test(trimmed)) throw new InvalidCursorError('invalid multi-cursor: not base64url (a cursor of several sandboxes)');
+    if (!BASE64URL.test(trimmed))
+      throw new InvalidCursorError('invalid multi-cursor: not base64url (a cursor of several sandboxes)');
     json = Buffer.from(trimmed, 'base64url').toString('utf8');
   }
   let value: unknown;
@@ -51,11 +52,14 @@ export function decodeMultiCursor(text: string): Map<string, string> {
   for (const [name, cursor] of Object.entries(value)) {
     const problem = sandboxNameProblem(name);
     if (problem !== undefined) throw new InvalidCursorError(`invalid multi-cursor: ${problem}`);
-    if (typeof cursor !== 'string') throw new InvalidCursorError(`invalid multi-cursor: the cursor of ${JSON.stringify(name)} is not a string`);
+    if (typeof cursor !== 'string')
+      throw new InvalidCursorError(`invalid multi-cursor: the cursor of ${JSON.stringify(name)} is not a string`);
     try {
       decodeCursor(cursor);
     } catch (error) {
-      throw new InvalidCursorError(`invalid multi-cursor: sandbox ${JSON.stringify(name)}: ${(error as Error).message}`);
+      throw new InvalidCursorError(
+        `invalid multi-cursor: sandbox ${JSON.stringify(name)}: ${(error as Error).message}`,
+      );
     }
     cursors.set(name, cursor);
   }

@@ -22,7 +22,8 @@ export function sandboxNameProblem(name: unknown): string | undefined {
   if (name.includes('/') || name.includes('\\')) {
     return `Expected a sandbox name without path separators, got ${JSON.stringify(name)}`;
   }
-  if (CONTROL_CHARACTER.test(name)) return `Expected a sandbox name without control characters, got ${JSON.stringify(name)}`;
+  if (CONTROL_CHARACTER.test(name))
+    return `Expected a sandbox name without control characters, got ${JSON.stringify(name)}`;
   // A lone surrogate cannot be encoded as UTF-8, so it cannot name a directory either.
   if (!name.isWellFormed()) return `Expected a sandbox name of valid Unicode, got ${JSON.stringify(name)}`;
   return undefined;

@@ -107,12 +107,24 @@ function matchesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean
 
 // The fixed parts of the common shape, spelled out: these run for every record.
 function isPrefixT(b: Uint8Array, at: number): boolean {
-  return b[at] === 0x7b && b[at + 1] === 0x22 && b[at + 2] === 0x74 && b[at + 3] === 0x22 && b[at + 4] === 0x3a && b[at + 5] === 0x22;
+  return (
+    b[at] === 0x7b &&
+    b[at + 1] === 0x22 &&
+    b[at + 2] === 0x74 &&
+    b[at + 3] === 0x22 &&
+    b[at + 4] === 0x3a &&
+    b[at + 5] === 0x22
+  );
 }
 // `","X":"` with X the key's one letter.
 function isMiddle(b: Uint8Array, at: number, key: number): boolean {
   return (
-    b[at] === 0x22 && b[at + 1] === 0x2c && b[at + 2] === 0x22 && b[at + 3] === key && b[at + 4] === 0x22 && b[at + 5] === 0x3a &&
+    b[at] === 0x22 &&
+    b[at + 1] === 0x2c &&
+    b[at + 2] === 0x22 &&
+    b[at + 3] === key &&
+    b[at + 4] === 0x22 &&
+    b[at + 5] === 0x3a &&
     b[at + 6] === 0x22
   );
 }
@@ -129,16 +141,24 @@ function sourceAt(bytes: Uint8Array, at: number): LogSource | undefined {
       return undefined;
     }
     if (
-      bytes[at + 1] === 0x79 && bytes[at + 2] === 0x73 && bytes[at + 3] === 0x74 &&
-      bytes[at + 4] === 0x65 && bytes[at + 5] === 0x6d
+      bytes[at + 1] === 0x79 &&
+      bytes[at + 2] === 0x73 &&
+      bytes[at + 3] === 0x74 &&
+      bytes[at + 4] === 0x65 &&
+      bytes[at + 5] === 0x6d
     ) {
       return 'system';
     }
     return undefined;
   }
   if (
-    c0 === 0x6f && bytes[at + 1] === 0x75 && bytes[at + 2] === 0x74 && bytes[at + 3] === 0x70 &&
-    bytes[at + 4] === 0x75 && bytes[at + 5] === 0x74 && bytes[at + 6] === QUOTE
+    c0 === 0x6f &&
+    bytes[at + 1] === 0x75 &&
+    bytes[at + 2] === 0x74 &&
+    bytes[at + 3] === 0x70 &&
+    bytes[at + 4] === 0x75 &&
+    bytes[at + 5] === 0x74 &&
+    bytes[at + 6] === QUOTE
   ) {
     return 'output';
   }
@@ -187,7 +207,16 @@ function exactRecordTime(bytes: Uint8Array, start: number): number | undefined {
     const m2 = bytes[start + 21]! - 48;
     const m3 = bytes[start + 22]! - 48;
     if (
-      s1 >= 0 && s1 <= 6 && s2 >= 0 && s2 <= 9 && m1 >= 0 && m1 <= 9 && m2 >= 0 && m2 <= 9 && m3 >= 0 && m3 <= 9 &&
+      s1 >= 0 &&
+      s1 <= 6 &&
+      s2 >= 0 &&
+      s2 <= 9 &&
+      m1 >= 0 &&
+      m1 <= 9 &&
+      m2 >= 0 &&
+      m2 <= 9 &&
+      m3 >= 0 &&
+      m3 <= 9 &&
       s1 * 10 + s2 <= 60
     ) {
       if (!sameMinute(bytes, start)) {
@@ -211,10 +240,22 @@ function sameMinute(bytes: Uint8Array, start: number): boolean {
   const c = cachedMinute;
   return (
     cachedMinuteMs === cachedMinuteMs &&
-    c[15] === bytes[start + 15] && c[14] === bytes[start + 14] && c[12] === bytes[start + 12] && c[11] === bytes[start + 11] &&
-    c[9] === bytes[start + 9] && c[8] === bytes[start + 8] && c[6] === bytes[start + 6] && c[5] === bytes[start + 5] &&
-    c[3] === bytes[start + 3] && c[2] === bytes[start + 2] && c[1] === bytes[start + 1] && c[0] === bytes[start] &&
-    c[4] === bytes[start + 4] && c[7] === bytes[start + 7] && c[10] === bytes[start + 10] && c[13] === bytes[start + 13]
+    c[15] === bytes[start + 15] &&
+    c[14] === bytes[start + 14] &&
+    c[12] === bytes[start + 12] &&
+    c[11] === bytes[start + 11] &&
+    c[9] === bytes[start + 9] &&
+    c[8] === bytes[start + 8] &&
+    c[6] === bytes[start + 6] &&
+    c[5] === bytes[start + 5] &&
+    c[3] === bytes[start + 3] &&
+    c[2] === bytes[start + 2] &&
+    c[1] === bytes[start + 1] &&
+    c[0] === bytes[start] &&
+    c[4] === bytes[start + 4] &&
+    c[7] === bytes[start + 7] &&
+    c[10] === bytes[start + 10] &&
+    c[13] === bytes[start + 13]
   );
 }
 
@@ -284,7 +325,14 @@ export function parseRecord(
         const quote = w ^ 0x22222222;
         const backslash = w ^ 0x5c5c5c5c;
         const del = w ^ 0x7f7f7f7f;
-        if ((((w - 0x20202020) & ~w) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((del - 0x01010101) & ~del)) & 0x80808080) break;
+        if (
+          (((w - 0x20202020) & ~w) |
+            ((quote - 0x01010101) & ~quote) |
+            ((backslash - 0x01010101) & ~backslash) |
+            ((del - 0x01010101) & ~del)) &
+          0x80808080
+        )
+          break;
         high |= w;
         word += 1;
       }
@@ -311,8 +359,14 @@ export function parseRecord(
         continue;
       }
       if (
-        next === QUOTE || next === BACKSLASH || next === 0x2f || next === 0x62 || next === 0x66 ||
-        next === 0x6e || next === 0x72 || next === 0x74
+        next === QUOTE ||
+        next === BACKSLASH ||
+        next === 0x2f ||
+        next === 0x62 ||
+        next === 0x66 ||
+        next === 0x6e ||
+        next === 0x72 ||
+        next === 0x74
       ) {
         at += 2;
         continue;
@@ -360,7 +414,8 @@ export function parseRecord(
     // A base64 body is decoded straight from the buffer: one written with escapes (`\/`) goes the general way.
     if (escaped) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   }
-  if (at !== end - 1 || bytes[at] !== CLOSE_BRACE) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
+  if (at !== end - 1 || bytes[at] !== CLOSE_BRACE)
+    return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
 
   out.time = time;
   out.timeStart = timeStart;
@@ -486,16 +541,34 @@ export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number)
     const next = bytes[at + 1]!;
     at += 2;
     switch (next) {
-      case 0x6e: out[length++] = 0x0a; break;
-      case 0x74: out[length++] = 0x09; break;
-      case 0x72: out[length++] = 0x0d; break;
-      case 0x62: out[length++] = 0x08; break;
-      case 0x66: out[length++] = 0x0c; break;
+      case 0x6e:
+        out[length++] = 0x0a;
+        break;
+      case 0x74:
+        out[length++] = 0x09;
+        break;
+      case 0x72:
+        out[length++] = 0x0d;
+        break;
+      case 0x62:
+        out[length++] = 0x08;
+        break;
+      case 0x66:
+        out[length++] = 0x0c;
+        break;
       case 0x75: {
-        let unit = (hexValue(bytes[at]) << 12) | (hexValue(bytes[at + 1]) << 8) | (hexValue(bytes[at + 2]) << 4) | hexValue(bytes[at + 3]);
+        let unit =
+          (hexValue(bytes[at]) << 12) |
+          (hexValue(bytes[at + 1]) << 8) |
+          (hexValue(bytes[at + 2]) << 4) |
+          hexValue(bytes[at + 3]);
         at += 4;
         if (unit >= 0xd800 && unit <= 0xdbff && bytes[at] === BACKSLASH && bytes[at + 1] === 0x75) {
-          const low = (hexValue(bytes[at + 2]) << 12) | (hexValue(bytes[at + 3]) << 8) | (hexValue(bytes[at + 4]) << 4) | hexValue(bytes[at + 5]);
+          const low =
+            (hexValue(bytes[at + 2]) << 12) |
+            (hexValue(bytes[at + 3]) << 8) |
+            (hexValue(bytes[at + 4]) << 4) |
+            hexValue(bytes[at + 5]);
           if (low >= 0xdc00 && low <= 0xdfff) {
             unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
             at += 6;
@@ -506,7 +579,8 @@ export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number)
         length += out.write(String.fromCodePoint(unit), length, 'utf8');
         break;
       }
-      default: out[length++] = next; // " \ /
+      default:
+        out[length++] = next; // " \ /
     }
   }
   return out.subarray(0, length);
@@ -517,7 +591,12 @@ export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number)
  * written as text, anything else as base64 with `e: "b64"`; `sessionId`
  * undefined or null leaves out `id` (system markers).
  */
-export function encodeRecord(timeText: string, source: LogSource, body: Uint8Array, sessionId?: number | bigint | null): Buffer {
+export function encodeRecord(
+  timeText: string,
+  source: LogSource,
+  body: Uint8Array,
+  sessionId?: number | bigint | null,
+): Buffer {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const text = isUtf8(buffer);
   const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;

@@ -50,9 +50,21 @@ function parseCodes(at: (index: number) => number, start: number, end: number): 
   const second = digit(at(start + 17)) * 10 + digit(at(start + 18));
   const separator = at(start + 10);
   if (
-    year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-    second < 0 || second > 60 || at(start + 4) !== 45 || at(start + 7) !== 45 || at(start + 13) !== 58 ||
-    at(start + 16) !== 58 || (separator !== 84 && separator !== 116 && separator !== 32)
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 60 ||
+    at(start + 4) !== 45 ||
+    at(start + 7) !== 45 ||
+    at(start + 13) !== 58 ||
+    at(start + 16) !== 58 ||
+    (separator !== 84 && separator !== 116 && separator !== 32)
   ) {
     return undefined;
   }
@@ -140,7 +152,10 @@ export function formatTimestamp(ms: number): string {
  */
 export function isNormalTimestamp(bytes: Uint8Array, start: number, end: number): boolean {
   return (
-    end - start === 24 && bytes[start + 10] === 0x54 && bytes[start + 19] === 0x2e && bytes[start + 23] === 0x5a &&
+    end - start === 24 &&
+    bytes[start + 10] === 0x54 &&
+    bytes[start + 19] === 0x2e &&
+    bytes[start + 23] === 0x5a &&
     !(bytes[start + 17] === 0x36 && bytes[start + 18] === 0x30)
   );
 }

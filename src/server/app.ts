@@ -103,9 +103,11 @@ function decodeSegment(segment: string): string {
     throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
   }
   // Refused wherever they appear (not only where a name is expected): no path means "go up".
-  if (decoded === '.' || decoded === '..') throw badRequest(`path segment ${JSON.stringify(segment)} is a relative path`);
+  if (decoded === '.' || decoded === '..')
+    throw badRequest(`path segment ${JSON.stringify(segment)} is a relative path`);
   if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
-  if (decoded !== segment && (decoded.includes('/') || decoded.includes('\\'))) throw badRequest(`path segment ${JSON.stringify(segment)} hides a path separator`);
+  if (decoded !== segment && (decoded.includes('/') || decoded.includes('\\')))
+    throw badRequest(`path segment ${JSON.stringify(segment)} hides a path separator`);
   return decoded;
 }
 
@@ -130,7 +132,8 @@ function findRoute(segments: readonly string[], viewer: ReadonlyMap<string, Stat
   if (segments.length === 2) return { kind: 'sandboxes' };
   const last = segments.length - 1;
   // The name is everything between `sandboxes/` and `/logs`: a name with a slash is refused as a name (400), not missed (404).
-  if (segments.length >= 4 && segments[last] === 'logs') return { kind: 'logs', name: segments.slice(2, last).join('/') };
+  if (segments.length >= 4 && segments[last] === 'logs')
+    return { kind: 'logs', name: segments.slice(2, last).join('/') };
   if (segments.length >= 5 && segments[last] === 'stream' && segments[last - 1] === 'logs') {
     return { kind: 'stream', name: segments.slice(2, last - 1).join('/') };
   }
@@ -157,7 +160,11 @@ export function createApp(options: AppOptions = {}): App {
     if (resolved.token === undefined) return;
     if (resolved.token.matches(TokenCheck.bearer(request))) return;
     // EventSource cannot send headers: the stream route alone accepts the token in its URL.
-    if ((route?.kind === 'stream' || route?.kind === 'many-stream') && resolved.token.matches(query.get('token') ?? undefined)) return;
+    if (
+      (route?.kind === 'stream' || route?.kind === 'many-stream') &&
+      resolved.token.matches(query.get('token') ?? undefined)
+    )
+      return;
     throw unauthorized();
   }
 
@@ -196,7 +203,12 @@ export function createApp(options: AppOptions = {}): App {
     }
   }
 
-  async function serveStream(request: IncomingMessage, response: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
+  async function serveStream(
+    request: IncomingMessage,
+    response: ServerResponse,
+    name: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     const parameters = readParameters(query, STREAM_PARAMETERS);
     parameters.delete('token');
     const lastEventId = request.headers['last-event-id'];
@@ -206,7 +218,11 @@ export function createApp(options: AppOptions = {}): App {
       parameters.set('after', [lastEventId.trim()]);
     }
     const stop = new AbortController();
-    const streamOptions: StreamOptions = { ...readOptions(parameters, resolved.home), follow: true, signal: stop.signal };
+    const streamOptions: StreamOptions = {
+      ...readOptions(parameters, resolved.home),
+      follow: true,
+      signal: stop.signal,
+    };
     // An EventSource cannot read an error status's body, so it is told of an unusable cursor by the
     // named `error` event; any other client gets the status (400) before the stream starts.
     const eventSource = (request.headers.accept ?? '').includes('text/event-stream');
@@ -263,7 +279,11 @@ export function createApp(options: AppOptions = {}): App {
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { segments, query } = splitTarget(request.url);
     if (resolved.loopbackOnly && !hostHeaderIsLoopback(request.headers.host)) {
-      throw new HttpError(403, 'FORBIDDEN_HOST', 'this server answers only requests addressed to a loopback host (localhost, 127.0.0.1, [::1])');
+      throw new HttpError(
+        403,
+        'FORBIDDEN_HOST',
+        'this server answers only requests addressed to a loopback host (localhost, 127.0.0.1, [::1])',
+      );
     }
     if (segments[0] === 'api') {
       // Without the token nothing under /api answers, not even whether a route exists.
@@ -280,13 +300,22 @@ export function createApp(options: AppOptions = {}): App {
     const route = findRoute(segments, viewer);
     if (route.kind !== 'static') throw notFound();
     if (!(STATIC_METHODS as readonly string[]).includes(request.method ?? '')) throw methodNotAllowed(STATIC_METHODS);
-    const headers: Record<string, string> = { ...STATIC_HEADERS, 'content-type': route.file.contentType, 'content-length': String(route.file.body.length) };
+    const headers: Record<string, string> = {
+      ...STATIC_HEADERS,
+      'content-type': route.file.contentType,
+      'content-length': String(route.file.body.length),
+    };
     if (route.file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
     response.writeHead(200, headers);
     response.end(request.method === 'HEAD' ? undefined : route.file.body);
   }
 
-  async function serveApi(request: IncomingMessage, response: ServerResponse, route: Route, query: URLSearchParams): Promise<void> {
+  async function serveApi(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: Route,
+    query: URLSearchParams,
+  ): Promise<void> {
     if (route.kind === 'static') throw notFound();
     if (request.method !== 'GET') throw methodNotAllowed(API_METHODS);
     if (route.kind === 'many-logs' || route.kind === 'histogram') return many.serve(request, response, route, query);

@@ -14,7 +14,12 @@ export class HttpError extends SandlogError {
   /** Extra response headers (`Allow` on a 405, `WWW-Authenticate` on a 401). */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: string, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.headers = Object.freeze({ ...options.headers });
@@ -38,7 +43,9 @@ export function notFound(): HttpError {
 
 /** 405 naming the methods the route accepts. */
 export function methodNotAllowed(allowed: readonly string[]): HttpError {
-  return new HttpError(405, 'METHOD_NOT_ALLOWED', `Expected ${allowed.join(' or ')}`, { headers: { allow: allowed.join(', ') } });
+  return new HttpError(405, 'METHOD_NOT_ALLOWED', `Expected ${allowed.join(' or ')}`, {
+    headers: { allow: allowed.join(', ') },
+  });
 }
 
 /** 401 for a missing or wrong token. */
@@ -50,9 +57,14 @@ export function unauthorized(): HttpError {
 
 /** 503 for an event stream beyond the server's maximum; `Retry-After` says when to try again. */
 export function tooManyStreams(max: number, retryAfterSeconds: number): HttpError {
-  return new HttpError(503, 'TOO_MANY_STREAMS', `the server already serves its maximum of ${max} event streams; retry in ${retryAfterSeconds} s`, {
-    headers: { 'retry-after': String(retryAfterSeconds) },
-  });
+  return new HttpError(
+    503,
+    'TOO_MANY_STREAMS',
+    `the server already serves its maximum of ${max} event streams; retry in ${retryAfterSeconds} s`,
+    {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    },
+  );
 }
 
 /**

@@ -100,7 +100,9 @@ function integerOption(options: object, name: string, fallback: number, minimum:
   const value = (options as Record<string, unknown>)[name];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
-    throw new OptionsError(`Expected the \`${name}\` option to be an integer of at least ${minimum}, got ${describeValue(value)}`);
+    throw new OptionsError(
+      `Expected the \`${name}\` option to be an integer of at least ${minimum}, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -116,10 +118,17 @@ export function resolveAppLimits(options: AppLimitOptions): AppLimits {
 /** Checks and completes the HTTP server's limits; throws `OptionsError` for a bad one. */
 export function resolveHttpLimits(options: HttpLimitOptions): HttpLimits {
   const headersTimeoutMs = integerOption(options, 'headersTimeoutMs', DEFAULT_HEADERS_TIMEOUT_MS, 1);
-  const requestTimeoutMs = integerOption(options, 'requestTimeoutMs', Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs), 1);
+  const requestTimeoutMs = integerOption(
+    options,
+    'requestTimeoutMs',
+    Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs),
+    1,
+  );
   // node:http refuses a header deadline beyond the request deadline: say so in our words.
   if (requestTimeoutMs < headersTimeoutMs) {
-    throw new OptionsError(`Expected the \`requestTimeoutMs\` option (${requestTimeoutMs}) to be at least \`headersTimeoutMs\` (${headersTimeoutMs})`);
+    throw new OptionsError(
+      `Expected the \`requestTimeoutMs\` option (${requestTimeoutMs}) to be at least \`headersTimeoutMs\` (${headersTimeoutMs})`,
+    );
   }
   return Object.freeze({
     headersTimeoutMs,

@@ -14,10 +14,12 @@ const REPEATABLE = new Set(['source', 'sandbox', 'pattern']);
 export function readParameters(query: URLSearchParams, allowed: readonly string[]): Map<string, string[]> {
   const values = new Map<string, string[]>();
   for (const [key, value] of query) {
-    if (!allowed.includes(key)) throw badRequest(`unknown parameter ${JSON.stringify(key)} (accepted: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw badRequest(`unknown parameter ${JSON.stringify(key)} (accepted: ${allowed.join(', ')})`);
     if (value === '') continue;
     const list = values.get(key) ?? [];
-    if (list.length > 0 && !REPEATABLE.has(key)) throw badRequest(`parameter ${JSON.stringify(key)} given more than once`);
+    if (list.length > 0 && !REPEATABLE.has(key))
+      throw badRequest(`parameter ${JSON.stringify(key)} given more than once`);
     list.push(value);
     values.set(key, list);
   }
@@ -28,7 +30,8 @@ export function readParameters(query: URLSearchParams, allowed: readonly string[
 export function integerParameter(parameters: Map<string, string[]>, key: string): number | undefined {
   const value = parameters.get(key)?.[0];
   if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw badRequest(`Expected \`${key}\` to be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,9}$/.test(value))
+    throw badRequest(`Expected \`${key}\` to be a non-negative integer, got ${JSON.stringify(value)}`);
   return Number(value);
 }
 

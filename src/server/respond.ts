@@ -17,7 +17,12 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** Sends a whole JSON body. */
-export function sendJson(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': String(Buffer.byteLength(body)) });
   response.end(body);
 }
@@ -39,8 +44,15 @@ export function sendError(response: ServerResponse, error: HttpError): void {
  */
 export function rawErrorResponse(error: HttpError): string {
   const body = JSON.stringify(error.toJSON());
-  const headers: Record<string, string> = { ...JSON_HEADERS, ...error.headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' };
-  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const headers: Record<string, string> = {
+    ...JSON_HEADERS,
+    ...error.headers,
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n${head}\r\n${body}`;
 }
 

@@ -30,10 +30,23 @@ import { SECURITY_HEADERS } from './security.js';
 import { SseResponse, type EventEntry } from './sse.js';
 
 /** The multi-sandbox routes. */
-export type ManyRoute = { readonly kind: 'many-logs' } | { readonly kind: 'many-stream' } | { readonly kind: 'histogram' };
+export type ManyRoute =
+  | { readonly kind: 'many-logs' }
+  | { readonly kind: 'many-stream' }
+  | { readonly kind: 'histogram' };
 
 const SELECTION_PARAMETERS = ['sandbox', 'pattern', 'all'];
-const LOGS_PARAMETERS = [...SELECTION_PARAMETERS, 'tail', 'since', 'until', 'source', 'grep', 'after', 'before', 'limit'];
+const LOGS_PARAMETERS = [
+  ...SELECTION_PARAMETERS,
+  'tail',
+  'since',
+  'until',
+  'source',
+  'grep',
+  'after',
+  'before',
+  'limit',
+];
 const STREAM_PARAMETERS = [...SELECTION_PARAMETERS, 'tail', 'since', 'source', 'grep', 'after', 'token'];
 const HISTOGRAM_PARAMETERS = [...SELECTION_PARAMETERS, 'since', 'until', 'source', 'grep', 'buckets'];
 const HISTORY_PARAMETERS = ['since', 'until', 'source', 'grep', 'before', 'limit'];
@@ -65,14 +78,16 @@ function readSelection(parameters: Map<string, string[]>): SandboxSelection {
     if (names.length > 0 || patterns.length > 0) throw badRequest('`all` conflicts with `sandbox` and `pattern`');
     return { all: true };
   }
-  if (names.length === 0 && patterns.length === 0) throw badRequest('Expected sandbox=NAME (repeatable), pattern=GLOB (repeatable) or all=1');
+  if (names.length === 0 && patterns.length === 0)
+    throw badRequest('Expected sandbox=NAME (repeatable), pattern=GLOB (repeatable) or all=1');
   for (const name of names) assertSandboxName(name);
   return { names, patterns };
 }
 
 // The history options of the parameters: before (`before=` alone or `end`: the newest), limit, filters.
 function historyOptions(parameters: Map<string, string[]>, home: string): HistoryOptions {
-  if (parameters.has('tail')) throw badRequest('`before` and `tail` conflict: a page is `limit` entries before a place');
+  if (parameters.has('tail'))
+    throw badRequest('`before` and `tail` conflict: a page is `limit` entries before a place');
   if (parameters.has('after')) throw badRequest('`before` and `after` conflict');
   const { tail: _tail, afterCursor: _after, ...read } = readOptions(parameters, home);
   const limit = integerParameter(parameters, 'limit');
@@ -113,13 +128,19 @@ export function createManyRoutes(context: ManyRoutesContext) {
           }
         }
       }
-      response.end(`${chunk}],"cursor":${JSON.stringify(handle.cursor)},"sandboxes":${JSON.stringify(handle.sandboxes)}}`);
+      response.end(
+        `${chunk}],"cursor":${JSON.stringify(handle.cursor)},"sandboxes":${JSON.stringify(handle.sandboxes)}}`,
+      );
     } finally {
       await handle.close();
     }
   }
 
-  async function serveStream(request: IncomingMessage, response: ServerResponse, query: URLSearchParams): Promise<void> {
+  async function serveStream(
+    request: IncomingMessage,
+    response: ServerResponse,
+    query: URLSearchParams,
+  ): Promise<void> {
     const parameters = readParameters(query, STREAM_PARAMETERS);
     parameters.delete('token');
     const selection = readSelection(parameters);
@@ -127,7 +148,11 @@ export function createManyRoutes(context: ManyRoutesContext) {
     // A reconnect: where the client got to overrides `after`. `since`/`tail` stay, for the sandboxes it had nothing of yet.
     if (typeof lastEventId === 'string' && lastEventId.trim() !== '') parameters.set('after', [lastEventId.trim()]);
     const stop = new AbortController();
-    const options: ManyStreamOptions = { ...(readOptions(parameters, home) as ManyStreamOptions), follow: true, signal: stop.signal };
+    const options: ManyStreamOptions = {
+      ...(readOptions(parameters, home) as ManyStreamOptions),
+      follow: true,
+      signal: stop.signal,
+    };
     const eventSource = (request.headers.accept ?? '').includes('text/event-stream');
     let handle: ManyLogStreamHandle | undefined;
     let cursorError: InvalidCursorError | undefined;
@@ -160,7 +185,10 @@ export function createManyRoutes(context: ManyRoutesContext) {
       }
       try {
         for await (const event of handle.events()) {
-          const sent = event.type === 'entries' ? await sse.sendEntries(event.entries as readonly EventEntry[]) : await sse.sendEvent(event.type, { sandbox: event.sandbox });
+          const sent =
+            event.type === 'entries'
+              ? await sse.sendEntries(event.entries as readonly EventEntry[])
+              : await sse.sendEvent(event.type, { sandbox: event.sandbox });
           if (!sent) break;
         }
         if (!stop.signal.aborted && !sse.closed) await sse.sendEvent('end', { cursor: handle.cursor });

@@ -49,12 +49,15 @@ export interface SandlogServer {
 export function checkServerOptions(options: ServerOptions): { host: string; port: number } {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
-  if (typeof host !== 'string' || host === '') throw new OptionsError(`Expected the \`host\` option to be a host name or address, got ${describeValue(host)}`);
+  if (typeof host !== 'string' || host === '')
+    throw new OptionsError(`Expected the \`host\` option to be a host name or address, got ${describeValue(host)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new OptionsError(`Expected the \`port\` option to be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
   if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) {
-    throw new OptionsError('Expected the `token` option to be printable ASCII without spaces (it travels in an HTTP header)');
+    throw new OptionsError(
+      'Expected the `token` option to be printable ASCII without spaces (it travels in an HTTP header)',
+    );
   }
   if (!isLoopbackHost(host) && options.token === undefined) {
     throw new OptionsError(

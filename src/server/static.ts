@@ -32,10 +32,16 @@ export function viewerDirectory(): string {
     const path = fileURLToPath(candidate);
     if (existsSync(`${path}index.html`)) return path;
   }
-  throw new Error(`the web viewer's files are missing (looked in ${CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)).join(' and ')})`);
+  throw new Error(
+    `the web viewer's files are missing (looked in ${CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)).join(' and ')})`,
+  );
 }
 
 /** Reads the viewer's files: request path → file. */
 export function loadViewer(directory: string = viewerDirectory()): ReadonlyMap<string, StaticFile> {
-  return new Map(FILES.map(([path, file, contentType]) => [path, { body: readFileSync(`${directory}${file}`), contentType }] as const));
+  return new Map(
+    FILES.map(
+      ([path, file, contentType]) => [path, { body: readFileSync(`${directory}${file}`), contentType }] as const,
+    ),
+  );
 }

@@ -9,7 +9,14 @@
  * dropped as duplicates when it restarts within the window. A restart after
  * a longer outage can repeat those few entries (never lose any).
  */
-import { jetstreamManager, StorageType, DiscardPolicy, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import {
+  jetstreamManager,
+  StorageType,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { SandlogError } from '../errors.js';
@@ -41,7 +48,9 @@ export async function ensureStream(jsm: JetStreamManager, name: string, replicas
       const info = await jsm.streams.info(name);
       const subjects = info.config.subjects ?? [];
       if (!subjects.includes(STREAM_SUBJECTS) && !subjects.includes('>')) {
-        throw new BrokerSetupError(`stream ${name} exists but does not take ${STREAM_SUBJECTS} (its subjects: ${subjects.join(', ') || 'none'})`);
+        throw new BrokerSetupError(
+          `stream ${name} exists but does not take ${STREAM_SUBJECTS} (its subjects: ${subjects.join(', ') || 'none'})`,
+        );
       }
       return info;
     } catch (error) {
@@ -59,7 +68,8 @@ export async function ensureStream(jsm: JetStreamManager, name: string, replicas
     } catch (error) {
       // Another shipper created it meanwhile: use it.
       if (attempt === 0 && /already in use|exists/i.test((error as Error).message)) continue;
-      if (/overlap/i.test((error as Error).message)) throw new BrokerSetupError(`cannot create stream ${name}: ${(error as Error).message}`);
+      if (/overlap/i.test((error as Error).message))
+        throw new BrokerSetupError(`cannot create stream ${name}: ${(error as Error).message}`);
       throw error;
     }
   }

@@ -48,7 +48,10 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     files[name] = {
       g: String(file.position.generation),
       o: file.position.offset,
-      last: file.last === null ? null : { g: String(file.last.generation), o: file.last.offset, d: file.last.digest, t: file.last.time },
+      last:
+        file.last === null
+          ? null
+          : { g: String(file.last.generation), o: file.last.offset, d: file.last.digest, t: file.last.time },
     };
   }
   return Buffer.from(JSON.stringify({ cursor: checkpoint.cursor, digest: checkpoint.digest, files }));
@@ -57,13 +60,25 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
 /** Decodes a stored checkpoint; undefined when it is not one (it is then ignored). */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint | undefined {
   try {
-    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as { cursor: string; digest: string; files: Record<string, { g: string; o: number; last: { g: string; o: number; d: string; t: string } | null }> };
+    const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      cursor: string;
+      digest: string;
+      files: Record<string, { g: string; o: number; last: { g: string; o: number; d: string; t: string } | null }>;
+    };
     const files: Record<string, FileCheckpoint> = {};
     for (const [name, file] of Object.entries(value.files)) {
       if (!LOG_FILES.some((spec) => spec.fileName === name)) continue;
       files[name] = {
         position: { generation: BigInt(file.g), offset: checkOffset(file.o) },
-        last: file.last === null ? null : { generation: BigInt(file.last.g), offset: checkOffset(file.last.o), digest: String(file.last.d), time: String(file.last.t) },
+        last:
+          file.last === null
+            ? null
+            : {
+                generation: BigInt(file.last.g),
+                offset: checkOffset(file.last.o),
+                digest: String(file.last.d),
+                time: String(file.last.t),
+              },
       };
     }
     return { cursor: String(value.cursor), digest: String(value.digest), files };
@@ -119,7 +134,11 @@ export interface LostFile {
  * the files that fell behind retention (they start over at the oldest
  * retained entry).
  */
-export async function resumePositions(logDir: string, files: readonly LogFileSpec[], checkpoint: Checkpoint): Promise<{ positions: FilePosition[]; lost: LostFile[] }> {
+export async function resumePositions(
+  logDir: string,
+  files: readonly LogFileSpec[],
+  checkpoint: Checkpoint,
+): Promise<{ positions: FilePosition[]; lost: LostFile[] }> {
   const positions: FilePosition[] = [];
   const lost: LostFile[] = [];
   for (const spec of files) {

@@ -29,7 +29,8 @@ const MAX_RETRY_MS = 5_000;
 /** Checks and normalizes a comma-separated list of NATS URLs (`nats://h:p`, `tls://h:p` or `h:p`). */
 export function parseNatsUrls(text: string): string[] {
   const parts = text.split(',').map((part) => part.trim());
-  if (parts.length === 0 || parts.some((part) => part === '')) throw new OptionsError(`Expected --nats to be a list of URLs, got ${JSON.stringify(text)}`);
+  if (parts.length === 0 || parts.some((part) => part === ''))
+    throw new OptionsError(`Expected --nats to be a list of URLs, got ${JSON.stringify(text)}`);
   return parts.map((part) => {
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(part) ? part : `nats://${part}`;
     let url: URL;
@@ -38,7 +39,8 @@ export function parseNatsUrls(text: string): string[] {
     } catch {
       throw new OptionsError(`Expected --nats to hold URLs like nats://host:4222, got ${JSON.stringify(part)}`);
     }
-    if (!['nats:', 'tls:'].includes(url.protocol)) throw new OptionsError(`Expected a nats:// or tls:// URL in --nats, got ${JSON.stringify(part)}`);
+    if (!['nats:', 'tls:'].includes(url.protocol))
+      throw new OptionsError(`Expected a nats:// or tls:// URL in --nats, got ${JSON.stringify(part)}`);
     if (url.hostname === '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
       throw new OptionsError(`Expected --nats to hold URLs like nats://host:4222, got ${JSON.stringify(part)}`);
     }
@@ -82,7 +84,11 @@ function reason(error: unknown): string {
 }
 
 /** A connection state change, for one line on stderr. */
-export type NatsState = { readonly kind: 'unreachable'; readonly reason: string } | { readonly kind: 'connected'; readonly server: string } | { readonly kind: 'disconnected' } | { readonly kind: 'reconnected'; readonly server: string };
+export type NatsState =
+  | { readonly kind: 'unreachable'; readonly reason: string }
+  | { readonly kind: 'connected'; readonly server: string }
+  | { readonly kind: 'disconnected' }
+  | { readonly kind: 'reconnected'; readonly server: string };
 
 /**
  * Connects, retrying with back-off (250 ms doubling to 5 s) while no server
@@ -90,7 +96,12 @@ export type NatsState = { readonly kind: 'unreachable'; readonly reason: string 
  * credentials fail with {@link NatsAuthError}. Once connected, the client
  * reconnects by itself; `onState` hears of every change.
  */
-export async function connectWithRetry(target: NatsTarget, name: string, signal: AbortSignal, onState: (state: NatsState) => void): Promise<NatsConnection | undefined> {
+export async function connectWithRetry(
+  target: NatsTarget,
+  name: string,
+  signal: AbortSignal,
+  onState: (state: NatsState) => void,
+): Promise<NatsConnection | undefined> {
   const options = connectionOptions(target, name);
   let delay = FIRST_RETRY_MS;
   let reported = false;

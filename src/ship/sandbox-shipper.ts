@@ -30,7 +30,16 @@ import type { Entry } from '../format/entry.js';
 import { encodeEntryJson } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
 import { streamLogs } from '../engine/read.js';
-import { decodeCheckpoint, encodeCheckpoint, lastEntryStillThere, resumePositions, type Checkpoint, type FileCheckpoint, type LastEntry, type LostFile } from './checkpoint.js';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  lastEntryStillThere,
+  resumePositions,
+  type Checkpoint,
+  type FileCheckpoint,
+  type LastEntry,
+  type LostFile,
+} from './checkpoint.js';
 import { checkpointKey, entryMessageId, entrySubject, HOST_HEADER, SANDBOX_HEADER } from './naming.js';
 import { sleep } from './nats.js';
 import { recordDigest } from '../format/record-digest.js';
@@ -147,10 +156,13 @@ export class SandboxShipper {
    */
   async stop(deadline: number): Promise<void> {
     this.stopping.abort();
-    const timer = setTimeout(() => {
-      this.abandoned = true;
-      this.wakeIdle();
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.abandoned = true;
+        this.wakeIdle();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     try {
       await this.running;
       await this.storeCheckpoint(true);
@@ -162,7 +174,8 @@ export class SandboxShipper {
 
   /** Stores the checkpoint when the acknowledged prefix moved since the last store (at most one store at a time). */
   storeCheckpoint(wait = false): Promise<void> {
-    if (this.storing !== undefined) return wait ? this.storing.then(() => this.storeCheckpoint(false)) : Promise.resolve();
+    if (this.storing !== undefined)
+      return wait ? this.storing.then(() => this.storeCheckpoint(false)) : Promise.resolve();
     if (this.acked === undefined || this.ackedVersion === this.storedVersion) return Promise.resolve();
     const version = this.ackedVersion;
     const files: Record<string, FileCheckpoint> = {};
@@ -221,7 +234,10 @@ export class SandboxShipper {
     let follow = false;
     while (!this.stopped) {
       try {
-        const handle = streamLogs({ logDir: this.logDir }, { sources: this.context.sources, afterCursor: cursor, follow, signal: this.stopping.signal });
+        const handle = streamLogs(
+          { logDir: this.logDir },
+          { sources: this.context.sources, afterCursor: cursor, follow, signal: this.stopping.signal },
+        );
         for await (const batch of handle.batches()) {
           for (const entry of batch) await this.send(this.pendingOf(entry as Entry));
           if (this.stopped) break;
@@ -251,10 +267,19 @@ export class SandboxShipper {
             continue;
           }
           positions[index] = START_POSITION;
-          const where = error instanceof MissedRotationError ? `offset ${error.offset} of generation ${error.generation}` : 'its checkpoint';
-          await this.sendGap(this.files[index]!.fileName, positions, `${this.files[index]!.fileName} rotated out of retention before it was shipped past ${where}${last === null ? '' : ` (last shipped entry at ${last.time})`}; the entries after that point were lost`);
+          const where =
+            error instanceof MissedRotationError
+              ? `offset ${error.offset} of generation ${error.generation}`
+              : 'its checkpoint';
+          await this.sendGap(
+            this.files[index]!.fileName,
+            positions,
+            `${this.files[index]!.fileName} rotated out of retention before it was shipped past ${where}${last === null ? '' : ` (last shipped entry at ${last.time})`}; the entries after that point were lost`,
+          );
         } else {
-          this.context.onNotice(`sandbox ${JSON.stringify(this.name)}: ${describeError(error)}; reading again from the last acknowledged entry`);
+          this.context.onNotice(
+            `sandbox ${JSON.stringify(this.name)}: ${describeError(error)}; reading again from the last acknowledged entry`,
+          );
           await sleep(1_000, this.stopping.signal);
         }
         cursor = encodeCursor(positions);
@@ -273,7 +298,10 @@ export class SandboxShipper {
     if (payload.length + HEADER_ALLOWANCE > this.context.maxPayload) {
       this.context.stats.oversized += 1;
       const notice = `sandlog ship: a ${entry.source} entry of ${payload.length} bytes is larger than the broker's max_payload (${this.context.maxPayload}); it was not shipped\n`;
-      payload = Buffer.from(encodeEntryJson(entry.timeText, 'system', JSON.stringify(notice), false, null, cursor), 'utf8');
+      payload = Buffer.from(
+        encodeEntryJson(entry.timeText, 'system', JSON.stringify(notice), false, null, cursor),
+        'utf8',
+      );
       source = 'system';
     }
     return {
@@ -298,11 +326,18 @@ export class SandboxShipper {
     const cursor = encodeCursor(positions);
     const index = this.files.findIndex((spec) => spec.fileName === fileName);
     const lastBefore = this.lastOfFile[index];
-    const digest = recordDigest(Buffer.from(`lost ${fileName} ${lastBefore?.generation ?? 0} ${lastBefore?.offset ?? 0} ${lastBefore?.digest ?? ''}`));
+    const digest = recordDigest(
+      Buffer.from(
+        `lost ${fileName} ${lastBefore?.generation ?? 0} ${lastBefore?.offset ?? 0} ${lastBefore?.digest ?? ''}`,
+      ),
+    );
     const body = `sandlog ship: fell behind retention: ${what}\n`;
     await this.send({
       subject: entrySubject(this.context.host, this.name, 'system'),
-      payload: Buffer.from(encodeEntryJson(new Date().toISOString(), 'system', JSON.stringify(body), false, null, cursor), 'utf8'),
+      payload: Buffer.from(
+        encodeEntryJson(new Date().toISOString(), 'system', JSON.stringify(body), false, null, cursor),
+        'utf8',
+      ),
       msgId: entryMessageId(this.context.host, this.name, cursor, digest),
       cursor,
       digest,
@@ -344,8 +379,9 @@ export class SandboxShipper {
       this.context.onPublishFailure(error);
       this.settle();
     };
-    this.context.js.publish(pending.subject, pending.payload, { msgID: pending.msgId, headers, timeout: PUBLISH_TIMEOUT_MS }).then(
-      (ack) => {
+    this.context.js
+      .publish(pending.subject, pending.payload, { msgID: pending.msgId, headers, timeout: PUBLISH_TIMEOUT_MS })
+      .then((ack) => {
         if (settled) return;
         settled = true;
         clearTimeout(guard);
@@ -358,9 +394,7 @@ export class SandboxShipper {
         this.context.onPublishSuccess();
         this.settle();
         this.advance();
-      },
-      fail,
-    );
+      }, fail);
   }
 
   private settle(): void {

@@ -61,7 +61,8 @@ export function formatStats(stats: ShipStats, shippers: readonly SandboxShipper[
     if (worst === undefined || lag.ms > worst.ms) worst = { name: shipper.name, ...lag };
   }
   const megabytes = (stats.bytes / (1024 * 1024)).toFixed(1);
-  const lag = worst === undefined || worst.ms === 0 ? 'lag 0 s' : `lag ${(worst.ms / 1000).toFixed(1)} s (${worst.name})`;
+  const lag =
+    worst === undefined || worst.ms === 0 ? 'lag 0 s' : `lag ${(worst.ms / 1000).toFixed(1)} s (${worst.name})`;
   return `${shippers.length} sandbox(es), ${stats.published} published, ${stats.duplicates} duplicate(s), ${megabytes} MB, ${stats.gaps} gap(s), ${stats.oversized} oversized, ${inFlight} in flight, ${lag}`;
 }
 
@@ -69,12 +70,18 @@ export function formatStats(stats: ShipStats, shippers: readonly SandboxShipper[
 export async function ship(options: ShipOptions): Promise<ShipStats> {
   const stats: ShipStats = { published: 0, duplicates: 0, bytes: 0, gaps: 0, oversized: 0 };
   const log = (line: string): void => options.log(`sandlog ship: ${line}`);
-  const connection = await connectWithRetry(options, `sandlog ship ${options.host}`, options.signal, (state: NatsState) => {
-    if (state.kind === 'unreachable') log(`NATS unreachable (${state.reason}); retrying`);
-    else if (state.kind === 'connected') log(`connected to NATS at ${state.server}`);
-    else if (state.kind === 'disconnected') log('lost the connection to NATS; reconnecting (nothing is skipped meanwhile)');
-    else log(`reconnected to NATS at ${state.server}`);
-  });
+  const connection = await connectWithRetry(
+    options,
+    `sandlog ship ${options.host}`,
+    options.signal,
+    (state: NatsState) => {
+      if (state.kind === 'unreachable') log(`NATS unreachable (${state.reason}); retrying`);
+      else if (state.kind === 'connected') log(`connected to NATS at ${state.server}`);
+      else if (state.kind === 'disconnected')
+        log('lost the connection to NATS; reconnecting (nothing is skipped meanwhile)');
+      else log(`reconnected to NATS at ${state.server}`);
+    },
+  );
   if (connection === undefined) return stats;
   try {
     await shipOver(connection, options, stats, log);
@@ -84,7 +91,12 @@ export async function ship(options: ShipOptions): Promise<ShipStats> {
   return stats;
 }
 
-async function shipOver(connection: NatsConnection, options: ShipOptions, stats: ShipStats, log: (line: string) => void): Promise<void> {
+async function shipOver(
+  connection: NatsConnection,
+  options: ShipOptions,
+  stats: ShipStats,
+  log: (line: string) => void,
+): Promise<void> {
   let failing = false;
   const onPublishFailure = (error: unknown): void => {
     if (failing) return;
@@ -151,7 +163,9 @@ async function shipOver(connection: NatsConnection, options: ShipOptions, stats:
     for (const shipper of shippers.values()) void shipper.storeCheckpoint();
   }, CHECKPOINT_INTERVAL_MS);
   const statsTimer =
-    options.statsIntervalMs === undefined ? undefined : setInterval(() => log(formatStats(stats, [...shippers.values()])), options.statsIntervalMs);
+    options.statsIntervalMs === undefined
+      ? undefined
+      : setInterval(() => log(formatStats(stats, [...shippers.values()])), options.statsIntervalMs);
   try {
     while (!options.signal.aborted) {
       await scan().catch((error: unknown) => log(`cannot list ${sandboxesDir(options.home)}: ${describe(error)}`));

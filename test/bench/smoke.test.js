@@ -11,7 +11,23 @@ import { ROOT } from '../helpers.js';
 // The runner's own limit per scenario: three tiny scenarios side by side on a loaded machine can be slow,
 // and a deadline here only says how long a hung scenario takes to be reported.
 const SCENARIO_DEADLINE_MS = 240_000;
-const SCENARIOS = ['snapshot', 'tail', 'since', 'follow-latency', 'rotation', 'fanout', 'writer', 'capture', 'server-sse', 'server', 'history', 'viewer', 'holder-fanout', 'vs-msb', 'ship'];
+const SCENARIOS = [
+  'snapshot',
+  'tail',
+  'since',
+  'follow-latency',
+  'rotation',
+  'fanout',
+  'writer',
+  'capture',
+  'server-sse',
+  'server',
+  'history',
+  'viewer',
+  'holder-fanout',
+  'vs-msb',
+  'ship',
+];
 
 function runTiny(name) {
   return new Promise((resolve, reject) => {

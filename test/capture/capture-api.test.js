@@ -21,7 +21,9 @@ function sink() {
 test('captureProcess resolves with the child, its session id and an exit promise', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
   const out = sink();
-  const capture = await captureProcess({ name, home }, process.execPath, [fixture('echo.js'), 'api'], { stdout: out.stream });
+  const capture = await captureProcess({ name, home }, process.execPath, [fixture('echo.js'), 'api'], {
+    stdout: out.stream,
+  });
   assert.equal(capture.mode, 'pipe');
   assert.equal(capture.sessionId, 1);
   assert.equal(capture.pid, capture.child.pid);
@@ -30,10 +32,13 @@ test('captureProcess resolves with the child, its session id and an exit promise
   assert.deepEqual(exit, { code: 0, signal: null, exitCode: 0 });
   assert.equal(out.text(), 'out: api\n');
   const entries = await readLogs({ logDir });
-  assert.deepEqual(entries.map((e) => [e.source, e.sessionId, e.text()]), [
-    ['stdout', 1, 'out: api\n'],
-    ['stderr', 1, 'err: api\n'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.source, e.sessionId, e.text()]),
+    [
+      ['stdout', 1, 'out: api\n'],
+      ['stderr', 1, 'err: api\n'],
+    ],
+  );
   const second = await captureProcess({ logDir }, 'true');
   assert.equal(second.sessionId, 2);
   await withTimeout(second.exit, DEADLINE_MS, 'second exit');
@@ -85,9 +90,16 @@ test('a start failure rejects with CommandStartError carrying the exit status', 
 
 test('tty mode records output and can be resized', async (t) => {
   const { logDir } = tempSandbox(t);
-  const capture = await captureProcess({ logDir }, 'sh', ['-c', 'stty size; read x; stty size'], { tty: true, columns: 90, rows: 20, stdin: new PassThrough() });
+  const capture = await captureProcess({ logDir }, 'sh', ['-c', 'stty size; read x; stty size'], {
+    tty: true,
+    columns: 90,
+    rows: 20,
+    stdin: new PassThrough(),
+  });
   assert.equal(capture.mode, 'tty');
-  await waitFor(() => sessionBytes(readRecords(logDir), 'output', 1).toString().includes('20 90'), { what: 'the first size' });
+  await waitFor(() => sessionBytes(readRecords(logDir), 'output', 1).toString().includes('20 90'), {
+    what: 'the first size',
+  });
   capture.resize(91, 21);
   capture.child.write('\r');
   await withTimeout(capture.exit, DEADLINE_MS, 'exit');

@@ -31,7 +31,10 @@ test('a second writer in the same process is refused', async (t) => {
   const { logDir } = tempSandbox(t);
   const lock = acquireWriterLock(logDir);
   t.after(() => lock.release());
-  assert.throws(() => acquireWriterLock(logDir), (error) => error instanceof WriterLockedError && error.pid === process.pid);
+  assert.throws(
+    () => acquireWriterLock(logDir),
+    (error) => error instanceof WriterLockedError && error.pid === process.pid,
+  );
 });
 
 test('`sandlog run` is refused with exit 1 and the holder pid while another run writes the sandbox', async (t) => {

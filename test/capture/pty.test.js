@@ -13,10 +13,23 @@ const pty = createRequire(import.meta.url)('node-pty');
 
 test('under --tty, stdout and stderr are recorded together as output, in the order written', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
-  const result = await runCli(['run', name, '--home', home, '--tty', '--', 'sh', '-c', 'echo one; echo two >&2; echo three; exit 3']);
+  const result = await runCli([
+    'run',
+    name,
+    '--home',
+    home,
+    '--tty',
+    '--',
+    'sh',
+    '-c',
+    'echo one; echo two >&2; echo three; exit 3',
+  ]);
   assert.equal(result.code, 3, result.stderr);
   const records = readRecords(logDir);
-  assert.ok(records.every((r) => r.s === 'output' || r.s === 'system'), JSON.stringify(records));
+  assert.ok(
+    records.every((r) => r.s === 'output' || r.s === 'system'),
+    JSON.stringify(records),
+  );
   assert.equal(sessionBytes(records, 'output', 1).toString(), 'one\r\ntwo\r\nthree\r\n');
   assert.equal(result.stdout, 'one\r\ntwo\r\nthree\r\n');
   assert.match(records.at(-1).d, /exited with code 3/);
@@ -24,7 +37,9 @@ test('under --tty, stdout and stderr are recorded together as output, in the ord
 
 test('under --tty, stdin is forwarded to the command', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
-  const result = await runCli(['run', name, '--home', home, '--tty', '--', 'sh', '-c', 'read line; echo "got:$line"'], { input: 'hello\n' });
+  const result = await runCli(['run', name, '--home', home, '--tty', '--', 'sh', '-c', 'read line; echo "got:$line"'], {
+    input: 'hello\n',
+  });
   assert.equal(result.code, 0, result.stderr);
   // The terminal echoes what it is sent, as a terminal does.
   assert.match(sessionBytes(readRecords(logDir), 'output', 1).toString(), /got:hello\r\n$/);
@@ -54,7 +69,11 @@ test("the pty's size follows the caller's terminal, also when it is resized, and
   });
   let screen = '';
   outer.onData((data) => (screen += data));
-  const exited = withTimeout(new Promise((resolve) => outer.onExit(resolve)), DEADLINE_MS, 'the outer terminal to exit');
+  const exited = withTimeout(
+    new Promise((resolve) => outer.onExit(resolve)),
+    DEADLINE_MS,
+    'the outer terminal to exit',
+  );
 
   await waitFor(() => screen.includes('size 100x30'), { what: 'the initial size' });
   outer.resize(120, 40);
@@ -76,7 +95,10 @@ test('--tty fails with a clear message when node-pty cannot be loaded; pipe mode
   const env = { NODE_OPTIONS: `--require ${fixture('no-pty.cjs')}` };
   const tty = await runCli(['run', name, '--home', home, '--tty', '--', 'echo', 'hi'], { env });
   assert.equal(tty.code, 1);
-  assert.match(tty.stderr, /^sandlog: --tty needs the optional dependency node-pty, which cannot be loaded here \(simulated: .*\); run without --tty/);
+  assert.match(
+    tty.stderr,
+    /^sandlog: --tty needs the optional dependency node-pty, which cannot be loaded here \(simulated: .*\); run without --tty/,
+  );
   assert.ok(!existsSync(join(logDir, 'boot-error.json')));
   const pipe = await runCli(['run', name, '--home', home, '--', 'echo', 'hi'], { env });
   assert.equal(pipe.code, 0, pipe.stderr);

@@ -13,7 +13,19 @@ const LINE_BYTES = 9;
 test('50 MiB with --max-bytes 1048576 keeps at most max-files + 1 whole files of the newest, contiguous output', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
   const result = await runCli(
-    ['run', name, '--home', home, '--quiet', '--max-bytes', '1048576', '--', process.execPath, fixture('print-lines.js'), String(TOTAL_BYTES)],
+    [
+      'run',
+      name,
+      '--home',
+      home,
+      '--quiet',
+      '--max-bytes',
+      '1048576',
+      '--',
+      process.execPath,
+      fixture('print-lines.js'),
+      String(TOTAL_BYTES),
+    ],
     { timeoutMs: 120_000 },
   );
   assert.equal(result.code, 0, result.stderr);
@@ -36,7 +48,7 @@ test('50 MiB with --max-bytes 1048576 keeps at most max-files + 1 whole files of
   assert.equal(lines.pop(), '', 'the output ends with a whole line');
   // print-lines.js stops after the line that reaches the byte count.
   const lastWritten = Math.ceil(TOTAL_BYTES / LINE_BYTES);
-  assert.ok(lines.length > 4 * 1048576 / 20, `kept ${lines.length} lines`);
+  assert.ok(lines.length > (4 * 1048576) / 20, `kept ${lines.length} lines`);
   const first = Number(lines[0]);
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] !== String(first + i).padStart(LINE_BYTES - 1, '0')) {

@@ -13,7 +13,11 @@ function run(home, name, command, options = {}) {
 
 /** Resolves with the child's exit { code, signal }. */
 function exited(child, timeoutMs = DEADLINE_MS) {
-  return withTimeout(new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))), timeoutMs, 'sandlog run to exit');
+  return withTimeout(
+    new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))),
+    timeoutMs,
+    'sandlog run to exit',
+  );
 }
 
 function collectOutput(stream) {
@@ -137,7 +141,10 @@ test('a command that is not found exits 127 and writes a valid boot-error.json a
   assert.equal(bootError.stage, 'spawn');
   assert.equal(bootError.errno, 2);
   assert.match(bootError.message, /command not found/);
-  assert.match(readFileSync(join(logDir, 'runtime.log'), 'utf8'), /Z sandlog: cannot start "sandlog-no-such-command-xyz".*exit status 127/);
+  assert.match(
+    readFileSync(join(logDir, 'runtime.log'), 'utf8'),
+    /Z sandlog: cannot start "sandlog-no-such-command-xyz".*exit status 127/,
+  );
   // The reader shows it too.
   const logs = await runCli(['logs', name, '--home', home, '--json']);
   assert.equal(JSON.parse(logs.stdout.split('\n')[0]).s, 'boot-error');
@@ -190,9 +197,14 @@ test('binary output round-trips byte for byte through `sandlog logs --json`', as
   assert.deepEqual(result.stdoutBytes, expected);
   const logs = await runCli(['logs', name, '--home', home, '--json']);
   assert.equal(logs.code, 0, logs.stderr);
-  const entries = logs.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const entries = logs.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.ok(entries.some((entry) => entry.e === 'b64'));
-  const bytes = Buffer.concat(entries.map((entry) => (entry.e === 'b64' ? Buffer.from(entry.d, 'base64') : Buffer.from(entry.d, 'utf8'))));
+  const bytes = Buffer.concat(
+    entries.map((entry) => (entry.e === 'b64' ? Buffer.from(entry.d, 'base64') : Buffer.from(entry.d, 'utf8'))),
+  );
   assert.deepEqual(bytes, expected);
 });
 
@@ -201,7 +213,10 @@ test('a 3-byte UTF-8 character split across writes stays one character', async (
   const result = await run(home, name, [process.execPath, fixture('split-utf8.js')]);
   assert.equal(result.code, 0);
   const records = readRecords(logDir).filter((r) => r.s === 'stdout');
-  assert.ok(records.every((r) => r.e === undefined), 'no record needed base64');
+  assert.ok(
+    records.every((r) => r.e === undefined),
+    'no record needed base64',
+  );
   assert.equal(records.map((r) => r.d).join(''), 'a€b\nü');
 });
 
@@ -246,14 +261,23 @@ test('invalid names and bad flags are usage errors (exit 2) and run nothing', as
 test('--detach prints the pid and leaves the command running, recorded only in the log', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
   const marker = join(tempDir(t), 'go');
-  const result = await run(home, name, ['sh', '-c', `while [ ! -e '${marker}' ]; do sleep 0.02; done; echo done-waiting; exit 4`], { flags: ['-d'] });
+  const result = await run(
+    home,
+    name,
+    ['sh', '-c', `while [ ! -e '${marker}' ]; do sleep 0.02; done; echo done-waiting; exit 4`],
+    { flags: ['-d'] },
+  );
   assert.equal(result.code, 0, result.stderr);
   const pid = Number(result.stdout.trim());
   assert.ok(Number.isInteger(pid) && pid > 0, result.stdout);
   mkdirSync(marker);
-  await waitFor(() => existsSync(join(logDir, 'exec.log')) && /exited with code 4/.test(readFileSync(join(logDir, 'exec.log'), 'utf8')), {
-    what: 'the detached command to finish',
-  });
+  await waitFor(
+    () =>
+      existsSync(join(logDir, 'exec.log')) && /exited with code 4/.test(readFileSync(join(logDir, 'exec.log'), 'utf8')),
+    {
+      what: 'the detached command to finish',
+    },
+  );
   const records = readRecords(logDir);
   assert.match(records[0].d, new RegExp(`^exec session 1 started \\(pid ${pid}\\)`));
   assert.equal(sessionBytes(records, 'stdout', 1).toString(), 'done-waiting\n');
@@ -270,7 +294,16 @@ test('--detach reports a start failure in the foreground with its exit status', 
 
 test('a reader of the pass-through that goes away (| head) stops the pass-through, not the capture', async (t) => {
   const { home, logDir, name } = tempSandbox(t);
-  const child = spawnCli(['run', name, '--home', home, '--', process.execPath, fixture('print-lines.js'), String(4 * 1024 * 1024)]);
+  const child = spawnCli([
+    'run',
+    name,
+    '--home',
+    home,
+    '--',
+    process.execPath,
+    fixture('print-lines.js'),
+    String(4 * 1024 * 1024),
+  ]);
   const done = exited(child, 60_000);
   await withTimeout(new Promise((resolve) => child.stdout.once('data', resolve)), DEADLINE_MS, 'the first output');
   child.stdout.destroy();
@@ -286,7 +319,9 @@ test('a log that cannot be written stops the recording, not the command, and say
   const { home, logDir, name } = tempSandbox(t);
   // A directory where the rotation must put exec.log.1 makes the first rotation fail.
   mkdirSync(join(logDir, 'exec.log.1', 'occupied'), { recursive: true });
-  const result = await run(home, name, ['sh', '-c', 'for i in 1 2 3 4 5 6; do echo line $i; done'], { flags: ['--max-files', '1', '--max-bytes', '300'] });
+  const result = await run(home, name, ['sh', '-c', 'for i in 1 2 3 4 5 6; do echo line $i; done'], {
+    flags: ['--max-files', '1', '--max-bytes', '300'],
+  });
   assert.equal(result.code, 0);
   assert.equal(result.stdout, 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n');
   assert.match(result.stderr, /^sandlog: cannot write exec\.log, recording of session 1 stopped: EISDIR/);

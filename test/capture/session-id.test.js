@@ -66,7 +66,10 @@ test('an id whose key straddles a read block boundary is found', (t) => {
     const record = recordLine(at(0), 'stdout', 'z', 77);
     const keyAt = record.indexOf('"id":');
     const padding = 1024 * 1024 - keyAt - shift;
-    writeFileSync(join(logDir, 'exec.log'), `${recordLine(at(0), 'stdout', 'p'.repeat(padding - 60), 1).padEnd(padding - 1, ' ')}\n${record}\n`);
+    writeFileSync(
+      join(logDir, 'exec.log'),
+      `${recordLine(at(0), 'stdout', 'p'.repeat(padding - 60), 1).padEnd(padding - 1, ' ')}\n${record}\n`,
+    );
     assert.equal(nextSessionId(logDir), 78, `shift ${shift}`);
   }
 });

@@ -12,7 +12,12 @@ import { ExecLogWriter } from '../../dist/index.js';
 import { inodeOf, rotateUntilInodeReused, runCli, tempDir, tempSandbox } from '../helpers.js';
 
 const body = (n) => `record ${String(n).padStart(6, '0')}\n`;
-const shownNumbers = (stdout) => stdout.trimEnd().split('\n').filter(Boolean).map((line) => Number(line.slice(7, 13)));
+const shownNumbers = (stdout) =>
+  stdout
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.slice(7, 13)));
 const range = (from, to) => Array.from({ length: to - from }, (_, i) => from + i);
 
 function assertOneLineError(result, pattern) {
@@ -79,9 +84,13 @@ async function cursorFileIntoReusedInode(t) {
     assert.deepEqual(shownNumbers(first.stdout), [0, 1, 2]);
     const generation = inodeOf(join(logDir, 'exec.log'));
     const offset = readFileSync(join(logDir, 'exec.log')).length;
-    const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () => writer.write('stdout', body(n++), 1));
+    const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () =>
+      writer.write('stdout', body(n++), 1),
+    );
     if (rotations === undefined) continue;
-    t.diagnostic(`inode ${generation} came back as the live exec.log after ${rotations} rotations (attempt ${attempt + 1})`);
+    t.diagnostic(
+      `inode ${generation} came back as the live exec.log after ${rotations} rotations (attempt ${attempt + 1})`,
+    );
     for (let more = 0; more < 2; more++) writer.write('stdout', body(n++), 1);
     writer.flush();
     return { home, file, next: n };
@@ -107,7 +116,8 @@ test('a stored cursor whose file left retention while a newer exec.log took its 
   assert.ok(silentNumbers.length > 0 && silentNumbers[0] !== retained[0], `silently resumed at ${silentNumbers[0]}`);
 
   // The cursor file says what happened, once and clearly, following or not; it keeps the stored place.
-  const pattern = /missed rotation: exec\.log generation \d+ rotated out of retention since this checkpoint was taken \(a newer file has its inode number now\)/;
+  const pattern =
+    /missed rotation: exec\.log generation \d+ rotated out of retention since this checkpoint was taken \(a newer file has its inode number now\)/;
   assertOneLineError(await runCli(['logs', 'box', '--home', home, '--cursor-file', file]), pattern);
   assertOneLineError(await runCli(['logs', 'box', '--home', home, '--cursor-file', file, '-f']), pattern);
   assert.equal(readFileSync(file, 'utf8'), stored);

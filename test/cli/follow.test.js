@@ -27,7 +27,11 @@ test('-f --json across many rotations prints every record exactly once, in order
     if (n % 10 === 9) {
       writer.flush();
       // Stay within retention: at most two files ahead of what the CLI has printed.
-      await waitFor(() => printed() + 40 >= n - 40 + 1, { timeoutMs: DEADLINE_MS, intervalMs: 2, what: `output to reach ${n - 40}` });
+      await waitFor(() => printed() + 40 >= n - 40 + 1, {
+        timeoutMs: DEADLINE_MS,
+        intervalMs: 2,
+        what: `output to reach ${n - 40}`,
+      });
     }
   }
   writer.flush();
@@ -36,7 +40,13 @@ test('-f --json across many rotations prints every record exactly once, in order
   const { code } = await waitForExit(child);
   assert.equal(code, 0, err);
   assert.equal(err, '');
-  const numbers = out.trimEnd().split('\n').map((line) => Number(JSON.parse(line).d.slice(7, 13)));
-  assert.deepEqual(numbers, Array.from({ length: total - 40 }, (_, i) => i + 40));
+  const numbers = out
+    .trimEnd()
+    .split('\n')
+    .map((line) => Number(JSON.parse(line).d.slice(7, 13)));
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: total - 40 }, (_, i) => i + 40),
+  );
   assert.ok(writer.rotations > 50, `rotated ${writer.rotations} times`);
 });

@@ -14,7 +14,11 @@ import { runCli, tempSandbox } from '../helpers.js';
 const record = fc.record({
   ms: fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }),
   s: fc.constantFrom('stdout', 'stderr', 'output', 'system'),
-  d: fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'grapheme-ascii', maxLength: 60 }), fc.constantFrom('', '"\\\n\t', '\u0000\u001f')),
+  d: fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
+    fc.constantFrom('', '"\\\n\t', '\u0000\u001f'),
+  ),
   id: fc.option(fc.integer({ min: 0, max: 99_999 }), { nil: undefined }),
   binary: fc.option(fc.uint8Array({ minLength: 1, maxLength: 20 }), { nil: undefined, freq: 4 }),
   reordered: fc.boolean(),
@@ -24,7 +28,11 @@ test('--json prints one exact, parseable line per record, whatever the record ho
   const records = fc.sample(fc.array(record, { minLength: 300, maxLength: 300 }), { numRuns: 1, seed: 20260430 })[0];
   records.sort((a, b) => a.ms - b.ms);
   const lines = records.map((r) => {
-    const fields = [['t', new Date(r.ms).toISOString()], ['s', r.s], ['d', r.binary === undefined ? r.d : Buffer.from(r.binary).toString('base64')]];
+    const fields = [
+      ['t', new Date(r.ms).toISOString()],
+      ['s', r.s],
+      ['d', r.binary === undefined ? r.d : Buffer.from(r.binary).toString('base64')],
+    ];
     if (r.id !== undefined) fields.push(['id', r.id]);
     if (r.binary !== undefined) fields.push(['e', 'b64']);
     if (r.reordered) fields.reverse();
@@ -52,7 +60,10 @@ test('--json prints one exact, parseable line per record, whatever the record ho
     } else {
       // Text, or base64 on disk whose bytes are UTF-8 after all: shown as text.
       assert.equal(object.e, null);
-      assert.equal(object.d, r.binary === undefined ? Buffer.from(r.d, 'utf8').toString('utf8') : Buffer.from(r.binary).toString('utf8'));
+      assert.equal(
+        object.d,
+        r.binary === undefined ? Buffer.from(r.d, 'utf8').toString('utf8') : Buffer.from(r.binary).toString('utf8'),
+      );
     }
     offset += Buffer.byteLength(lines[i]);
     assert.deepEqual(decodeCursor(object.cursor), [{ generation: inode, offset }, START_POSITION, START_POSITION]);

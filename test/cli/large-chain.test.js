@@ -30,7 +30,10 @@ function fullChain(t) {
 
 async function measured(t, args) {
   const usageFile = join(tempDir(t), 'usage.json');
-  const result = await runCli(args, { env: { NODE_OPTIONS: `--require ${USAGE}`, SANDLOG_USAGE_FILE: usageFile }, timeoutMs: 120_000 });
+  const result = await runCli(args, {
+    env: { NODE_OPTIONS: `--require ${USAGE}`, SANDLOG_USAGE_FILE: usageFile },
+    timeoutMs: 120_000,
+  });
   return { ...result, usage: JSON.parse(readFileSync(usageFile, 'utf8')) };
 }
 

@@ -14,28 +14,56 @@ function homeWith(t, sandboxes) {
   for (const [name, records] of Object.entries(sandboxes)) {
     const logDir = join(home, 'sandboxes', name, 'logs');
     mkdirSync(logDir, { recursive: true });
-    writeLines(join(logDir, 'exec.log'), records.map(([seconds, body, source = 'stdout']) => recordLine(at(seconds), source, body, 1)));
+    writeLines(
+      join(logDir, 'exec.log'),
+      records.map(([seconds, body, source = 'stdout']) => recordLine(at(seconds), source, body, 1)),
+    );
   }
   return home;
 }
 
 function append(home, name, records) {
-  appendFileSync(join(home, 'sandboxes', name, 'logs', 'exec.log'), records.map(([seconds, body]) => `${recordLine(at(seconds), 'stdout', body, 1)}\n`).join(''));
+  appendFileSync(
+    join(home, 'sandboxes', name, 'logs', 'exec.log'),
+    records.map(([seconds, body]) => `${recordLine(at(seconds), 'stdout', body, 1)}\n`).join(''),
+  );
 }
 
 const ESC = '\u001b';
 
 test('entries of several sandboxes come out merged by time, ties in name order', async (t) => {
   const home = homeWith(t, {
-    'web-1': [[1, 'w1 a\n'], [4, 'w1 b\n'], [6, 'w1 c\n']],
-    'web-2': [[2, 'w2 a\n'], [4, 'w2 b\n'], [5, 'w2 c\n']],
-    db: [[0, 'db a\n'], [7, 'db b\n']],
+    'web-1': [
+      [1, 'w1 a\n'],
+      [4, 'w1 b\n'],
+      [6, 'w1 c\n'],
+    ],
+    'web-2': [
+      [2, 'w2 a\n'],
+      [4, 'w2 b\n'],
+      [5, 'w2 c\n'],
+    ],
+    db: [
+      [0, 'db a\n'],
+      [7, 'db b\n'],
+    ],
   });
   const { code, stdout, stderr } = await runCli(['logs', '--home', home, 'web-2', 'db', 'web-1']);
   assert.equal(code, 0, stderr);
-  assert.equal(stdout, [
-    'db    | db a', 'web-1 | w1 a', 'web-2 | w2 a', 'web-1 | w1 b', 'web-2 | w2 b', 'web-2 | w2 c', 'web-1 | w1 c', 'db    | db b', '',
-  ].join('\n'));
+  assert.equal(
+    stdout,
+    [
+      'db    | db a',
+      'web-1 | w1 a',
+      'web-2 | w2 a',
+      'web-1 | w1 b',
+      'web-2 | w2 b',
+      'web-2 | w2 c',
+      'web-1 | w1 c',
+      'db    | db b',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('patterns and --all select sandboxes shell-style; every line of a body gets the prefix', async (t) => {
@@ -54,12 +82,21 @@ test('patterns and --all select sandboxes shell-style; every line of a body gets
   assert.equal(result.stdout, 'web-1 | one\nweb-1 | two\n');
   result = await runCli(['logs', '--home', home, '--all']);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stdout.split('\n').map((line) => line.split(' ')[0]), ['web-1', 'web-1', 'web-22', 'worker-a', 'api', '']);
+  assert.deepEqual(
+    result.stdout.split('\n').map((line) => line.split(' ')[0]),
+    ['web-1', 'web-1', 'web-22', 'worker-a', 'api', ''],
+  );
   assert.match(result.stdout, /^api      \| api$/m);
 });
 
 test('a single plain name prints exactly as before: no prefix', async (t) => {
-  const home = homeWith(t, { 'web-1': [[1, 'one\n'], [2, 'two\n']], 'web-2': [[1, 'other\n']] });
+  const home = homeWith(t, {
+    'web-1': [
+      [1, 'one\n'],
+      [2, 'two\n'],
+    ],
+    'web-2': [[1, 'other\n']],
+  });
   const { code, stdout } = await runCli(['logs', '--home', home, 'web-1']);
   assert.equal(code, 0);
   assert.equal(stdout, 'one\ntwo\n');
@@ -71,8 +108,14 @@ test('the name prefix is coloured per sandbox with a stable colour when colour i
   assert.equal(on.code, 0, on.stderr);
   const lines = on.stdout.trimEnd().split('\n');
   const colours = lines.map((line) => line.match(/^\u001b\[(\d+)m(\w+) +\|\u001b\[0m /));
-  assert.ok(colours.every((match) => match !== null), JSON.stringify(on.stdout));
-  assert.deepEqual(colours.map((match) => match[2]), ['alpha', 'beta', 'gamma']);
+  assert.ok(
+    colours.every((match) => match !== null),
+    JSON.stringify(on.stdout),
+  );
+  assert.deepEqual(
+    colours.map((match) => match[2]),
+    ['alpha', 'beta', 'gamma'],
+  );
   assert.ok(new Set(colours.map((match) => match[1])).size >= 2, 'different sandboxes get different colours here');
   const again = await runCli(['logs', '--home', home, 'alpha', 'gamma', '--color', 'always']);
   assert.equal(again.stdout.split('\n')[0], lines[0]);
@@ -94,15 +137,41 @@ test('bodies stay terminal-safe behind the prefix', async (t) => {
 });
 
 test('--json adds "sandbox" and a multi-cursor that --after-cursor resumes from', async (t) => {
-  const home = homeWith(t, { a: [[1, 'a1\n'], [3, 'a2\n']], b: [[2, 'b1\n'], [4, 'b2\n']] });
+  const home = homeWith(t, {
+    a: [
+      [1, 'a1\n'],
+      [3, 'a2\n'],
+    ],
+    b: [
+      [2, 'b1\n'],
+      [4, 'b2\n'],
+    ],
+  });
   const { code, stdout } = await runCli(['logs', '--home', home, 'a', 'b', '--json']);
   assert.equal(code, 0);
-  const lines = stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
-  assert.deepEqual(lines.map((line) => [line.sandbox, line.d]), [['a', 'a1\n'], ['b', 'b1\n'], ['a', 'a2\n'], ['b', 'b2\n']]);
+  const lines = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(
+    lines.map((line) => [line.sandbox, line.d]),
+    [
+      ['a', 'a1\n'],
+      ['b', 'b1\n'],
+      ['a', 'a2\n'],
+      ['b', 'b2\n'],
+    ],
+  );
   assert.deepEqual(Object.keys(lines[0]), ['t', 's', 'd', 'id', 'e', 'cursor', 'sandbox']);
   const resumed = await runCli(['logs', '--home', home, 'a', 'b', '--json', '--after-cursor', lines[1].cursor]);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.deepEqual(resumed.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).d), ['a2\n', 'b2\n']);
+  assert.deepEqual(
+    resumed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).d),
+    ['a2\n', 'b2\n'],
+  );
   const bad = await runCli(['logs', '--home', home, 'a', 'b', '--after-cursor', 'not a cursor!']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^sandlog: invalid multi-cursor/);
@@ -110,8 +179,17 @@ test('--json adds "sandbox" and a multi-cursor that --after-cursor resumes from'
 
 test('--tail N takes the last N entries of each sandbox', async (t) => {
   const home = homeWith(t, {
-    a: [[1, 'a1\n'], [2, 'a2\n'], [3, 'a3\n'], [4, 'a4\n']],
-    b: [[5, 'b1\n'], [6, 'b2\n'], [7, 'b3\n']],
+    a: [
+      [1, 'a1\n'],
+      [2, 'a2\n'],
+      [3, 'a3\n'],
+      [4, 'a4\n'],
+    ],
+    b: [
+      [5, 'b1\n'],
+      [6, 'b2\n'],
+      [7, 'b3\n'],
+    ],
     c: [[0, 'c1\n']],
   });
   const { stdout } = await runCli(['logs', '--home', home, '--all', '--tail', '2']);
@@ -134,7 +212,12 @@ test('no sandbox matching exits 1 with one line', async (t) => {
 
 test('conflicting selections are usage errors', async (t) => {
   const home = homeWith(t, { a: [[1, 'a\n']] });
-  for (const args of [['--all', 'a'], ['a', 'b', '--log-dir', home], ['a', 'b/c'], ['a', 'b', '--after-cursor', 'x', '--tail', '1']]) {
+  for (const args of [
+    ['--all', 'a'],
+    ['a', 'b', '--log-dir', home],
+    ['a', 'b/c'],
+    ['a', 'b', '--after-cursor', 'x', '--tail', '1'],
+  ]) {
     const { code, stderr } = await runCli(['logs', '--home', home, ...args]);
     assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
   }
@@ -155,7 +238,7 @@ test('following a pattern picks up a sandbox created while it runs, and says whe
   const writer = new ExecLogWriter(logDir);
   writer.write('stdout', 'hello from web-22\n', 1);
   writer.flush();
-  await waitFor(() => out.includes('hello from web-22'), { what: 'the new sandbox\'s entry', timeoutMs: 15_000 });
+  await waitFor(() => out.includes('hello from web-22'), { what: "the new sandbox's entry", timeoutMs: 15_000 });
   assert.match(err, /^\+ web-22$/m);
   append(home, 'web-1', [[9, 'later\n']]);
   await waitFor(() => out.includes('later'), { what: 'a new entry of the first sandbox' });
@@ -176,7 +259,10 @@ test('--cursor-file stores one cursor per sandbox and resumes each exactly', asy
   assert.equal(result.stdout, 'a | a1\nb | b1\n');
   const stored = JSON.parse(readFileSync(file, 'utf8'));
   assert.deepEqual(Object.keys(stored).sort(), ['a', 'b']);
-  append(home, 'a', [[3, 'a2\n'], [5, 'a3\n']]);
+  append(home, 'a', [
+    [3, 'a2\n'],
+    [5, 'a3\n'],
+  ]);
   append(home, 'b', [[4, 'b2\n']]);
   result = await runCli(['logs', '--home', home, 'a', 'b', '--cursor-file', file]);
   assert.equal(result.stdout, 'a | a2\nb | b2\na | a3\n');
@@ -210,7 +296,9 @@ test('--cursor-file stores one cursor per sandbox and resumes each exactly', asy
 test('following a pattern with --until ends by itself once that time has passed', async (t) => {
   const home = homeWith(t, { 'web-1': [] });
   const until = new Date(Date.now() + 1000).toISOString();
-  const { code, stdout, stderr } = await runCli(['logs', '--home', home, 'web-*', '-f', '--until', until], { timeoutMs: 20_000 });
+  const { code, stdout, stderr } = await runCli(['logs', '--home', home, 'web-*', '-f', '--until', until], {
+    timeoutMs: 20_000,
+  });
   assert.equal(code, 0, stderr);
   assert.equal(stdout, '');
 });

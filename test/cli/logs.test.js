@@ -6,7 +6,19 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { handCursor, inodeOf, recordLine, runCli, spawnCli, tempDir, tempSandbox, waitFor, waitForExit, writeLines, DEADLINE_MS } from '../helpers.js';
+import {
+  handCursor,
+  inodeOf,
+  recordLine,
+  runCli,
+  spawnCli,
+  tempDir,
+  tempSandbox,
+  waitFor,
+  waitForExit,
+  writeLines,
+  DEADLINE_MS,
+} from '../helpers.js';
 
 function sandbox(t, records, name = 'box') {
   const box = tempSandbox(t, name);
@@ -15,8 +27,14 @@ function sandbox(t, records, name = 'box') {
 }
 
 const iso = (seconds) => new Date(Date.UTC(2026, 3, 30, 20, 0, 0) + seconds * 1000).toISOString();
-const rec = (n, source = 'stdout', id = 1, d = `line ${n}\n`) => recordLine(iso(n), source, d, source === 'system' ? undefined : id);
-const jsonLines = (stdout) => stdout.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const rec = (n, source = 'stdout', id = 1, d = `line ${n}\n`) =>
+  recordLine(iso(n), source, d, source === 'system' ? undefined : id);
+const jsonLines = (stdout) =>
+  stdout
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 
 function assertCleanError(result, code, pattern) {
   assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
@@ -58,7 +76,8 @@ test('--source is repeatable and comma-separated; all includes system and text l
 
 test('--tail N (and -n) counts after --source and --grep', async (t) => {
   const records = [];
-  for (let n = 1; n <= 30; n++) records.push(rec(n, n % 2 ? 'stdout' : 'stderr', 1, `line ${n}${n % 5 === 0 ? ' five' : ''}\n`));
+  for (let n = 1; n <= 30; n++)
+    records.push(rec(n, n % 2 ? 'stdout' : 'stderr', 1, `line ${n}${n % 5 === 0 ? ' five' : ''}\n`));
   const { home } = sandbox(t, records);
   const run = (...flags) => runCli(['logs', 'box', '--home', home, ...flags]);
   assert.equal((await run('--tail', '2')).stdout, 'line 29\nline 30 five\n');
@@ -110,16 +129,26 @@ test('--json prints t, s, d, id, e and cursor; e is "b64" only for bytes that ar
   const lines = result.stdout.trimEnd().split('\n');
   const objects = lines.map((line) => JSON.parse(line));
   for (const object of objects) assert.deepEqual(Object.keys(object), ['t', 's', 'd', 'id', 'e', 'cursor']);
-  assert.deepEqual(objects.map(({ t: time, s, d, id, e }) => [time, s, d, id, e]), [
-    [iso(1), 'stdout', 'plain ✓\n', 3, null],
-    [iso(2), 'stderr', binary.toString('base64'), 4, 'b64'],
-    [iso(3), 'stdout', 'utf8 in b64', 4, null],
-    [iso(4), 'system', 'line 4\n', null, null],
-    [iso(5), 'system', 'rt\n', null, null],
-  ]);
+  assert.deepEqual(
+    objects.map(({ t: time, s, d, id, e }) => [time, s, d, id, e]),
+    [
+      [iso(1), 'stdout', 'plain ✓\n', 3, null],
+      [iso(2), 'stderr', binary.toString('base64'), 4, 'b64'],
+      [iso(3), 'stdout', 'utf8 in b64', 4, null],
+      [iso(4), 'system', 'line 4\n', null, null],
+      [iso(5), 'system', 'rt\n', null, null],
+    ],
+  );
   const execIno = inodeOf(join(logDir, 'exec.log'));
   const execEnd = readFileSync(join(logDir, 'exec.log')).length;
-  assert.equal(objects[3].cursor, handCursor([[execIno, execEnd], [0, 0], [0, 0]]));
+  assert.equal(
+    objects[3].cursor,
+    handCursor([
+      [execIno, execEnd],
+      [0, 0],
+      [0, 0],
+    ]),
+  );
 });
 
 test('--after-cursor starts strictly after the cursor; --show-cursor prints the last one on stderr', async (t) => {
@@ -154,7 +183,19 @@ test('--cursor-file stores the cursor (with its checkpoint digests) and a second
 test('-f follows new entries and Ctrl-C exits 0 after storing the cursor of the last entry shown', async (t) => {
   const { home, logDir } = sandbox(t, [rec(1), rec(2), rec(3)]);
   const file = join(tempDir(t), 'follow.cursor');
-  const child = spawnCli(['logs', 'box', '--home', home, '-f', '--tail', '1', '--json', '--cursor-file', file, '--show-cursor']);
+  const child = spawnCli([
+    'logs',
+    'box',
+    '--home',
+    home,
+    '-f',
+    '--tail',
+    '1',
+    '--json',
+    '--cursor-file',
+    file,
+    '--show-cursor',
+  ]);
   t.after(() => child.kill('SIGKILL'));
   let out = '';
   let err = '';
@@ -163,12 +204,18 @@ test('-f follows new entries and Ctrl-C exits 0 after storing the cursor of the 
   await waitFor(() => out.includes('line 3'), { what: 'the tail' });
   appendFileSync(join(logDir, 'exec.log'), `${rec(4)}\n`);
   await waitFor(() => out.includes('line 4'), { what: 'the followed entry' });
-  await waitFor(() => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).cursor === jsonLines(out).at(-1).cursor, { what: 'the cursor file' });
+  await waitFor(
+    () => existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).cursor === jsonLines(out).at(-1).cursor,
+    { what: 'the cursor file' },
+  );
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   assert.equal(code, 0, err);
   const shown = jsonLines(out);
-  assert.deepEqual(shown.map((o) => o.d), ['line 3\n', 'line 4\n']);
+  assert.deepEqual(
+    shown.map((o) => o.d),
+    ['line 3\n', 'line 4\n'],
+  );
   for (const object of shown) assert.deepEqual(Object.keys(object), ['t', 's', 'd', 'id', 'e', 'cursor']);
   assert.equal(JSON.parse(readFileSync(file, 'utf8')).cursor, shown[1].cursor);
   assert.match(err, new RegExp(`-- cursor: ${shown[1].cursor.replace(/[+/=]/g, '\\$&')}\n`));
@@ -204,7 +251,11 @@ test('runtime errors exit 1 with one line: not found, invalid cursor, stale gene
   const { home, logDir } = sandbox(t, [rec(1)]);
   assertCleanError(await runCli(['logs', 'nobody', '--home', home]), 1, /not found/);
   assertCleanError(await runCli(['logs', '--log-dir', join(home, 'missing')]), 1, /not found/);
-  assertCleanError(await runCli(['logs', 'box', '--home', home, '--after-cursor', 'not*base64']), 1, /not valid base64/);
+  assertCleanError(
+    await runCli(['logs', 'box', '--home', home, '--after-cursor', 'not*base64']),
+    1,
+    /not valid base64/,
+  );
   assertCleanError(await runCli(['logs', 'box', '--home', home, '--after-cursor', 'AQ==']), 1, /wrong length/);
   const stale = handCursor([[inodeOf(join(logDir, 'exec.log')) + 99_999n, 0]]);
   assertCleanError(await runCli(['logs', 'box', '--home', home, '--after-cursor', stale, '-f']), 1, /rotation chain/);

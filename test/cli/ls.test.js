@@ -15,8 +15,14 @@ function home(t) {
     return logDir;
   };
   const web = box('web-1');
-  writeLines(join(web, 'exec.log.1'), Array.from({ length: 40 }, (_, i) => recordLine(iso(i), 'stdout', `old ${i}\n`, 1)));
-  writeLines(join(web, 'exec.log'), Array.from({ length: 60 }, (_, i) => recordLine(iso(100 + i), 'stdout', `new ${i}\n`, 1)));
+  writeLines(
+    join(web, 'exec.log.1'),
+    Array.from({ length: 40 }, (_, i) => recordLine(iso(i), 'stdout', `old ${i}\n`, 1)),
+  );
+  writeLines(
+    join(web, 'exec.log'),
+    Array.from({ length: 60 }, (_, i) => recordLine(iso(100 + i), 'stdout', `new ${i}\n`, 1)),
+  );
   writeLines(join(web, 'runtime.log'), [`${iso(500)} runtime is newest`]);
   box('empty');
   return { dir, web };
@@ -27,7 +33,10 @@ test('ls --json lists every sandbox with log size, files, last entry time and an
   const result = await runCli(['ls', '--json', '--home', dir]);
   assert.equal(result.code, 0, result.stderr);
   const list = JSON.parse(result.stdout);
-  assert.deepEqual(list.map((s) => s.name), ['empty', 'web-1']);
+  assert.deepEqual(
+    list.map((s) => s.name),
+    ['empty', 'web-1'],
+  );
   const [empty, box] = list;
   assert.deepEqual([empty.bytes, empty.files, empty.lastEntry, empty.entriesEstimate], [0, 0, null, 0]);
   const bytes = ['exec.log', 'exec.log.1', 'runtime.log'].reduce((sum, f) => sum + statSync(join(web, f)).size, 0);
@@ -58,7 +67,25 @@ test('--help describes the commands and every logs flag, on stdout with exit 0',
   const logs = await runCli(['logs', '--help']);
   assert.equal(logs.code, 0);
   assert.equal(logs.stderr, '');
-  for (const flag of ['--tail', '--since', '--until', '--follow', '--timestamps', '--source', '--grep', '--json', '--color', '--no-color', '--show-id', '--color-sessions', '--after-cursor', '--show-cursor', '--cursor-file', '--home', '--log-dir']) {
+  for (const flag of [
+    '--tail',
+    '--since',
+    '--until',
+    '--follow',
+    '--timestamps',
+    '--source',
+    '--grep',
+    '--json',
+    '--color',
+    '--no-color',
+    '--show-id',
+    '--color-sessions',
+    '--after-cursor',
+    '--show-cursor',
+    '--cursor-file',
+    '--home',
+    '--log-dir',
+  ]) {
     assert.ok(logs.stdout.includes(flag), `help mentions ${flag}`);
   }
   assert.match((await runCli(['ls', '--help'])).stdout, /--json/);
@@ -72,6 +99,9 @@ test('ls leaves out a sandbox whose logs lead outside the home, as logs refuses 
   symlinkSync(outside, join(dir, 'sandboxes', 'evil'));
   symlinkSync(join(dir, 'sandboxes', 'web-1'), join(dir, 'sandboxes', 'alias'));
   const list = JSON.parse((await runCli(['ls', '--json', '--home', dir])).stdout);
-  assert.deepEqual(list.map((s) => s.name), ['alias', 'empty', 'web-1']);
+  assert.deepEqual(
+    list.map((s) => s.name),
+    ['alias', 'empty', 'web-1'],
+  );
   assert.equal((await runCli(['logs', 'evil', '--home', dir])).code, 1);
 });

@@ -27,7 +27,9 @@ const bodies = [
 function logDirWith(t) {
   const logDir = tempDir(t);
   writeLines(join(logDir, 'exec.log'), [
-    ...bodies.map((d, i) => `{"t":"2026-04-30T20:00:${String(i).padStart(2, '0')}.000Z","s":"stdout","d":"${d}","id":1}`),
+    ...bodies.map(
+      (d, i) => `{"t":"2026-04-30T20:00:${String(i).padStart(2, '0')}.000Z","s":"stdout","d":"${d}","id":1}`,
+    ),
     // base64 bodies and the general parser's shapes take the general path
     `{"t":"2026-04-30T20:00:20.000Z","s":"stdout","d":"${Buffer.from('b64 body\n').toString('base64')}","id":1,"e":"b64"}`,
     '{"d":"reordered keys\\n","s":"stdout","t":"2026-04-30T20:00:21.000Z"}',
@@ -98,7 +100,35 @@ function random(seed) {
   };
 }
 
-const PIECES = ['a', 'word ', '\n', '\n\n', '\t', '"', '\\', '/', 'é', '✓', '🚀', '\u001b[32m', '\u001b[0m', '\u001b[1;31m', '\u001b[m', '\u001b[2K', '\u001b]0;title\u0007', '\u001b', '[', '3', 'm', ';', '\r', '\u0007', '\u007f', '\u009b', '\u0000'];
+const PIECES = [
+  'a',
+  'word ',
+  '\n',
+  '\n\n',
+  '\t',
+  '"',
+  '\\',
+  '/',
+  'é',
+  '✓',
+  '🚀',
+  '\u001b[32m',
+  '\u001b[0m',
+  '\u001b[1;31m',
+  '\u001b[m',
+  '\u001b[2K',
+  '\u001b]0;title\u0007',
+  '\u001b',
+  '[',
+  '3',
+  'm',
+  ';',
+  '\r',
+  '\u0007',
+  '\u007f',
+  '\u009b',
+  '\u0000',
+];
 
 test('text output equals the general renderer for random bodies, with and without --timestamps', async (t) => {
   const seed = Number(process.env.PLAIN_TEXT_SEED ?? 12);
@@ -118,7 +148,14 @@ test('text output equals the general renderer for random bodies, with and withou
   for (const timestamps of [false, true]) {
     const options = { json: false, color: false, timestamps, showId: false, colorSessions: false };
     const expected = entries.map((entry) => renderText(entry, options)).join('');
-    const result = await runCli(['logs', '--log-dir', logDir, '--color', 'never', ...(timestamps ? ['--timestamps'] : [])]);
+    const result = await runCli([
+      'logs',
+      '--log-dir',
+      logDir,
+      '--color',
+      'never',
+      ...(timestamps ? ['--timestamps'] : []),
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, expected, `seed ${seed}, timestamps ${timestamps}`);
   }

@@ -17,7 +17,10 @@ const HOSTILE =
 
 function sandbox(t, bodies) {
   const box = tempSandbox(t);
-  writeLines(join(box.logDir, 'exec.log'), bodies.map((d, i) => recordLine(iso(i + 1), 'stdout', d, 1)));
+  writeLines(
+    join(box.logDir, 'exec.log'),
+    bodies.map((d, i) => recordLine(iso(i + 1), 'stdout', d, 1)),
+  );
   return box;
 }
 
@@ -27,10 +30,17 @@ function assertTerminalSafe(text, { sgr }) {
     const c = text.charCodeAt(i);
     if (c === 0x0a || c === 0x09) continue;
     if (c === 0x1b && sgr) {
-      assert.match(text.slice(i), /^\u001b\[[0-9;:]*m/, `only SGR escapes pass, at ${JSON.stringify(text.slice(i, i + 12))}`);
+      assert.match(
+        text.slice(i),
+        /^\u001b\[[0-9;:]*m/,
+        `only SGR escapes pass, at ${JSON.stringify(text.slice(i, i + 12))}`,
+      );
       continue;
     }
-    assert.ok(!(c < 0x20 || (c >= 0x7f && c <= 0x9f)), `control U+${c.toString(16).padStart(4, '0')} at ${i} of ${JSON.stringify(text)}`);
+    assert.ok(
+      !(c < 0x20 || (c >= 0x7f && c <= 0x9f)),
+      `control U+${c.toString(16).padStart(4, '0')} at ${i} of ${JSON.stringify(text)}`,
+    );
   }
 }
 
@@ -72,7 +82,10 @@ test('NO_COLOR and --no-color turn colour off; an explicit --color always wins o
 
 test('--color-sessions colours each session and its id label', async (t) => {
   const box = tempSandbox(t);
-  writeLines(join(box.logDir, 'exec.log'), [recordLine(iso(1), 'stdout', 'one\n', 1), recordLine(iso(2), 'stdout', 'two\n', 2)]);
+  writeLines(join(box.logDir, 'exec.log'), [
+    recordLine(iso(1), 'stdout', 'one\n', 1),
+    recordLine(iso(2), 'stdout', 'two\n', 2),
+  ]);
   const colored = await runCli(['logs', 'box', '--home', box.home, '--color-sessions', '--color', 'always']);
   assertTerminalSafe(colored.stdout, { sgr: true });
   const [first, second] = colored.stdout.trimEnd().split('\n');
@@ -88,7 +101,10 @@ test('--json is unaffected by sanitising: the exact text comes back through JSON
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).d, HOSTILE);
   // JSON escapes every C0 control and so every ESC; sandlog escapes DEL and C1 controls too (JSON allows them raw).
-  assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(result.stdout.slice(0, -1)), 'no raw C0, DEL or C1 control');
+  assert.ok(
+    !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(result.stdout.slice(0, -1)),
+    'no raw C0, DEL or C1 control',
+  );
 });
 
 test('--json escapes DEL and C1 controls in bodies written raw, and keeps other text as it is', async (t) => {
@@ -99,7 +115,13 @@ test('--json escapes DEL and C1 controls in bodies written raw, and keeps other 
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!/[\u007f-\u009f]/.test(result.stdout), 'no raw DEL or C1 control');
   assert.match(result.stdout, /"d":"a\\u009b2Jb\\u007fc ° é"/);
-  assert.deepEqual(result.stdout.trimEnd().split('\n').map((line) => JSON.parse(line).d), ['a\u009b2Jb\u007fc \u00b0 é', 'plain é\n']);
+  assert.deepEqual(
+    result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).d),
+    ['a\u009b2Jb\u007fc \u00b0 é', 'plain é\n'],
+  );
 });
 
 test('a text-log line is sanitised too', async (t) => {
@@ -120,7 +142,10 @@ test('boot-error.json is shown before the log, and as a boot-error line first in
   assert.match(text.stderr, /no such file: \/bin\/app/);
   assertTerminalSafe(text.stderr, { sgr: false });
   const json = await runCli(['logs', 'box', '--home', home, '--json']);
-  const [first, second] = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+  const [first, second] = json.stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.deepEqual(first, { t: iso(0), s: 'boot-error', d: record });
   assert.equal(second.d, 'after boot\n');
 });
@@ -148,7 +173,11 @@ test('--color auto colours on a terminal, unless NO_COLOR is set; hostile sequen
   const { home } = sandbox(t, [`\u001b[32mgreen\u001b[0m \u001b]0;title\u0007\u001b[2Jok\n`]);
   const runInTerminal = (env) =>
     new Promise((resolve, reject) => {
-      const terminal = spawnPty(process.execPath, [CLI, 'logs', 'box', '--home', home], { cols: 200, rows: 20, env: { ...process.env, ...env } });
+      const terminal = spawnPty(process.execPath, [CLI, 'logs', 'box', '--home', home], {
+        cols: 200,
+        rows: 20,
+        env: { ...process.env, ...env },
+      });
       let out = '';
       const timer = setTimeout(() => {
         terminal.kill();

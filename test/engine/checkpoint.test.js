@@ -9,8 +9,26 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExecLogWriter, InvalidCursorError, MissedRotationError, OptionsError, readLogs, recordDigest, streamLogs } from '../../dist/index.js';
-import { at, collect, inodeOf, recordLine, rotateUntilInodeReused, take, tempDir, texts, writeLines } from '../helpers.js';
+import {
+  ExecLogWriter,
+  InvalidCursorError,
+  MissedRotationError,
+  OptionsError,
+  readLogs,
+  recordDigest,
+  streamLogs,
+} from '../../dist/index.js';
+import {
+  at,
+  collect,
+  inodeOf,
+  recordLine,
+  rotateUntilInodeReused,
+  take,
+  tempDir,
+  texts,
+  writeLines,
+} from '../helpers.js';
 
 const body = (n) => `record ${String(n).padStart(6, '0')}\n`;
 const numberOf = (entry) => Number(entry.text().slice(7, 13));
@@ -61,11 +79,19 @@ test('resuming from a checkpoint continues strictly after its entry, across rota
   for (let n = 6; n < 16; n++) writer.write('stdout', body(n), 1);
   writer.flush();
   assert.ok(writer.rotations >= 2);
-  assert.deepEqual((await readLogs({ logDir }, { afterCheckpoint: checkpoint })).map(numberOf), Array.from({ length: 10 }, (_, i) => i + 6));
+  assert.deepEqual(
+    (await readLogs({ logDir }, { afterCheckpoint: checkpoint })).map(numberOf),
+    Array.from({ length: 10 }, (_, i) => i + 6),
+  );
   const controller = new AbortController();
   t.after(() => controller.abort());
-  const iterator = streamLogs({ logDir }, { afterCheckpoint: checkpoint, follow: true, signal: controller.signal })[Symbol.asyncIterator]();
-  assert.deepEqual((await take(iterator, 10)).map(numberOf), Array.from({ length: 10 }, (_, i) => i + 6));
+  const iterator = streamLogs({ logDir }, { afterCheckpoint: checkpoint, follow: true, signal: controller.signal })[
+    Symbol.asyncIterator
+  ]();
+  assert.deepEqual(
+    (await take(iterator, 10)).map(numberOf),
+    Array.from({ length: 10 }, (_, i) => i + 6),
+  );
   writer.write('stdout', body(16), 1);
   writer.flush();
   assert.deepEqual((await take(iterator, 1)).map(numberOf), [16]);
@@ -88,9 +114,13 @@ async function checkpointIntoReusedInode(t) {
     const { checkpoint } = await checkpointAtEnd(logDir);
     const generation = inodeOf(join(logDir, 'exec.log'));
     const offset = readFileSync(join(logDir, 'exec.log')).length;
-    const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () => writer.write('stdout', body(n++), 1));
+    const rotations = rotateUntilInodeReused(writer, logDir, generation, offset, () =>
+      writer.write('stdout', body(n++), 1),
+    );
     if (rotations === undefined) continue; // another process took the number first: try again
-    t.diagnostic(`inode ${generation} came back as the live exec.log after ${rotations} rotations (attempt ${attempt + 1})`);
+    t.diagnostic(
+      `inode ${generation} came back as the live exec.log after ${rotations} rotations (attempt ${attempt + 1})`,
+    );
     const rotationsBefore = writer.rotations;
     for (let more = 0; more < 2; more++) writer.write('stdout', body(n++), 1);
     writer.flush();
@@ -146,10 +176,16 @@ test('a checkpoint whose file has left the rotation chain fails with MissedRotat
 test('exec.log rewritten in place past the checkpoint (copytruncate) is a missed rotation, not a resume', async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'exec.log');
-  writeLines(path, [1, 2].map((n) => recordLine(at(n), 'stdout', `first ${n}\n`, 1)));
+  writeLines(
+    path,
+    [1, 2].map((n) => recordLine(at(n), 'stdout', `first ${n}\n`, 1)),
+  );
   const { checkpoint } = await checkpointAtEnd(logDir);
   truncateSync(path, 0);
-  writeLines(path, [3, 4, 5].map((n) => recordLine(at(n), 'stdout', `other ${n}\n`, 1)));
+  writeLines(
+    path,
+    [3, 4, 5].map((n) => recordLine(at(n), 'stdout', `other ${n}\n`, 1)),
+  );
   await assert.rejects(readLogs({ logDir }, { afterCheckpoint: checkpoint }), MissedRotationError);
 });
 
@@ -160,27 +196,51 @@ test('runtime.log rewritten in place under its inode number is read again from i
   const { checkpoint } = await checkpointAtEnd(logDir, { sources: 'all' });
   assert.equal(checkpoint.digests.length, 3);
   writeFileSync(join(logDir, 'runtime.log'), `${at(4)} new one, longer than before\n${at(5)} new two\n`);
-  assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'all', afterCheckpoint: checkpoint })), ['new one, longer than before\n', 'new two\n']);
+  assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'all', afterCheckpoint: checkpoint })), [
+    'new one, longer than before\n',
+    'new two\n',
+  ]);
 });
 
 test('a checkpoint taken after its file had left the chain (null digest) never resumes, even into a file with its number', async (t) => {
   const logDir = tempDir(t);
-  writeLines(join(logDir, 'exec.log'), [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `line ${n}\n`, 1)));
+  writeLines(
+    join(logDir, 'exec.log'),
+    [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `line ${n}\n`, 1)),
+  );
   const entries = await readLogs({ logDir });
   // Same inode, same offsets, but the checkpoint says its file was gone: this cannot be its file.
-  await assert.rejects(readLogs({ logDir }, { afterCheckpoint: { cursor: entries[0].cursor, digests: [null] } }), MissedRotationError);
+  await assert.rejects(
+    readLogs({ logDir }, { afterCheckpoint: { cursor: entries[0].cursor, digests: [null] } }),
+    MissedRotationError,
+  );
   // A position at the start of a file is "from the beginning": nothing to check.
-  assert.equal((await readLogs({ logDir }, { afterCheckpoint: { cursor: 'AQAAAAAAAAAAAAAAAAAAAAA=', digests: [null] } })).length, 3);
+  assert.equal(
+    (await readLogs({ logDir }, { afterCheckpoint: { cursor: 'AQAAAAAAAAAAAAAAAAAAAAA=', digests: [null] } })).length,
+    3,
+  );
 });
 
 test('malformed checkpoints are InvalidCursorErrors; conflicting start options are OptionsErrors', (t) => {
   const logDir = tempDir(t);
   const cursor = 'AA==';
-  for (const bad of [null, 'AA==', { cursor }, { cursor: 7, digests: [] }, { cursor: 'nope', digests: [] }, { cursor, digests: ['x'] }, { cursor, digests: [42] }]) {
+  for (const bad of [
+    null,
+    'AA==',
+    { cursor },
+    { cursor: 7, digests: [] },
+    { cursor: 'nope', digests: [] },
+    { cursor, digests: ['x'] },
+    { cursor, digests: [42] },
+  ]) {
     assert.throws(() => streamLogs({ logDir }, { afterCheckpoint: bad }), InvalidCursorError, JSON.stringify(bad));
   }
   const good = { cursor, digests: [] };
   for (const other of [{ afterCursor: cursor }, { since: '1h' }, { tail: 3 }]) {
-    assert.throws(() => streamLogs({ logDir }, { afterCheckpoint: good, ...other }), OptionsError, JSON.stringify(other));
+    assert.throws(
+      () => streamLogs({ logDir }, { afterCheckpoint: good, ...other }),
+      OptionsError,
+      JSON.stringify(other),
+    );
   }
 });

@@ -13,7 +13,10 @@ import { at, recordLine, tempDir, waitFor, withTimeout, DEADLINE_MS } from '../h
 
 const operation = fc.oneof(
   fc.record({ kind: fc.constant('append'), count: fc.integer({ min: 1, max: 20 }) }),
-  fc.record({ kind: fc.constant('pieces'), cuts: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('pieces'),
+    cuts: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 }),
+  }),
   fc.record({ kind: fc.constant('rotate'), times: fc.integer({ min: 1, max: 3 }) }),
 );
 
@@ -68,15 +71,25 @@ test('a follower delivers every finished record once, in order, whatever the pro
           // A record after the rotations makes the next wait mean "the follower has looked since".
           appendFileSync(live, line());
         }
-        await waitFor(() => failure !== undefined || received.length === written, { timeoutMs: DEADLINE_MS, intervalMs: 2, what: `${written} records` });
+        await waitFor(() => failure !== undefined || received.length === written, {
+          timeoutMs: DEADLINE_MS,
+          intervalMs: 2,
+          what: `${written} records`,
+        });
         if (failure !== undefined) throw failure;
       }
       const cursor = handle.cursor;
       controller.abort();
       await withTimeout(reading, DEADLINE_MS, 'the follower to end');
-      assert.deepEqual(received, Array.from({ length: written }, (_, i) => i));
+      assert.deepEqual(
+        received,
+        Array.from({ length: written }, (_, i) => i),
+      );
       appendFileSync(live, line());
-      assert.deepEqual((await readLogs({ logDir }, { afterCursor: cursor })).map((e) => e.text()), [`n${written - 1}`]);
+      assert.deepEqual(
+        (await readLogs({ logDir }, { afterCursor: cursor })).map((e) => e.text()),
+        [`n${written - 1}`],
+      );
     }),
     { numRuns: 40 },
   );

@@ -8,7 +8,21 @@ import { join } from 'node:path';
 import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs } from '../../dist/index.js';
 import { watchedDirectoryCount } from '../../dist/engine/watch.js';
 import { spawn } from 'node:child_process';
-import { ROOT, at, handCursor, inodeOf, recordLine, take, tempDir, texts, waitFor, waitForExit, withTimeout, writeLines, DEADLINE_MS } from '../helpers.js';
+import {
+  ROOT,
+  at,
+  handCursor,
+  inodeOf,
+  recordLine,
+  take,
+  tempDir,
+  texts,
+  waitFor,
+  waitForExit,
+  withTimeout,
+  writeLines,
+  DEADLINE_MS,
+} from '../helpers.js';
 
 const line = (n, d = `line ${n}\n`) => `${recordLine(at(n), 'stdout', d, 1)}\n`;
 
@@ -168,7 +182,10 @@ test('a 5 MiB record is read whole, between ordinary ones', async (t) => {
   assert.equal(entries[1].data.length, big.length);
   assert.ok(entries[1].text() === big);
   assert.equal(entries[2].text(), 'line 3\n');
-  assert.deepEqual(texts(await readLogs({ logDir }, { tail: 2 })).map((s) => s.length), [big.length, 7]);
+  assert.deepEqual(
+    texts(await readLogs({ logDir }, { tail: 2 })).map((s) => s.length),
+    [big.length, 7],
+  );
 });
 
 test('a 5 MiB record appended while following arrives whole, once', async (t) => {
@@ -189,7 +206,10 @@ test('a 5 MiB record appended while following arrives whole, once', async (t) =>
 test('a snapshot then a follow from its cursor loses and repeats nothing written in between', async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'exec.log');
-  writeLines(path, [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `s${n}`, 1)));
+  writeLines(
+    path,
+    [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `s${n}`, 1)),
+  );
   const snapshot = await readLogsSnapshot({ logDir }, { tail: 2 });
   assert.deepEqual(texts(snapshot.entries), ['s2', 's3']);
   appendFileSync(path, line(4) + line(5));
@@ -202,7 +222,9 @@ test('a snapshot then a follow from its cursor loses and repeats nothing written
 test('aborting between entries releases the watcher, and the process can exit without another next()', async (t) => {
   const logDir = tempDir(t);
   writeFileSync(join(logDir, 'exec.log'), line(1));
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'abort-between-entries.js'), logDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'test', 'fixtures', 'abort-between-entries.js'), logDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   const { code } = await waitForExit(child, DEADLINE_MS);
@@ -213,10 +235,16 @@ test('aborting between entries releases the watcher, and the process can exit wi
 test('a file truncated in place while followed is read again from its start, with a warning', async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'exec.log');
-  writeLines(path, [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `before ${n} ${'.'.repeat(40)}`, 1)));
+  writeLines(
+    path,
+    [1, 2, 3].map((n) => recordLine(at(n), 'stdout', `before ${n} ${'.'.repeat(40)}`, 1)),
+  );
   const warnings = [];
   const controller = new AbortController();
-  const iterator = streamLogs({ logDir }, { follow: true, signal: controller.signal, pollIntervalMs: 50, onWarning: (w) => warnings.push(w) })[Symbol.asyncIterator]();
+  const iterator = streamLogs(
+    { logDir },
+    { follow: true, signal: controller.signal, pollIntervalMs: 50, onWarning: (w) => warnings.push(w) },
+  )[Symbol.asyncIterator]();
   t.after(() => {
     controller.abort();
     return iterator.return();
@@ -225,5 +253,8 @@ test('a file truncated in place while followed is read again from its start, wit
   truncateSync(path, 0);
   appendFileSync(path, `${recordLine(at(4), 'stdout', 'after truncation', 1)}\n`);
   assert.deepEqual(texts(await take(iterator, 1)), ['after truncation']);
-  assert.deepEqual(warnings.map((w) => w.code), ['FILE_TRUNCATED']);
+  assert.deepEqual(
+    warnings.map((w) => w.code),
+    ['FILE_TRUNCATED'],
+  );
 });

@@ -91,7 +91,10 @@ test('a follower paused while the producer rotates 7 times (retention 4, hold 4)
     })();
     return state;
   });
-  await waitFor(() => active.every((state) => state.numbers.length === 3), { ...WAIT, what: 'the active followers to start' });
+  await waitFor(() => active.every((state) => state.numbers.length === 3), {
+    ...WAIT,
+    what: 'the active followers to start',
+  });
 
   const opensBefore = generationOpenCount();
   await produce.rotate(7, () => heldWithin(logDir, 4));
@@ -100,9 +103,19 @@ test('a follower paused while the producer rotates 7 times (retention 4, hold 4)
   assert.equal(openUnder(logDir).deleted, 3, 'the three generations past retention are held for the paused follower');
 
   got.push(...(await take(iterator, produce.written - got.length, WAIT.timeoutMs)));
-  assert.deepEqual(got.map(numberOf), Array.from({ length: produce.written }, (_, n) => n));
-  await waitFor(() => active.every((state) => state.numbers.length === produce.written), { ...WAIT, what: 'the active followers' });
-  for (const state of active) assert.deepEqual(state.numbers, Array.from({ length: produce.written }, (_, n) => n));
+  assert.deepEqual(
+    got.map(numberOf),
+    Array.from({ length: produce.written }, (_, n) => n),
+  );
+  await waitFor(() => active.every((state) => state.numbers.length === produce.written), {
+    ...WAIT,
+    what: 'the active followers',
+  });
+  for (const state of active)
+    assert.deepEqual(
+      state.numbers,
+      Array.from({ length: produce.written }, (_, n) => n),
+    );
 
   controller.abort();
   await iterator.return();
@@ -139,7 +152,11 @@ test('a follower paused for 12 rotations gets every record still held, then Miss
   }
   assert.ok(error instanceof MissedRotationError, `expected MissedRotationError, got ${error}`);
   const numbers = got.map(numberOf);
-  assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, n) => n), 'a prefix of what was written: no gap');
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: numbers.length }, (_, n) => n),
+    'a prefix of what was written: no gap',
+  );
   // Generations 0–3 (where it was, and the three after it) were kept for it; the fifth left retention beyond the hold.
   const last = got[got.length - 1];
   const [position] = decodeCursor(last.cursor);
@@ -168,7 +185,10 @@ test('holdGenerations 0 keeps no deleted file: a follower paused past retention 
 
 test('holdGenerations must be a non-negative integer', () => {
   for (const bad of [-1, 1.5, Number.NaN, Infinity, '4', 2 ** 53]) {
-    assert.throws(() => streamLogs({ logDir: '/nonexistent' }, { holdGenerations: bad }), /Expected the `holdGenerations` option to be a non-negative integer/);
+    assert.throws(
+      () => streamLogs({ logDir: '/nonexistent' }, { holdGenerations: bad }),
+      /Expected the `holdGenerations` option to be a non-negative integer/,
+    );
   }
 });
 

@@ -51,7 +51,10 @@ test('grep with a literal keeps exactly what the pattern matches, however the bo
     'quote \\"ERROR\\"',
     'café ERROR ✓',
   ];
-  writeLines(join(logDir, 'exec.log'), bodies.map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}","id":1}`));
+  writeLines(
+    join(logDir, 'exec.log'),
+    bodies.map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}","id":1}`),
+  );
   const all = await readLogs({ logDir });
   for (const pattern of ['ERROR', 'RROR in', 'R\nR', 'a/b', 'é ERROR', 'NOTHING', 'ERROR"']) {
     const expected = texts(all).filter((text) => new RegExp(pattern, 'u').test(text));

@@ -17,7 +17,11 @@ test('a snapshot is a stable sort by time; a text line without a prefix takes th
   const logDir = tempDir(t);
   const exec = join(logDir, 'exec.log');
   const runtime = join(logDir, 'runtime.log');
-  writeLines(exec, [recordLine(at(10), 'stdout', 'A\n', 1), recordLine(at(30), 'stdout', 'X\n', 1), recordLine(at(5), 'stdout', 'C\n', 1)]);
+  writeLines(exec, [
+    recordLine(at(10), 'stdout', 'A\n', 1),
+    recordLine(at(30), 'stdout', 'X\n', 1),
+    recordLine(at(5), 'stdout', 'C\n', 1),
+  ]);
   writeFileSync(runtime, `${at(10)} R1\nno prefix\n${at(3)} R0\n`);
   utimesSync(runtime, new Date(at(20)), new Date(at(20)));
   const { entries, cursor } = await readLogsSnapshot({ logDir }, { sources: 'all' });
@@ -52,7 +56,7 @@ test('a snapshot is a stable sort by time; a text line without a prefix takes th
   assert.deepEqual(texts(await readLogs({ logDir }, { until: at(20) })), ['C\n', 'A\n']);
 });
 
-test('equal timestamps keep microsandbox\'s read order: older exec.log files, then the text logs, then the live exec.log', async (t) => {
+test("equal timestamps keep microsandbox's read order: older exec.log files, then the text logs, then the live exec.log", async (t) => {
   const logDir = tempDir(t);
   writeLines(join(logDir, 'exec.log.1'), [recordLine(at(10), 'stdout', 'old\n', 1)]);
   writeLines(join(logDir, 'exec.log'), [recordLine(at(10), 'stdout', 'live\n', 1)]);
@@ -64,11 +68,17 @@ test('equal timestamps keep microsandbox\'s read order: older exec.log files, th
 test('a follower with a source filter gives each entry its own position, not the end of the records it dropped', async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'exec.log');
-  const lines = [recordLine(at(1), 'stdout', 'a\n', 1), recordLine(at(2), 'stderr', 'b\n', 1), recordLine(at(3), 'stderr', 'c\n', 1)];
+  const lines = [
+    recordLine(at(1), 'stdout', 'a\n', 1),
+    recordLine(at(2), 'stderr', 'b\n', 1),
+    recordLine(at(3), 'stderr', 'c\n', 1),
+  ];
   writeLines(path, lines);
   const controller = new AbortController();
   t.after(() => controller.abort());
-  const iterator = streamLogs({ logDir }, { sources: 'stdout', follow: true, signal: controller.signal })[Symbol.asyncIterator]();
+  const iterator = streamLogs({ logDir }, { sources: 'stdout', follow: true, signal: controller.signal })[
+    Symbol.asyncIterator
+  ]();
   const [first] = await take(iterator, 1);
   assert.equal(first.cursor, handCursor([[inode(path), Buffer.byteLength(lines[0]) + 1]]));
   // Resumed with another filter, the records after it are all there.
@@ -87,7 +97,10 @@ test('--json prints t in UTC with milliseconds and Z, and ids up to u64 max exac
     entries.map((entry) => JSON.parse(entry.toJsonLine()).t),
     ['2026-04-30T20:30:02.000Z', '2026-04-30T20:30:03.123Z', '2026-04-30T20:30:04.500Z'],
   );
-  assert.deepEqual(entries.map((entry) => entry.sessionId), [18446744073709551615n, 9007199254740993n, 7]);
+  assert.deepEqual(
+    entries.map((entry) => entry.sessionId),
+    [18446744073709551615n, 9007199254740993n, 7],
+  );
   assert.match(entries[0].toJsonLine(), /"id":18446744073709551615,/);
   assert.equal(entries[0].toJSON().id, '18446744073709551615');
 });
@@ -110,6 +123,10 @@ test('a duplicate record key, a lone surrogate escape or an id that is not a u64
   const handle = streamLogs({ logDir });
   const entries = [];
   for await (const entry of handle) entries.push(entry);
-  assert.deepEqual(texts(entries), ['kept: duplicate unknown key', 'kept: lone surrogate in an unknown key', 'kept: deep']);
+  assert.deepEqual(texts(entries), [
+    'kept: duplicate unknown key',
+    'kept: lone surrogate in an unknown key',
+    'kept: deep',
+  ]);
   assert.equal(handle.malformed, 7);
 });

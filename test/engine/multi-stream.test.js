@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { streamManyLogs, readManyHistory, readLogs, encodeMultiCursor, decodeMultiCursor, ExecLogWriter } from '../../dist/index.js';
+import {
+  streamManyLogs,
+  readManyHistory,
+  readLogs,
+  encodeMultiCursor,
+  decodeMultiCursor,
+  ExecLogWriter,
+} from '../../dist/index.js';
 import { globToRegExp, resolveSelection } from '../../dist/engine/selection.js';
 import { at, collect, recordLine, tempDir, waitFor, withTimeout, writeLines } from '../helpers.js';
 
@@ -14,7 +21,10 @@ function homeWith(t, sandboxes) {
   for (const [name, records] of Object.entries(sandboxes)) {
     const logDir = join(home, 'sandboxes', name, 'logs');
     mkdirSync(logDir, { recursive: true });
-    writeLines(join(logDir, 'exec.log'), records.map(([seconds, body]) => recordLine(at(seconds), 'stdout', body, 1)));
+    writeLines(
+      join(logDir, 'exec.log'),
+      records.map(([seconds, body]) => recordLine(at(seconds), 'stdout', body, 1)),
+    );
   }
   return home;
 }
@@ -50,15 +60,34 @@ test('a multi-cursor is base64url JSON with sorted names; bad ones are InvalidCu
   const cursor = encodeMultiCursor({ b: 'AA==', a: 'ASoAAAAAAAAAZAAAAAAAAAA=' });
   assert.match(cursor, /^[A-Za-z0-9_-]+$/);
   assert.equal(Buffer.from(cursor, 'base64url').toString(), '{"a":"ASoAAAAAAAAAZAAAAAAAAAA=","b":"AA=="}');
-  assert.deepEqual([...decodeMultiCursor(cursor)], [['a', 'ASoAAAAAAAAAZAAAAAAAAAA='], ['b', 'AA==']]);
+  assert.deepEqual(
+    [...decodeMultiCursor(cursor)],
+    [
+      ['a', 'ASoAAAAAAAAAZAAAAAAAAAA='],
+      ['b', 'AA=='],
+    ],
+  );
   assert.deepEqual([...decodeMultiCursor('{"x":"AA=="}')], [['x', 'AA==']]);
-  for (const bad of ['', 'not base64url!', Buffer.from('[1]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url'), Buffer.from('{"a":"zz"}').toString('base64url'), Buffer.from('{"..":"AA=="}').toString('base64url')]) {
+  for (const bad of [
+    '',
+    'not base64url!',
+    Buffer.from('[1]').toString('base64url'),
+    Buffer.from('{"a":1}').toString('base64url'),
+    Buffer.from('{"a":"zz"}').toString('base64url'),
+    Buffer.from('{"..":"AA=="}').toString('base64url'),
+  ]) {
     assert.throws(() => decodeMultiCursor(bad), { code: 'INVALID_CURSOR' }, bad);
   }
 });
 
 test('the merged snapshot includes runtime.log entries and its end cursor names every sandbox', async (t) => {
-  const home = homeWith(t, { a: [[1, 'a1\n'], [4, 'a2\n']], b: [[2, 'b1\n']] });
+  const home = homeWith(t, {
+    a: [
+      [1, 'a1\n'],
+      [4, 'a2\n'],
+    ],
+    b: [[2, 'b1\n']],
+  });
   writeLines(join(home, 'sandboxes', 'b', 'logs', 'runtime.log'), [`${at(3)} runtime says hi`]);
   const stream = streamManyLogs(['a', 'b'], { home, sources: 'all' });
   const entries = await collect(stream);
@@ -70,14 +99,23 @@ test('the merged snapshot includes runtime.log entries and its end cursor names 
   assert.deepEqual(labels(rest), ['b:runtime says hi', 'a:a2']);
   // The per-sandbox cursor resumes that sandbox alone.
   const alone = await readLogs({ name: 'b', home }, { sources: 'all', afterCursor: entries[1].sandboxCursor });
-  assert.deepEqual(alone.map((entry) => entry.text()), ['runtime says hi\n']);
+  assert.deepEqual(
+    alone.map((entry) => entry.text()),
+    ['runtime says hi\n'],
+  );
 });
 
 test('following a pattern picks up a new sandbox (event before its entries) and ends on abort', async (t) => {
   const home = homeWith(t, { 'job-1': [[1, 'one\n']] });
   const controller = new AbortController();
   const added = [];
-  const stream = streamManyLogs('job-*', { home, follow: true, signal: controller.signal, discoveryIntervalMs: 50, onSandboxAdded: (name) => added.push(name) });
+  const stream = streamManyLogs('job-*', {
+    home,
+    follow: true,
+    signal: controller.signal,
+    discoveryIntervalMs: 50,
+    onSandboxAdded: (name) => added.push(name),
+  });
   const events = [];
   const done = (async () => {
     for await (const event of stream.events()) events.push(event);
@@ -89,9 +127,14 @@ test('following a pattern picks up a new sandbox (event before its entries) and 
   t.after(() => writer.close());
   writer.write('stdout', 'two\n', 1);
   writer.flush();
-  await waitFor(() => events.some((event) => event.type === 'entries' && event.entries.some((entry) => entry.sandbox === 'job-2')), { what: 'the new sandbox' });
+  await waitFor(
+    () => events.some((event) => event.type === 'entries' && event.entries.some((entry) => entry.sandbox === 'job-2')),
+    { what: 'the new sandbox' },
+  );
   assert.deepEqual(added, ['job-2']);
-  const kinds = events.map((event) => (event.type === 'entries' ? labels(event.entries).join(',') : `${event.type}:${event.sandbox}`));
+  const kinds = events.map((event) =>
+    event.type === 'entries' ? labels(event.entries).join(',') : `${event.type}:${event.sandbox}`,
+  );
   assert.deepEqual(kinds, ['job-1:one', 'sandbox-added:job-2', 'job-2:two']);
   assert.deepEqual(stream.sandboxes, ['job-1', 'job-2']);
   controller.abort();
@@ -100,7 +143,9 @@ test('following a pattern picks up a new sandbox (event before its entries) and 
 
 test('a followed stream hands out new entries of every sandbox, and its cursor resumes each exactly', async (t) => {
   const home = homeWith(t, { a: [], b: [] });
-  const writers = Object.fromEntries(['a', 'b'].map((name) => [name, new ExecLogWriter(join(home, 'sandboxes', name, 'logs'), { maxBytes: 400 })]));
+  const writers = Object.fromEntries(
+    ['a', 'b'].map((name) => [name, new ExecLogWriter(join(home, 'sandboxes', name, 'logs'), { maxBytes: 400 })]),
+  );
   t.after(() => Object.values(writers).forEach((writer) => writer.close()));
   const stream = streamManyLogs(['a', 'b'], { home, follow: true });
   const seen = [];
@@ -112,7 +157,10 @@ test('a followed stream hands out new entries of every sandbox, and its cursor r
     const { value } = await withTimeout(iterator.next(), 10_000, `entry ${i}`);
     seen.push(value);
   }
-  assert.deepEqual(labels(seen), Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `b:b${i}` : `a:a${i}`)));
+  assert.deepEqual(
+    labels(seen),
+    Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `b:b${i}` : `a:a${i}`)),
+  );
   const cursor = stream.cursor;
   await iterator.return();
   writers.a.write('stdout', 'after\n', 1);
@@ -122,7 +170,16 @@ test('a followed stream hands out new entries of every sandbox, and its cursor r
 });
 
 test('a merged history page leaves out sandboxes its cursor does not name', async (t) => {
-  const home = homeWith(t, { a: [[1, 'a1\n'], [3, 'a2\n']], b: [[2, 'b1\n'], [4, 'b2\n']] });
+  const home = homeWith(t, {
+    a: [
+      [1, 'a1\n'],
+      [3, 'a2\n'],
+    ],
+    b: [
+      [2, 'b1\n'],
+      [4, 'b2\n'],
+    ],
+  });
   const newest = await readManyHistory({ all: true }, { home, limit: 3 });
   assert.deepEqual(labels(newest.entries), ['b:b1', 'a:a2', 'b:b2']);
   const older = await readManyHistory({ all: true }, { home, limit: 3, before: newest.cursor });

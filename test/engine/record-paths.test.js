@@ -27,7 +27,11 @@ const record = fc.record({
 
 // The writer's key order (fast path) and a reversed one (slow path), from the same JSON values.
 function lineOf(r, reversed) {
-  const fields = [['t', new Date(r.ms).toISOString()], ['s', r.s], ['d', r.d]];
+  const fields = [
+    ['t', new Date(r.ms).toISOString()],
+    ['s', r.s],
+    ['d', r.d],
+  ];
   if (r.id !== undefined) fields.push(['id', r.id]);
   if (reversed) fields.reverse();
   return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
@@ -69,15 +73,18 @@ test('what the writer writes, the reader reads back byte for byte', async (t) =>
   const dir = tempDir(t);
   let run = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 20 }), async (chunks) => {
-      const logDir = join(dir, String(run++));
-      const writer = new ExecLogWriter(logDir);
-      for (const chunk of chunks) writer.write('stdout', chunk, 1);
-      writer.close();
-      const entries = await readLogs({ logDir });
-      const read = Buffer.concat(entries.map((e) => Buffer.from(e.data)));
-      assert.deepEqual(read, Buffer.concat(chunks.map((c) => Buffer.from(c))));
-    }),
+    fc.asyncProperty(
+      fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 20 }),
+      async (chunks) => {
+        const logDir = join(dir, String(run++));
+        const writer = new ExecLogWriter(logDir);
+        for (const chunk of chunks) writer.write('stdout', chunk, 1);
+        writer.close();
+        const entries = await readLogs({ logDir });
+        const read = Buffer.concat(entries.map((e) => Buffer.from(e.data)));
+        assert.deepEqual(read, Buffer.concat(chunks.map((c) => Buffer.from(c))));
+      },
+    ),
     { numRuns: 150 },
   );
 });
@@ -104,7 +111,28 @@ function accepts(line) {
 test('a damaged line is read exactly when a strict JSON reader would accept it, and never hides the next line', async (t) => {
   const dir = tempDir(t);
   const damage = fc.array(
-    fc.record({ kind: fc.constantFrom('delete', 'insert', 'replace'), at: fc.nat(), char: fc.constantFrom('"', '\\', '}', '{', ',', ':', ' ', 'x', '0', '\u0000', '\u00e9', '\ud83d', 'u', '/', 'n', '\r') }),
+    fc.record({
+      kind: fc.constantFrom('delete', 'insert', 'replace'),
+      at: fc.nat(),
+      char: fc.constantFrom(
+        '"',
+        '\\',
+        '}',
+        '{',
+        ',',
+        ':',
+        ' ',
+        'x',
+        '0',
+        '\u0000',
+        '\u00e9',
+        '\ud83d',
+        'u',
+        '/',
+        'n',
+        '\r',
+      ),
+    }),
     { minLength: 1, maxLength: 3 },
   );
   let run = 0;

@@ -29,12 +29,15 @@ test('records in the writer key order are read with time, source, session id and
     '{"t":"2026-04-30T20:33:01.000Z","s":"system","d":"exited\\n"}',
   ]);
   const entries = await readLogs({ logDir }, { sources: 'all' });
-  assert.deepEqual(entries.map((e) => [e.timestamp.toISOString(), e.source, e.sessionId, e.text()]), [
-    ['2026-04-30T20:32:59.688Z', 'stdout', 1, 'hello\n'],
-    ['2026-04-30T20:32:59.689Z', 'stderr', 2, 'oops\n'],
-    ['2026-04-30T20:33:00.000Z', 'output', 3, 'pty ✓'],
-    ['2026-04-30T20:33:01.000Z', 'system', null, 'exited\n'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.timestamp.toISOString(), e.source, e.sessionId, e.text()]),
+    [
+      ['2026-04-30T20:32:59.688Z', 'stdout', 1, 'hello\n'],
+      ['2026-04-30T20:32:59.689Z', 'stderr', 2, 'oops\n'],
+      ['2026-04-30T20:33:00.000Z', 'output', 3, 'pty ✓'],
+      ['2026-04-30T20:33:01.000Z', 'system', null, 'exited\n'],
+    ],
+  );
   assert.ok(entries[2].data instanceof Uint8Array);
   assert.deepEqual(Buffer.from(entries[2].data), Buffer.from('pty ✓'));
 });
@@ -54,7 +57,10 @@ test('records with other key orders, spacing and extra keys are read the same', 
   assert.equal(malformed, 0);
   // A snapshot is sorted by time (a stable sort, as microsandbox's): 'e' is two hours earlier in UTC.
   assert.deepEqual(texts(entries), ['e', 'a', 'b', 'c', 'd']);
-  assert.deepEqual(entries.map((e) => e.sessionId), [4, 1, 2, 3, null]);
+  assert.deepEqual(
+    entries.map((e) => e.sessionId),
+    [4, 1, 2, 3, null],
+  );
   assert.equal(entries[0].timestamp.toISOString(), '2026-04-30T18:00:05.000Z');
 });
 
@@ -130,8 +136,18 @@ test('a record whose bytes are not valid UTF-8 is skipped and counted, on both p
   const logDir = tempDir(t);
   const path = join(logDir, 'exec.log');
   writeLines(path, [recordLine(at(1), 'stdout', 'before\n', 1)]);
-  appendFileSync(path, Buffer.concat([Buffer.from(`{"t":"${at(2)}","s":"stdout","d":"bad `), Buffer.from([0xc3, 0x28]), Buffer.from('","id":1}\n')]));
-  appendFileSync(path, Buffer.concat([Buffer.from(`{"d":"bad `), Buffer.from([0xff]), Buffer.from(`","s":"stdout","t":"${at(3)}"}\n`)]));
+  appendFileSync(
+    path,
+    Buffer.concat([
+      Buffer.from(`{"t":"${at(2)}","s":"stdout","d":"bad `),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('","id":1}\n'),
+    ]),
+  );
+  appendFileSync(
+    path,
+    Buffer.concat([Buffer.from(`{"d":"bad `), Buffer.from([0xff]), Buffer.from(`","s":"stdout","t":"${at(3)}"}\n`)]),
+  );
   appendFileSync(path, `${recordLine(at(4), 'stdout', 'after\n', 1)}\n`);
   const { entries, malformed } = await readAll(logDir);
   assert.deepEqual(texts(entries), ['before\n', 'after\n']);
@@ -175,7 +191,10 @@ test('only the requested sources come out, system only when asked for', async (t
 });
 
 test('lines of only spaces, tabs or a CR are blank: skipped and not counted as malformed', async (t) => {
-  const logDir = execLog(t, `${recordLine(at(1), 'stdout', 'a', 1)}\r\n\r\n   \n\t\n \r\n${recordLine(at(2), 'stdout', 'b', 1)}\r\n`);
+  const logDir = execLog(
+    t,
+    `${recordLine(at(1), 'stdout', 'a', 1)}\r\n\r\n   \n\t\n \r\n${recordLine(at(2), 'stdout', 'b', 1)}\r\n`,
+  );
   const { entries, malformed } = await readAll(logDir);
   assert.deepEqual(texts(entries), ['a', 'b']);
   assert.equal(malformed, 0);
@@ -193,7 +212,10 @@ test('a b64 body written with JSON escapes (\\/) is unescaped before decoding, o
     `{"t":"${at(1)}","s":"stdout","d":"${escaped}","id":1,"e":"b64"}\n{"e":"b64","id":1,"t":"${at(2)}","s":"stdout","d":"${escaped}"}\n`,
   );
   const entries = await readLogs({ logDir });
-  assert.deepEqual(entries.map((e) => Buffer.from(e.data)), [bytes, bytes]);
+  assert.deepEqual(
+    entries.map((e) => Buffer.from(e.data)),
+    [bytes, bytes],
+  );
 });
 
 test('each malformed record is reported to onWarning with where it ended, and counted', async (t) => {
@@ -206,7 +228,13 @@ test('each malformed record is reported to onWarning with where it ended, and co
   for await (const entry of handle) entries.push(entry);
   assert.equal(entries.length, 2);
   assert.equal(handle.malformed, 2);
-  assert.deepEqual(warnings.map((warning) => [warning.code, warning.file]), [['MALFORMED_RECORD', 'exec.log'], ['MALFORMED_RECORD', 'exec.log']]);
+  assert.deepEqual(
+    warnings.map((warning) => [warning.code, warning.file]),
+    [
+      ['MALFORMED_RECORD', 'exec.log'],
+      ['MALFORMED_RECORD', 'exec.log'],
+    ],
+  );
   const firstEnd = Buffer.byteLength(`${good}\n{"t":"2026-04-30T20:00:01.000Z","s":\n`);
   assert.match(warnings[0].message, new RegExp(`offset ${firstEnd} `));
 });

@@ -32,7 +32,11 @@ test('rotation during follow loses and repeats nothing', async (t) => {
     if (n % 25 === 24) {
       writer.flush();
       // Stay within retention (4 rotated files): never more than two files ahead of the reader.
-      await waitFor(() => received.length >= n + 1 - 2 * recordsPerFile, { timeoutMs: DEADLINE_MS, intervalMs: 1, what: `reader to reach ${n + 1 - 2 * recordsPerFile}` });
+      await waitFor(() => received.length >= n + 1 - 2 * recordsPerFile, {
+        timeoutMs: DEADLINE_MS,
+        intervalMs: 1,
+        what: `reader to reach ${n + 1 - 2 * recordsPerFile}`,
+      });
     }
   }
   writer.flush();
@@ -41,14 +45,19 @@ test('rotation during follow loses and repeats nothing', async (t) => {
   await withTimeout(reading, DEADLINE_MS, 'follower to end');
   assert.ok(writer.rotations > 100, `rotated ${writer.rotations} times`);
   assert.equal(received.length, total);
-  assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
+  assert.deepEqual(
+    received,
+    Array.from({ length: total }, (_, i) => i),
+  );
   assert.equal(watchedDirectoryCount(), 0);
 });
 
 test('a follower in this process keeps up with a writer in a child process that rotates', async (t) => {
   const logDir = tempDir(t);
   const total = 3000;
-  const child = fork(join(ROOT, 'test', 'fixtures', 'rotating-writer.js'), [logDir, String(total), '1024'], { stdio: 'pipe' });
+  const child = fork(join(ROOT, 'test', 'fixtures', 'rotating-writer.js'), [logDir, String(total), '1024'], {
+    stdio: 'pipe',
+  });
   t.after(() => child.kill('SIGKILL'));
   const received = [];
   const controller = new AbortController();
@@ -63,7 +72,10 @@ test('a follower in this process keeps up with a writer in a child process that 
   await waitFor(() => received.length >= total, { timeoutMs: DEADLINE_MS, what: 'every record from the child' });
   controller.abort();
   await withTimeout(reading, DEADLINE_MS, 'follower to end');
-  assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
+  assert.deepEqual(
+    received,
+    Array.from({ length: total }, (_, i) => i),
+  );
   assert.equal((await waitForExit(child)).code, 0);
 });
 
@@ -75,18 +87,28 @@ test('resuming from a cursor whose file has since rotated continues in the rotat
   const before = await readLogs({ logDir });
   const cursor = before[4].cursor; // inside the live exec.log
   // Two rotations: the cursor's file is now exec.log.2.
-  writer.appendRecord(Buffer.from(`{"t":"${new Date().toISOString()}","s":"stdout","d":"${'p'.repeat(10 * 1024)}","id":9}\n`));
+  writer.appendRecord(
+    Buffer.from(`{"t":"${new Date().toISOString()}","s":"stdout","d":"${'p'.repeat(10 * 1024)}","id":9}\n`),
+  );
   for (let n = 10; n < 20; n++) writer.write('stdout', body(n), 1);
   writer.close();
   assert.deepEqual(readdirSync(logDir).sort(), ['exec.log', 'exec.log.1', 'exec.log.2']);
   const after = (await readLogs({ logDir }, { afterCursor: cursor })).filter((e) => e.sessionId === 1);
-  assert.deepEqual(after.map(numberOf), Array.from({ length: 15 }, (_, i) => i + 5));
+  assert.deepEqual(
+    after.map(numberOf),
+    Array.from({ length: 15 }, (_, i) => i + 5),
+  );
   // And the same while following.
   const controller = new AbortController();
-  const iterator = streamLogs({ logDir }, { afterCursor: cursor, follow: true, signal: controller.signal })[Symbol.asyncIterator]();
+  const iterator = streamLogs({ logDir }, { afterCursor: cursor, follow: true, signal: controller.signal })[
+    Symbol.asyncIterator
+  ]();
   t.after(() => controller.abort());
   const followed = (await take(iterator, 16)).filter((e) => e.sessionId === 1);
-  assert.deepEqual(followed.map(numberOf), Array.from({ length: 15 }, (_, i) => i + 5));
+  assert.deepEqual(
+    followed.map(numberOf),
+    Array.from({ length: 15 }, (_, i) => i + 5),
+  );
   controller.abort();
   await iterator.return();
 });
@@ -161,13 +183,18 @@ test('four rotations behind is still within retention: the follower catches up w
   writer.write('stdout', body(1), 1);
   writer.flush();
   const controller = new AbortController();
-  const iterator = streamLogs({ logDir }, { follow: true, signal: controller.signal, pollIntervalMs: 50 })[Symbol.asyncIterator]();
+  const iterator = streamLogs({ logDir }, { follow: true, signal: controller.signal, pollIntervalMs: 50 })[
+    Symbol.asyncIterator
+  ]();
   t.after(() => controller.abort());
   assert.deepEqual((await take(iterator, 1)).map(numberOf), [0]);
   for (let n = 2; n < 10; n++) writer.write('stdout', body(n), 1);
   writer.flush();
   assert.equal(writer.rotations, 4);
   assert.deepEqual((await take(iterator, 9)).map(numberOf), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  appendFileSync(join(logDir, 'exec.log'), `{"t":"${new Date().toISOString()}","s":"stdout","d":"${body(10).trim()}\\n","id":1}\n`);
+  appendFileSync(
+    join(logDir, 'exec.log'),
+    `{"t":"${new Date().toISOString()}","s":"stdout","d":"${body(10).trim()}\\n","id":1}\n`,
+  );
   assert.deepEqual((await take(iterator, 1)).map(numberOf), [10]);
 });

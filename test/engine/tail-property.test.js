@@ -11,7 +11,12 @@ import { readLogs, readLogsSnapshot } from '../../dist/index.js';
 import { at, recordLine, tempDir, texts, writeLines } from '../helpers.js';
 
 const scenario = fc.record({
-  files: fc.array(fc.array(fc.record({ s: fc.constantFrom('stdout', 'stderr', 'system'), step: fc.integer({ min: 0, max: 3 }) }), { maxLength: 12 }), { minLength: 1, maxLength: 4 }),
+  files: fc.array(
+    fc.array(fc.record({ s: fc.constantFrom('stdout', 'stderr', 'system'), step: fc.integer({ min: 0, max: 3 }) }), {
+      maxLength: 12,
+    }),
+    { minLength: 1, maxLength: 4 },
+  ),
   runtime: fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 10 }),
   sources: fc.constantFrom('stdout', 'stderr', 'system', 'stdout,stderr', 'all'),
   grep: fc.constantFrom(undefined, '[02468]$', 'x'),
@@ -32,14 +37,20 @@ test('tail N equals the last N entries of a forward read, with the same cursors'
       // files[0] is the oldest: it becomes exec.log.(k-1); the last one is the live exec.log.
       files.forEach((records, i) => {
         const name = i === files.length - 1 ? 'exec.log' : `exec.log.${files.length - 1 - i}`;
-        writeLines(join(logDir, name), records.map((r) => {
-          time += r.step;
-          n += 1;
-          return recordLine(at(time), r.s, `e${n}`, r.s === 'system' ? undefined : 1);
-        }));
+        writeLines(
+          join(logDir, name),
+          records.map((r) => {
+            time += r.step;
+            n += 1;
+            return recordLine(at(time), r.s, `e${n}`, r.s === 'system' ? undefined : 1);
+          }),
+        );
       });
       const runtimeTimes = [...runtime].sort((a, b) => a - b);
-      writeLines(join(logDir, 'runtime.log'), runtimeTimes.map((s, i) => `${at(s)} r${i}`));
+      writeLines(
+        join(logDir, 'runtime.log'),
+        runtimeTimes.map((s, i) => `${at(s)} r${i}`),
+      );
       const options = {
         sources,
         ...(grep === undefined ? {} : { grep }),
@@ -53,7 +64,8 @@ test('tail N equals the last N entries of a forward read, with the same cursors'
       for (const [i, entry] of snapshot.entries.entries()) {
         // (since and afterCursor do not mix: lines before since that neither read delivered are left out by hand.)
         const { since: _since, ...resume } = options;
-        const inWindow = (entries) => texts(entries.filter((e) => since === undefined || e.timestamp >= new Date(at(since))));
+        const inWindow = (entries) =>
+          texts(entries.filter((e) => since === undefined || e.timestamp >= new Date(at(since))));
         const fromTail = await readLogs({ logDir }, { ...resume, afterCursor: entry.cursor });
         const fromFull = await readLogs({ logDir }, { ...resume, afterCursor: expected[i].cursor });
         assert.deepEqual(inWindow(fromTail), inWindow(fromFull), `after ${entry.text()}`);

@@ -16,7 +16,10 @@ test('a leading RFC 3339 token is the timestamp and the rest, trimmed, is the bo
   );
   const entries = await readLogs({ logDir }, { sources: ['system'] });
   assert.deepEqual(texts(entries), ['INFO starting vm\n', 'WARN slow\n']);
-  assert.deepEqual(entries.map((e) => e.timestamp.toISOString()), ['2026-04-30T20:00:01.123Z', '2026-04-30T20:00:02.000Z']);
+  assert.deepEqual(
+    entries.map((e) => e.timestamp.toISOString()),
+    ['2026-04-30T20:00:01.123Z', '2026-04-30T20:00:02.000Z'],
+  );
   assert.ok(entries.every((e) => e.source === 'system' && e.sessionId === null));
 });
 
@@ -27,7 +30,11 @@ test("a line without a leading timestamp takes the file's modification time", as
   const mtime = new Date('2026-05-01T08:09:10.000Z');
   utimesSync(path, mtime, mtime);
   const entries = await readLogs({ logDir }, { sources: ['system'] });
-  assert.deepEqual(texts(entries), ['[    0.000000] Linux version 6.1\n', 'short 2026Z token\n', '12:00:00Z not a full time\n']);
+  assert.deepEqual(texts(entries), [
+    '[    0.000000] Linux version 6.1\n',
+    'short 2026Z token\n',
+    '12:00:00Z not a full time\n',
+  ]);
   for (const entry of entries) assert.equal(entry.timestamp.toISOString(), mtime.toISOString());
 });
 
@@ -44,7 +51,10 @@ test('ANSI sequences are removed before the timestamp is looked for', async (t) 
 
 test('invalid UTF-8 in a text log becomes U+FFFD', async (t) => {
   const logDir = tempDir(t);
-  writeFileSync(join(logDir, 'runtime.log'), Buffer.concat([Buffer.from('2026-04-30T20:00:01Z bad '), Buffer.from([0xff]), Buffer.from(' byte\n')]));
+  writeFileSync(
+    join(logDir, 'runtime.log'),
+    Buffer.concat([Buffer.from('2026-04-30T20:00:01Z bad '), Buffer.from([0xff]), Buffer.from(' byte\n')]),
+  );
   const [entry] = await readLogs({ logDir }, { sources: 'system' });
   assert.equal(entry.text(), 'bad \ufffd byte\n');
 });
@@ -79,14 +89,13 @@ test('TextLogWriter writes RFC 3339-prefixed lines that read back with their tim
   writer.close();
   const entries = await readLogs({ logDir }, { sources: 'system' });
   assert.deepEqual(texts(entries), ['booting\n', 'line a\n', 'line b\n']);
-  assert.deepEqual(entries.map((e) => e.timestamp.toISOString()), [
-    '2026-04-30T20:00:01.000Z',
-    '2026-04-30T20:00:02.000Z',
-    '2026-04-30T20:00:02.000Z',
-  ]);
+  assert.deepEqual(
+    entries.map((e) => e.timestamp.toISOString()),
+    ['2026-04-30T20:00:01.000Z', '2026-04-30T20:00:02.000Z', '2026-04-30T20:00:02.000Z'],
+  );
 });
 
-test('a text log replaced by a new file under a cursor restarts from the new file\'s beginning', async (t) => {
+test("a text log replaced by a new file under a cursor restarts from the new file's beginning", async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'runtime.log');
   writeLines(path, [`${at(1)} old one`, `${at(2)} old two`, `${at(3)} old three`]);
@@ -105,15 +114,21 @@ test('a text log that was not replaced resumes strictly after the cursor', async
   writeLines(path, [`${at(1)} a`, `${at(2)} b`]);
   const first = await readLogs({ logDir }, { sources: 'system' });
   appendFileSync(path, `${at(3)} c\n`);
-  assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'system', afterCursor: first[0].cursor })), ['b\n', 'c\n']);
+  assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'system', afterCursor: first[0].cursor })), [
+    'b\n',
+    'c\n',
+  ]);
 });
 
-test('while following, a replaced runtime.log is read from the new file\'s beginning after the old one\'s end', async (t) => {
+test("while following, a replaced runtime.log is read from the new file's beginning after the old one's end", async (t) => {
   const logDir = tempDir(t);
   const path = join(logDir, 'runtime.log');
   writeLines(path, [`${at(1)} old one`]);
   const controller = new AbortController();
-  const iterator = streamLogs({ logDir }, { sources: 'system', follow: true, signal: controller.signal, pollIntervalMs: 50 })[Symbol.asyncIterator]();
+  const iterator = streamLogs(
+    { logDir },
+    { sources: 'system', follow: true, signal: controller.signal, pollIntervalMs: 50 },
+  )[Symbol.asyncIterator]();
   t.after(() => {
     controller.abort();
     return iterator.return();
@@ -143,11 +158,14 @@ test('the timestamp is the token before the first blank: not after leading blank
   utimesSync(path, mtime, mtime);
   const entries = await readLogs({ logDir }, { sources: 'system' });
   // Measured against msb 0.6.18; lines without a usable time take the file's mtime and sort last.
-  assert.deepEqual(entries.map((e) => [e.timestamp.toISOString(), e.text()]), [
-    ['2026-04-30T20:00:05.000Z', 'tabbed\n'],
-    ['2026-04-30T21:00:00.000Z', '   2026-04-30T20:00:01.000Z   indented\n'],
-    ['2026-04-30T21:00:00.000Z', '2026-04-30T20:00:02.000Z\n'],
-    ['2026-04-30T21:00:00.000Z', '2026-04-30t20:00:03.000z lower case\n'],
-    ['2026-04-30T21:00:00.000Z', 'no such day\n'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.timestamp.toISOString(), e.text()]),
+    [
+      ['2026-04-30T20:00:05.000Z', 'tabbed\n'],
+      ['2026-04-30T21:00:00.000Z', '   2026-04-30T20:00:01.000Z   indented\n'],
+      ['2026-04-30T21:00:00.000Z', '2026-04-30T20:00:02.000Z\n'],
+      ['2026-04-30T21:00:00.000Z', '2026-04-30t20:00:03.000z lower case\n'],
+      ['2026-04-30T21:00:00.000Z', 'no such day\n'],
+    ],
+  );
 });

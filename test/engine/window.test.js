@@ -10,7 +10,10 @@ import { OptionsError, readLogs, readLogsSnapshot, streamLogs } from '../../dist
 import { at, collect, recordLine, take, tempDir, texts, writeLines } from '../helpers.js';
 
 function numbered(logDir, name, numbers, source = 'stdout') {
-  writeLines(join(logDir, name), numbers.map((n) => recordLine(at(n), source, `r${n}`, 1)));
+  writeLines(
+    join(logDir, name),
+    numbers.map((n) => recordLine(at(n), source, `r${n}`, 1)),
+  );
 }
 
 test('since is inclusive', async (t) => {
@@ -43,7 +46,10 @@ test('until is exclusive', async (t) => {
 test('until ends each source on its own: a source past until does not cut another short', async (t) => {
   const logDir = tempDir(t);
   numbered(logDir, 'exec.log', [1, 10, 11]);
-  writeLines(join(logDir, 'runtime.log'), [2, 3, 4, 12].map((n) => `${at(n)} t${n}`));
+  writeLines(
+    join(logDir, 'runtime.log'),
+    [2, 3, 4, 12].map((n) => `${at(n)} t${n}`),
+  );
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'all', until: at(5) })), ['r1', 't2\n', 't3\n', 't4\n']);
 });
 
@@ -53,7 +59,10 @@ test('until while following ends each source on its own, and the stream once eve
   const iso = (offsetMs) => new Date(now + offsetMs).toISOString();
   const until = new Date(now + 3_600_000);
   // exec.log is already past `until`; runtime.log has not caught up yet.
-  writeLines(join(logDir, 'exec.log'), [recordLine(iso(0), 'stdout', 'exec early', 1), recordLine(iso(7_200_000), 'stdout', 'exec late', 1)]);
+  writeLines(join(logDir, 'exec.log'), [
+    recordLine(iso(0), 'stdout', 'exec early', 1),
+    recordLine(iso(7_200_000), 'stdout', 'exec late', 1),
+  ]);
   writeLines(join(logDir, 'runtime.log'), [`${iso(1)} runtime one`]);
   writeLines(join(logDir, 'kernel.log'), [`${iso(7_200_000)} kernel late`]);
   const handle = streamLogs({ logDir }, { sources: 'all', until, follow: true, pollIntervalMs: 50 });
@@ -77,11 +86,19 @@ test('tail N gives the last N entries, oldest first', async (t) => {
 test('tail counts after the source filter and grep, like grep | tail -n', async (t) => {
   const logDir = tempDir(t);
   const lines = [];
-  for (let n = 1; n <= 20; n++) lines.push(recordLine(at(n), n % 2 === 0 ? 'stderr' : 'stdout', `line ${n}${n % 3 === 0 ? ' match' : ''}`, 1));
+  for (let n = 1; n <= 20; n++)
+    lines.push(recordLine(at(n), n % 2 === 0 ? 'stderr' : 'stdout', `line ${n}${n % 3 === 0 ? ' match' : ''}`, 1));
   writeLines(join(logDir, 'exec.log'), lines);
-  assert.deepEqual(texts(await readLogs({ logDir }, { tail: 3, sources: ['stderr'] })), ['line 16', 'line 18 match', 'line 20']);
+  assert.deepEqual(texts(await readLogs({ logDir }, { tail: 3, sources: ['stderr'] })), [
+    'line 16',
+    'line 18 match',
+    'line 20',
+  ]);
   assert.deepEqual(texts(await readLogs({ logDir }, { tail: 2, grep: 'match' })), ['line 15 match', 'line 18 match']);
-  assert.deepEqual(texts(await readLogs({ logDir }, { tail: 2, grep: /match/, sources: ['stdout'] })), ['line 9 match', 'line 15 match']);
+  assert.deepEqual(texts(await readLogs({ logDir }, { tail: 2, grep: /match/, sources: ['stdout'] })), [
+    'line 9 match',
+    'line 15 match',
+  ]);
 });
 
 test('tail reaches back across rotated files', async (t) => {
@@ -96,7 +113,10 @@ test('tail reaches back across rotated files', async (t) => {
 test('tail merges text logs with exec.log when system is asked for', async (t) => {
   const logDir = tempDir(t);
   numbered(logDir, 'exec.log', [1, 3, 5]);
-  writeLines(join(logDir, 'runtime.log'), [2, 4, 6].map((n) => `${at(n)} t${n}`));
+  writeLines(
+    join(logDir, 'runtime.log'),
+    [2, 4, 6].map((n) => `${at(n)} t${n}`),
+  );
   assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'all', tail: 3 })), ['t4\n', 'r5', 't6\n']);
 });
 
@@ -104,13 +124,19 @@ test("a tail entry's cursor resumes exactly after it", async (t) => {
   const logDir = tempDir(t);
   numbered(logDir, 'exec.log.1', [1, 2, 3]);
   numbered(logDir, 'exec.log', [4, 5]);
-  writeLines(join(logDir, 'runtime.log'), [2.5, 4.5].map((n) => `${at(n)} t${n}`));
+  writeLines(
+    join(logDir, 'runtime.log'),
+    [2.5, 4.5].map((n) => `${at(n)} t${n}`),
+  );
   const tail = await readLogs({ logDir }, { sources: 'all', tail: 4 });
   assert.deepEqual(texts(tail), ['r3', 'r4', 't4.5\n', 'r5']);
   const all = await readLogs({ logDir }, { sources: 'all' });
   for (const entry of tail) {
     const index = all.findIndex((e) => e.text() === entry.text());
-    assert.deepEqual(texts(await readLogs({ logDir }, { sources: 'all', afterCursor: entry.cursor })), texts(all.slice(index + 1)));
+    assert.deepEqual(
+      texts(await readLogs({ logDir }, { sources: 'all', afterCursor: entry.cursor })),
+      texts(all.slice(index + 1)),
+    );
   }
 });
 
@@ -124,7 +150,10 @@ test('a snapshot cursor sits after everything read: a follow from it gets exactl
     const marker = `after ${JSON.stringify(options)}`;
     appendFileSync(join(logDir, 'exec.log'), `${recordLine(at(100), 'stdout', marker, 1)}\n`);
     const controller = new AbortController();
-    const follower = streamLogs({ logDir }, { sources: 'all', afterCursor: snapshot.cursor, follow: true, signal: controller.signal });
+    const follower = streamLogs(
+      { logDir },
+      { sources: 'all', afterCursor: snapshot.cursor, follow: true, signal: controller.signal },
+    );
     const iterator = follower[Symbol.asyncIterator]();
     assert.deepEqual(texts(await take(iterator, 1)), [marker], marker);
     appendFileSync(join(logDir, 'runtime.log'), `${at(101)} more\n`);
@@ -151,7 +180,10 @@ test('tail reads from the end and stops: the lines before the last N are never p
   // all, so that the backward read is used (a smaller log is read whole: exact even when out of order).
   const junk = Array.from({ length: 10_000 }, (_, i) => `junk ${i} ${'#'.repeat(250)}`);
   writeLines(join(logDir, 'exec.log.1'), junk);
-  writeLines(join(logDir, 'exec.log'), [...junk, ...[1, 2, 3, 4, 5].map((n) => recordLine(at(n), 'stdout', `r${n}`, 1))]);
+  writeLines(join(logDir, 'exec.log'), [
+    ...junk,
+    ...[1, 2, 3, 4, 5].map((n) => recordLine(at(n), 'stdout', `r${n}`, 1)),
+  ]);
   const handle = streamLogs({ logDir }, { tail: 3 });
   const entries = [];
   for await (const entry of handle) entries.push(entry);
@@ -175,7 +207,10 @@ test('since passes over older rotated files without parsing them', async (t) => 
 
 test("a handle's cursor is that of the last entry handed out, also when the consumer breaks off mid-batch", async (t) => {
   const logDir = tempDir(t);
-  writeLines(join(logDir, 'exec.log'), [1, 2, 3, 4].map((n) => recordLine(at(n), n === 4 ? 'stderr' : 'stdout', `r${n}`, 1)));
+  writeLines(
+    join(logDir, 'exec.log'),
+    [1, 2, 3, 4].map((n) => recordLine(at(n), n === 4 ? 'stderr' : 'stdout', `r${n}`, 1)),
+  );
   for (const options of [{ sources: 'stdout' }, { sources: 'stdout', tail: 3 }]) {
     const handle = streamLogs({ logDir }, options);
     for await (const entry of handle) {
@@ -183,7 +218,11 @@ test("a handle's cursor is that of the last entry handed out, also when the cons
       assert.equal(handle.cursor, entry.cursor, `while iterating ${JSON.stringify(options)}`);
       break;
     }
-    assert.deepEqual(texts(await readLogs({ logDir }, { afterCursor: handle.cursor, sources: 'stdout' })), ['r2', 'r3'], JSON.stringify(options));
+    assert.deepEqual(
+      texts(await readLogs({ logDir }, { afterCursor: handle.cursor, sources: 'stdout' })),
+      ['r2', 'r3'],
+      JSON.stringify(options),
+    );
   }
   // Read to the end: the cursor covers everything read, the skipped stderr record included.
   const handle = streamLogs({ logDir }, { sources: 'stdout' });

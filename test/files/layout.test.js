@@ -5,12 +5,30 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { assertSandboxName, defaultHome, InvalidSandboxNameError, readLogs, SandboxNotFoundError, sandboxLogDir, streamLogs } from '../../dist/index.js';
+import {
+  assertSandboxName,
+  defaultHome,
+  InvalidSandboxNameError,
+  readLogs,
+  SandboxNotFoundError,
+  sandboxLogDir,
+  streamLogs,
+} from '../../dist/index.js';
 import { MAX_NAME_BYTES, sandboxNameProblem } from '../../dist/format/name.js';
 import { at, recordLine, tempDir, tempSandbox, texts, writeLines } from '../helpers.js';
 
 test('ordinary names of 1 to 128 UTF-8 bytes are valid', () => {
-  for (const name of ['box', 'a', 'web-1_prod.v2', 'with space', 'ünïcødé', '🦀', 'a'.repeat(MAX_NAME_BYTES), '...x', '.hidden']) {
+  for (const name of [
+    'box',
+    'a',
+    'web-1_prod.v2',
+    'with space',
+    'ünïcødé',
+    '🦀',
+    'a'.repeat(MAX_NAME_BYTES),
+    '...x',
+    '.hidden',
+  ]) {
     assert.equal(sandboxNameProblem(name), undefined, name);
     assert.doesNotThrow(() => assertSandboxName(name));
   }

@@ -17,12 +17,19 @@ function lines(path) {
 test('rotation renames down the chain and keeps exactly maxFiles rotated files', async (t) => {
   const logDir = tempDir(t);
   const rotations = [];
-  const writer = new ExecLogWriter(logDir, { maxBytes: 400, maxFiles: 2, onRotate: (info) => rotations.push(info.rotation) });
+  const writer = new ExecLogWriter(logDir, {
+    maxBytes: 400,
+    maxFiles: 2,
+    onRotate: (info) => rotations.push(info.rotation),
+  });
   for (let n = 0; n < 200; n++) writer.write('stdout', `record ${String(n).padStart(4, '0')}\n`, 1);
   writer.close();
   assert.deepEqual(readdirSync(logDir).sort(), ['exec.log', 'exec.log.1', 'exec.log.2']);
   assert.ok(writer.rotations > 2);
-  assert.deepEqual(rotations, Array.from({ length: writer.rotations }, (_, i) => i + 1));
+  assert.deepEqual(
+    rotations,
+    Array.from({ length: writer.rotations }, (_, i) => i + 1),
+  );
   for (const name of ['exec.log', 'exec.log.1', 'exec.log.2']) {
     assert.ok(statSync(join(logDir, name)).size <= 400, `${name} is within maxBytes`);
     for (const line of lines(join(logDir, name))) {
@@ -65,13 +72,19 @@ test('system markers end with a newline and carry no session id', async (t) => {
   writer.system('already ended\n');
   writer.close();
   const records = lines(join(logDir, 'exec.log')).map((line) => JSON.parse(line));
-  assert.deepEqual(records.map((r) => [r.s, r.d, 'id' in r, 'e' in r]), [
-    ['system', 'session 1 started\n', false, false],
-    ['system', 'already ended\n', false, false],
-  ]);
+  assert.deepEqual(
+    records.map((r) => [r.s, r.d, 'id' in r, 'e' in r]),
+    [
+      ['system', 'session 1 started\n', false, false],
+      ['system', 'already ended\n', false, false],
+    ],
+  );
   assert.match(records[0].t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   const entries = await readLogs({ logDir }, { sources: 'system' });
-  assert.deepEqual(entries.map((e) => e.sessionId), [null, null]);
+  assert.deepEqual(
+    entries.map((e) => e.sessionId),
+    [null, null],
+  );
 });
 
 test('bytes that are not UTF-8 are written as e:"b64" and read back exactly', async (t) => {
@@ -100,7 +113,10 @@ test('a 3-byte character split across two write() calls stays one character', as
   writer.write('stdout', Buffer.concat([check.subarray(2), Buffer.from(' done\n')]), 1);
   writer.close();
   const records = lines(join(logDir, 'exec.log')).map((line) => JSON.parse(line));
-  assert.ok(records.every((r) => r.e === undefined), 'nothing needed base64');
+  assert.ok(
+    records.every((r) => r.e === undefined),
+    'nothing needed base64',
+  );
   const entries = await readLogs({ logDir });
   assert.equal(entries.map((e) => e.text()).join(''), 'ok other stream\n✓ done\n');
   assert.ok(!entries.some((e) => e.text().includes('\ufffd')));
@@ -140,9 +156,15 @@ test('records are flushed by the end of the event-loop turn without an explicit 
 
 test('invalid writer options are OptionsErrors naming the option', (t) => {
   const logDir = tempDir(t);
-  assert.throws(() => new ExecLogWriter(logDir, { maxBytes: 0 }), (error) => error instanceof OptionsError && /maxBytes/.test(error.message));
+  assert.throws(
+    () => new ExecLogWriter(logDir, { maxBytes: 0 }),
+    (error) => error instanceof OptionsError && /maxBytes/.test(error.message),
+  );
   assert.throws(() => new ExecLogWriter(logDir, { maxBytes: 1.5 }), OptionsError);
-  assert.throws(() => new ExecLogWriter(logDir, { maxFiles: -1 }), (error) => error instanceof OptionsError && /maxFiles/.test(error.message));
+  assert.throws(
+    () => new ExecLogWriter(logDir, { maxFiles: -1 }),
+    (error) => error instanceof OptionsError && /maxFiles/.test(error.message),
+  );
 });
 
 test('TextLogWriter appends to runtime.log without rotating', (t) => {
@@ -159,7 +181,10 @@ test('a chain longer than four rotated files is read whole, and maxFiles 0 keeps
   for (let n = 0; n < 30; n++) writer.write('stdout', `record ${String(n).padStart(6, '0')}\n`, 1);
   writer.close();
   assert.equal(readdirSync(logDir).length, 7);
-  assert.deepEqual(texts(await readLogs({ logDir })).map((s) => Number(s.slice(7, 13))), Array.from({ length: 14 }, (_, i) => i + 16));
+  assert.deepEqual(
+    texts(await readLogs({ logDir })).map((s) => Number(s.slice(7, 13))),
+    Array.from({ length: 14 }, (_, i) => i + 16),
+  );
   const single = tempDir(t);
   const none = new ExecLogWriter(single, { maxBytes: 160, maxFiles: 0 });
   for (let n = 0; n < 5; n++) none.write('stdout', `record ${String(n).padStart(6, '0')}\n`, 1);

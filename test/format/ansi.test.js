@@ -49,7 +49,26 @@ test('SGR sequences pass only when colour is kept', () => {
 test('for any string, only text, \\n, \\t and (with colour) SGR survive', () => {
   const pieces = fc.oneof(
     fc.string(),
-    fc.constantFrom('\u001b', '\u001b[', '\u001b]', '\u001bP', '\u001b\\', '\u0007', '\u009b', '\u009d', '\u009c', '\u0090', 'm', ';', '31', '\r', '\n', '\t', '\u007f', '\u0085'),
+    fc.constantFrom(
+      '\u001b',
+      '\u001b[',
+      '\u001b]',
+      '\u001bP',
+      '\u001b\\',
+      '\u0007',
+      '\u009b',
+      '\u009d',
+      '\u009c',
+      '\u0090',
+      'm',
+      ';',
+      '31',
+      '\r',
+      '\n',
+      '\t',
+      '\u007f',
+      '\u0085',
+    ),
     fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)),
   );
   fc.assert(

@@ -30,32 +30,43 @@ test('cursors round-trip, including generations beyond 2^53 and several position
   for (const positions of cases) {
     const cursor = encodeCursor(positions);
     assert.equal(Buffer.from(cursor, 'base64').length, 1 + 16 * positions.length);
-    assert.deepEqual(decodeCursor(cursor), positions.map((p) => ({ generation: p.generation, offset: p.offset })));
+    assert.deepEqual(
+      decodeCursor(cursor),
+      positions.map((p) => ({ generation: p.generation, offset: p.offset })),
+    );
     assert.equal(cursor, handCursor(positions.map((p) => [p.generation, p.offset])));
   }
 });
 
 test('a string that is not base64 is refused with "not valid base64"', () => {
   for (const bad of ['', 'not a cursor!', 'AA=', 'A', '@@@@', 'AA==AA==', ' AA==']) {
-    assert.throws(() => decodeCursor(bad), (error) => {
-      assert.ok(error instanceof InvalidCursorError, `${JSON.stringify(bad)}: ${error}`);
-      assert.equal(error.code, 'INVALID_CURSOR');
-      assert.match(error.message, /not valid base64/);
-      return true;
-    });
+    assert.throws(
+      () => decodeCursor(bad),
+      (error) => {
+        assert.ok(error instanceof InvalidCursorError, `${JSON.stringify(bad)}: ${error}`);
+        assert.equal(error.code, 'INVALID_CURSOR');
+        assert.match(error.message, /not valid base64/);
+        return true;
+      },
+    );
   }
 });
 
 test('a cursor whose length is not 1 + 16 × count is refused as the wrong length', () => {
   const tooShort = Buffer.from(Buffer.from('ASoAAAAAAAAAZAAAAAAAAAA=', 'base64').subarray(0, 16)).toString('base64');
-  const tooLong = Buffer.concat([Buffer.from('ASoAAAAAAAAAZAAAAAAAAAA=', 'base64'), Buffer.alloc(1)]).toString('base64');
+  const tooLong = Buffer.concat([Buffer.from('ASoAAAAAAAAAZAAAAAAAAAA=', 'base64'), Buffer.alloc(1)]).toString(
+    'base64',
+  );
   const countTwoWithOne = Buffer.concat([Buffer.from([2]), Buffer.alloc(16)]).toString('base64');
   for (const bad of [tooShort, tooLong, countTwoWithOne, Buffer.from([1]).toString('base64')]) {
-    assert.throws(() => decodeCursor(bad), (error) => {
-      assert.ok(error instanceof InvalidCursorError);
-      assert.match(error.message, /wrong length/);
-      return true;
-    });
+    assert.throws(
+      () => decodeCursor(bad),
+      (error) => {
+        assert.ok(error instanceof InvalidCursorError);
+        assert.match(error.message, /wrong length/);
+        return true;
+      },
+    );
   }
 });
 
@@ -82,17 +93,43 @@ test('with every source, cursors hold three positions: exec.log, runtime.log, ke
   writeLines(join(logDir, 'exec.log'), exec);
   writeLines(join(logDir, 'runtime.log'), runtime);
   writeLines(join(logDir, 'kernel.log'), kernel);
-  const [execIno, runtimeIno, kernelIno] = ['exec.log', 'runtime.log', 'kernel.log'].map((f) => inodeOf(join(logDir, f)));
+  const [execIno, runtimeIno, kernelIno] = ['exec.log', 'runtime.log', 'kernel.log'].map((f) =>
+    inodeOf(join(logDir, f)),
+  );
   const execEnd = Buffer.byteLength(exec[0]) + 1;
   const runtimeEnd = Buffer.byteLength(runtime[0]) + 1;
   const kernelEnd = Buffer.byteLength(kernel[0]) + 1;
 
   const entries = await readLogs({ logDir }, { sources: ['all'] });
-  assert.deepEqual(entries.map((e) => e.text()), ['out\n', 'runtime line\n', 'kernel line\n']);
+  assert.deepEqual(
+    entries.map((e) => e.text()),
+    ['out\n', 'runtime line\n', 'kernel line\n'],
+  );
   // Files not read yet sit at (0, 0): "from the beginning".
-  assert.equal(entries[0].cursor, handCursor([[execIno, execEnd], [0, 0], [0, 0]]));
-  assert.equal(entries[1].cursor, handCursor([[execIno, execEnd], [runtimeIno, runtimeEnd], [0, 0]]));
-  assert.equal(entries[2].cursor, handCursor([[execIno, execEnd], [runtimeIno, runtimeEnd], [kernelIno, kernelEnd]]));
+  assert.equal(
+    entries[0].cursor,
+    handCursor([
+      [execIno, execEnd],
+      [0, 0],
+      [0, 0],
+    ]),
+  );
+  assert.equal(
+    entries[1].cursor,
+    handCursor([
+      [execIno, execEnd],
+      [runtimeIno, runtimeEnd],
+      [0, 0],
+    ]),
+  );
+  assert.equal(
+    entries[2].cursor,
+    handCursor([
+      [execIno, execEnd],
+      [runtimeIno, runtimeEnd],
+      [kernelIno, kernelEnd],
+    ]),
+  );
 });
 
 test('with the default sources a cursor holds one position (exec.log only)', async (t) => {

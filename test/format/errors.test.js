@@ -2,7 +2,15 @@
 // case a caller handles differently, messages that name the offending value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidCursorError, InvalidSandboxNameError, MissedRotationError, OptionsError, SandboxNotFoundError, SandlogError, decodeCursor } from '../../dist/index.js';
+import {
+  InvalidCursorError,
+  InvalidSandboxNameError,
+  MissedRotationError,
+  OptionsError,
+  SandboxNotFoundError,
+  SandlogError,
+  decodeCursor,
+} from '../../dist/index.js';
 import { resolveSources } from '../../dist/format/source.js';
 import { parseTimeArgument } from '../../dist/format/time.js';
 
@@ -33,8 +41,14 @@ test('MissedRotationError says how far the reader had got', () => {
 });
 
 test('option errors name the value that was wrong', () => {
-  assert.throws(() => resolveSources(['stdout', 'stdin']), (error) => error instanceof OptionsError && /"stdin"/.test(error.message));
-  assert.throws(() => parseTimeArgument('last tuesday'), (error) => error instanceof OptionsError && /"last tuesday"/.test(error.message));
+  assert.throws(
+    () => resolveSources(['stdout', 'stdin']),
+    (error) => error instanceof OptionsError && /"stdin"/.test(error.message),
+  );
+  assert.throws(
+    () => parseTimeArgument('last tuesday'),
+    (error) => error instanceof OptionsError && /"last tuesday"/.test(error.message),
+  );
   assert.throws(() => decodeCursor('%%%'), InvalidCursorError);
 });
 

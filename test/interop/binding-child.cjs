@@ -37,7 +37,8 @@ async function main() {
           if (entry === null) break;
           entries.push(plain(entry));
           if (query.progress) process.stderr.write(`entry ${entries.length}\n`);
-          if (query.stopAfter !== undefined && Buffer.from(entry.data).toString('utf8').includes(query.stopAfter)) break;
+          if (query.stopAfter !== undefined && Buffer.from(entry.data).toString('utf8').includes(query.stopAfter))
+            break;
         }
         results.push({ entries });
       }

@@ -28,7 +28,23 @@ export function prng(seed) {
 
 export const BASE_TIME = Date.parse('2026-04-30T20:00:00.000Z');
 const SOURCES = ['stdout', 'stderr', 'output', 'system'];
-const WORDS = ['alpha', 'beta', 'gamma', 'délta', 'ε', '😀', '日本語', 'tab\there', 'x', 'error', 'warn', 'ok', '"quoted"', 'back\\slash', 'end'];
+const WORDS = [
+  'alpha',
+  'beta',
+  'gamma',
+  'délta',
+  'ε',
+  '😀',
+  '日本語',
+  'tab\there',
+  'x',
+  'error',
+  'warn',
+  'ok',
+  '"quoted"',
+  'back\\slash',
+  'end',
+];
 const SGR = ['\u001b[31m', '\u001b[1;32m', '\u001b[0m', '\u001b[38;5;208m', '\u001b[m'];
 // Control characters microsandbox prints and sandlog removes (the terminal-safety difference).
 const CONTROLS = ['\u0000', '\u0007', '\u007f', '\r'];
@@ -84,11 +100,17 @@ function recordLine(random, ms, source) {
   if (roll < 0.12) {
     // Any bytes but ESC and C2 (the lead byte of C1 controls): escape sequences cut at random are
     // stripped by two different parsers, which is not what this compares. It ends printable (see body()).
-    const bytes = Buffer.from([...Array.from({ length: random.int(12) }, () => random.int(256)).map((b) => (b === 0x1b || b === 0xc2 ? 0x41 : b)), 0x41]);
+    const bytes = Buffer.from([
+      ...Array.from({ length: random.int(12) }, () => random.int(256)).map((b) =>
+        b === 0x1b || b === 0xc2 ? 0x41 : b,
+      ),
+      0x41,
+    ]);
     return `{"t":"${t}","s":"${source}","d":"${bytes.toString('base64')}"${idPart},"e":"b64"}`;
   }
   if (roll < 0.16) return `{"t":"${t}","s":"${source}","d":"not base64!"${idPart},"e":"b64"}`;
-  if (roll < 0.22) return `{"e":null${idPart},"d":${JSON.stringify(body(random))},"x":[1,{"y":"z"}],"s":"${source}","t":"${t}"}`;
+  if (roll < 0.22)
+    return `{"e":null${idPart},"d":${JSON.stringify(body(random))},"x":[1,{"y":"z"}],"s":"${source}","t":"${t}"}`;
   if (roll < 0.25) return ` { "t" : "${t}" , "s" : "${source}" , "d" : ${JSON.stringify(body(random))} ${idPart} }  `;
   return `{"t":"${t}","s":"${source}","d":${JSON.stringify(body(random))}${idPart}}`;
 }
@@ -136,7 +158,8 @@ function textLogLines(random, times) {
     if (roll < 0.55) lines.push(Buffer.from(`${new Date(ms).toISOString()} ${message}\n`));
     else if (roll < 0.6) lines.push(Buffer.from(`${new Date(ms).toISOString().replace('Z', '123456Z')}  ${message}\n`));
     else if (roll < 0.75) lines.push(Buffer.from(`no time prefix: ${message}\n`));
-    else if (roll < 0.8) lines.push(Buffer.from(`${new Date(ms).toISOString().replace('Z', 'z')} lower-case zone ${message}\n`));
+    else if (roll < 0.8)
+      lines.push(Buffer.from(`${new Date(ms).toISOString().replace('Z', 'z')} lower-case zone ${message}\n`));
     else if (roll < 0.84) lines.push(Buffer.from(`2026-13-45T99:00:00.000Z unparsable token\n`));
     else if (roll < 0.87) lines.push(Buffer.from(`   ${new Date(ms).toISOString()} indented\n`));
     else if (roll < 0.9) lines.push(Buffer.from(`${new Date(ms).toISOString()} crlf line\r\n`));
@@ -172,7 +195,9 @@ export function writeCorpus(random, logDir) {
   for (const name of ['runtime.log', 'kernel.log']) {
     if (!random.chance(0.7)) continue;
     const count = random.int(15);
-    const times = Array.from({ length: count }, () => (execTimes.length > 0 && random.chance(0.3) ? random.pick(execTimes) : start + random.int(end - start)));
+    const times = Array.from({ length: count }, () =>
+      execTimes.length > 0 && random.chance(0.3) ? random.pick(execTimes) : start + random.int(end - start),
+    );
     times.sort((a, b) => a - b);
     const mtime = start + random.int(end - start + 2000);
     const path = join(logDir, name);

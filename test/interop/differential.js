@@ -47,7 +47,10 @@ export function query({ sources, tail, since, until, grep }) {
 }
 
 function sandlogCli(logDir, args) {
-  return execFileSync(process.execPath, [CLI, 'logs', '--log-dir', logDir, ...args], { maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '' } });
+  return execFileSync(process.execPath, [CLI, 'logs', '--log-dir', logDir, ...args], {
+    maxBuffer: 1 << 28,
+    env: { ...process.env, NO_COLOR: '' },
+  });
 }
 
 function show(value) {
@@ -66,7 +69,9 @@ function firstDifference(a, b, same) {
 function listDifference(label, theirs, ours, same, differences) {
   const i = firstDifference(theirs, ours, same);
   if (i >= 0) {
-    differences.push(`${label}: ${theirs.length} vs ${ours.length} entries; first difference at #${i}:\n  microsandbox ${show(theirs[i])}\n  sandlog      ${show(ours[i])}`);
+    differences.push(
+      `${label}: ${theirs.length} vs ${ours.length} entries; first difference at #${i}:\n  microsandbox ${show(theirs[i])}\n  sandlog      ${show(ours[i])}`,
+    );
   }
 }
 
@@ -99,7 +104,11 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
   const logDir = logDirOf(home, name);
   const differences = [];
   const bindingSide = queries.filter((q) => !q.grep);
-  const results = await bindingQueries(home, name, bindingSide.map((q) => ({ kind: 'logs', options: q.binding })));
+  const results = await bindingQueries(
+    home,
+    name,
+    bindingSide.map((q) => ({ kind: 'logs', options: q.binding })),
+  );
   for (const [i, q] of queries.entries()) {
     let theirs = parseJsonLines(msbLogs(home, name, ['--json', ...q.args]));
     if (q.keepLast !== undefined) theirs = q.keepLast === 0 ? [] : theirs.slice(-q.keepLast);
@@ -107,7 +116,13 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
     const ours = snapshot.entries.map((entry) => parseJsonLines(Buffer.from(entry.toJsonLine()))[0]);
     listDifference(`msb --json ${q.label} vs readLogs`, theirs, ours, sameJson, differences);
     if (cli(q, i)) {
-      listDifference(`msb --json ${q.label} vs sandlog --json`, theirs, parseJsonLines(sandlogCli(logDir, ['--json', ...q.args])), sameJson, differences);
+      listDifference(
+        `msb --json ${q.label} vs sandlog --json`,
+        theirs,
+        parseJsonLines(sandlogCli(logDir, ['--json', ...q.args])),
+        sameJson,
+        differences,
+      );
     }
     if (q.grep) continue;
     const bound = results[bindingSide.indexOf(q)];
@@ -115,9 +130,27 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
       differences.push(`binding logs() ${q.label} failed: ${bound.error}`);
       continue;
     }
-    const bindingEntries = bound.entries.map((e) => ({ ms: e.timestampMs, s: e.source, d: e.data, id: e.sessionId === null ? null : Number(e.sessionId), cursor: e.cursor }));
-    const oursBinding = snapshot.entries.map((e) => ({ ms: e.timestamp.getTime(), s: e.source, d: Buffer.from(e.data).toString('base64'), id: e.sessionId === null ? null : Number(e.sessionId), cursor: e.cursor }));
-    listDifference(`binding logs() ${q.label} vs readLogs`, bindingEntries, oursBinding, (a, b) => a.ms === b.ms && a.s === b.s && a.d === b.d && a.id === b.id && a.cursor === b.cursor, differences);
+    const bindingEntries = bound.entries.map((e) => ({
+      ms: e.timestampMs,
+      s: e.source,
+      d: e.data,
+      id: e.sessionId === null ? null : Number(e.sessionId),
+      cursor: e.cursor,
+    }));
+    const oursBinding = snapshot.entries.map((e) => ({
+      ms: e.timestamp.getTime(),
+      s: e.source,
+      d: Buffer.from(e.data).toString('base64'),
+      id: e.sessionId === null ? null : Number(e.sessionId),
+      cursor: e.cursor,
+    }));
+    listDifference(
+      `binding logs() ${q.label} vs readLogs`,
+      bindingEntries,
+      oursBinding,
+      (a, b) => a.ms === b.ms && a.s === b.s && a.d === b.d && a.id === b.id && a.cursor === b.cursor,
+      differences,
+    );
   }
   for (const args of text) {
     const theirs = asSandlogShowsIt(msbLogs(home, name, ['--color', 'never', ...args]), args.includes('--timestamps'));
@@ -126,7 +159,9 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
       const a = theirs.split('\n');
       const b = ours.split('\n');
       const i = firstDifference(a, b, (x, y) => x === y);
-      differences.push(`text ${args.join(' ')}: line ${i + 1}\n  microsandbox ${show(a[i])}\n  sandlog      ${show(b[i])}`);
+      differences.push(
+        `text ${args.join(' ')}: line ${i + 1}\n  microsandbox ${show(a[i])}\n  sandlog      ${show(b[i])}`,
+      );
     }
   }
   return differences;
@@ -141,12 +176,17 @@ export async function compareSnapshots(home, name, queries, { cli = () => true, 
 export async function compareResumes(home, name, sources, cursors) {
   const logDir = logDirOf(home, name);
   const differences = [];
-  const results = await bindingQueries(home, name, cursors.map((cursor) => ({ kind: 'stream', options: { sources, fromCursor: cursor, follow: false } })));
+  const results = await bindingQueries(
+    home,
+    name,
+    cursors.map((cursor) => ({ kind: 'stream', options: { sources, fromCursor: cursor, follow: false } })),
+  );
   for (const [i, cursor] of cursors.entries()) {
     const ours = [];
     let error;
     try {
-      for await (const entry of streamLogs(logDir, { sources, afterCursor: cursor })) ours.push(`${entry.timestamp.getTime()} ${entry.source} ${Buffer.from(entry.data).toString('base64')}`);
+      for await (const entry of streamLogs(logDir, { sources, afterCursor: cursor }))
+        ours.push(`${entry.timestamp.getTime()} ${entry.source} ${Buffer.from(entry.data).toString('base64')}`);
     } catch (caught) {
       error = caught;
     }
@@ -157,7 +197,13 @@ export async function compareResumes(home, name, sources, cursors) {
     }
     if (error !== undefined) continue;
     const theirList = theirs.entries.map((e) => `${e.timestampMs} ${e.source} ${e.data}`).sort();
-    listDifference(`resume after ${cursor} (${sources.join(',')})`, theirList, ours.sort(), (a, b) => a === b, differences);
+    listDifference(
+      `resume after ${cursor} (${sources.join(',')})`,
+      theirList,
+      ours.sort(),
+      (a, b) => a === b,
+      differences,
+    );
   }
   return differences;
 }

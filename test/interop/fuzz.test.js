@@ -16,7 +16,16 @@ import { logDirOf, makeHome, oracleTestOptions } from './oracle.js';
 const options = oracleTestOptions();
 const FIXED_SEED = 20261129;
 const CORPORA_PER_SEED = 2;
-const SOURCE_SETS = [undefined, ['all'], ['stdout'], ['stderr'], ['output'], ['system'], ['stdout', 'system'], ['stderr', 'output']];
+const SOURCE_SETS = [
+  undefined,
+  ['all'],
+  ['stdout'],
+  ['stderr'],
+  ['output'],
+  ['system'],
+  ['stdout', 'system'],
+  ['stderr', 'output'],
+];
 
 function randomQueries(random, { start, end }) {
   const time = () => start - 1000 + random.int(end - start + 2000);
@@ -45,13 +54,26 @@ async function fuzz(t, seed) {
     const differences = await compareSnapshots(home, 'fuzz', queries, {
       // Each sandlog CLI run is a process: one query's --json per corpus, and the text output.
       cli: (_, i) => i === 1,
-      text: [['--source', 'all'], ['--source', 'all', '--timestamps']],
+      text: [
+        ['--source', 'all'],
+        ['--source', 'all', '--timestamps'],
+      ],
     });
     const sources = random.pick([['stdout', 'stderr', 'output'], ['all'], ['stdout', 'system']]);
     const snapshot = await readLogsSnapshot(logDir, { sources });
-    const cursors = [snapshot.cursor, ...snapshot.entries.filter(() => random.chance(0.25)).map((entry) => entry.cursor).slice(0, 4)];
+    const cursors = [
+      snapshot.cursor,
+      ...snapshot.entries
+        .filter(() => random.chance(0.25))
+        .map((entry) => entry.cursor)
+        .slice(0, 4),
+    ];
     differences.push(...(await compareResumes(home, 'fuzz', sources, cursors)));
-    assert.deepEqual(differences, [], `seed ${seed}, corpus ${corpus} (replay: INTEROP_SEED=${seed}; KEEP_INTEROP=1 keeps ${logDir})`);
+    assert.deepEqual(
+      differences,
+      [],
+      `seed ${seed}, corpus ${corpus} (replay: INTEROP_SEED=${seed}; KEEP_INTEROP=1 keeps ${logDir})`,
+    );
   }
 }
 

@@ -18,8 +18,14 @@ export function locateOracle() {
   const dir = process.env.SANDLOG_MSB_DIR || join(repo, '.oracle', 'package');
   const msb = join(dir, 'bin', 'msb');
   const binding = join(dir, 'microsandbox.linux-x64-gnu.node');
-  if (process.platform !== 'linux' || process.arch !== 'x64') return { missing: `microsandbox ${ORACLE_VERSION} runs on linux-x64 only (this is ${process.platform}-${process.arch})` };
-  if (!existsSync(msb) || !existsSync(binding)) return { missing: `microsandbox ${ORACLE_VERSION} not found in ${dir} (run \`npm run oracle\`, or set SANDLOG_MSB_DIR)` };
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return {
+      missing: `microsandbox ${ORACLE_VERSION} runs on linux-x64 only (this is ${process.platform}-${process.arch})`,
+    };
+  if (!existsSync(msb) || !existsSync(binding))
+    return {
+      missing: `microsandbox ${ORACLE_VERSION} not found in ${dir} (run \`npm run oracle\`, or set SANDLOG_MSB_DIR)`,
+    };
   const sqlite = spawnSync('sqlite3', ['-version'], { encoding: 'utf8' });
   if (sqlite.status !== 0) return { missing: 'sqlite3 is not installed (the binding finds sandboxes in its database)' };
   return { msb, binding };
@@ -59,11 +65,18 @@ export function makeHome(t, names) {
   if (!process.env.KEEP_INTEROP) t.after(() => rmSync(home, { recursive: true, force: true }));
   for (const name of names) mkdirSync(logDirOf(home, name), { recursive: true });
   // Any call creates the database and its schema; this one fails with "sandbox not found", as expected.
-  spawnSync(process.execPath, ['-e', `require(${JSON.stringify(located.binding)}).Sandbox.get('none').catch(() => {})`], {
-    env: { ...process.env, MSB_HOME: home },
-    stdio: 'ignore',
-  });
-  const rows = names.map((name) => `INSERT INTO sandbox(name,config,status,created_at,updated_at) VALUES('${name}','{}','Stopped',datetime('now'),datetime('now'));`);
+  spawnSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(located.binding)}).Sandbox.get('none').catch(() => {})`],
+    {
+      env: { ...process.env, MSB_HOME: home },
+      stdio: 'ignore',
+    },
+  );
+  const rows = names.map(
+    (name) =>
+      `INSERT INTO sandbox(name,config,status,created_at,updated_at) VALUES('${name}','{}','Stopped',datetime('now'),datetime('now'));`,
+  );
   execFileSync('sqlite3', [join(home, 'db', 'msb.db'), rows.join('\n')]);
   return home;
 }
@@ -74,7 +87,10 @@ export function logDirOf(home, name) {
 
 /** `msb logs <name> …args` in `home`: its stdout bytes (throws with its stderr on failure). */
 export function msbLogs(home, name, args) {
-  const result = spawnSync(located.msb, ['logs', name, ...args], { env: { ...process.env, MSB_HOME: home, NO_COLOR: '' }, maxBuffer: 1 << 28 });
+  const result = spawnSync(located.msb, ['logs', name, ...args], {
+    env: { ...process.env, MSB_HOME: home, NO_COLOR: '' },
+    maxBuffer: 1 << 28,
+  });
   if (result.status !== 0) throw new Error(`msb logs ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return result.stdout;
 }
@@ -86,7 +102,10 @@ export function msbLogs(home, name, args) {
  */
 export function bindingQueries(home, name, queries, { timeoutMs = 60_000, onProgress } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BINDING_CHILD, located.binding], { env: { ...process.env, MSB_HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BINDING_CHILD, located.binding], {
+      env: { ...process.env, MSB_HOME: home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {

@@ -37,7 +37,10 @@ test('GET /api/sandboxes lists the sandboxes with the data of `sandlog ls --json
   assert.equal(response.status, 200);
   assert.match(response.headers['content-type'], /^application\/json/);
   assert.deepEqual(response.json, JSON.parse(JSON.stringify(await listSandboxes(home))));
-  assert.deepEqual(response.json.map((sandbox) => sandbox.name), ['idle', 'web']);
+  assert.deepEqual(
+    response.json.map((sandbox) => sandbox.name),
+    ['idle', 'web'],
+  );
 });
 
 test('GET …/logs answers entries in the shape of `sandlog logs --json` and the cursor after them', async (t) => {
@@ -47,9 +50,15 @@ test('GET …/logs answers entries in the shape of `sandlog logs --json` and the
   assert.equal(response.status, 200);
   const cli = await runCli(['logs', '--json', '--home', home, 'web']);
   assert.equal(cli.code, 0);
-  const expected = cli.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const expected = cli.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.deepEqual(response.json.entries, expected);
-  assert.deepEqual(response.json.entries.map((entry) => entry.d), ['hello\n', 'oops\n', 'world\n', 'second session\n']);
+  assert.deepEqual(
+    response.json.entries.map((entry) => entry.d),
+    ['hello\n', 'oops\n', 'world\n', 'second session\n'],
+  );
   assert.equal(response.json.cursor, expected.at(-1).cursor);
 });
 
@@ -121,7 +130,19 @@ test('unknown sandboxes and routes are 404; wrong methods are 405 with Allow', a
     assert.equal(response.status, 404, path);
     assert.equal(response.json.error, 'SANDBOX_NOT_FOUND');
   }
-  for (const path of ['/api', '/api/', '/api/nope', '/api/sandboxes/', '/api/sandboxes/web', '/api/sandboxes/web/other', '/nope', '/index.html', '/web/', '/src/server/web/app.js', '//app.js']) {
+  for (const path of [
+    '/api',
+    '/api/',
+    '/api/nope',
+    '/api/sandboxes/',
+    '/api/sandboxes/web',
+    '/api/sandboxes/web/other',
+    '/nope',
+    '/index.html',
+    '/web/',
+    '/src/server/web/app.js',
+    '//app.js',
+  ]) {
     const response = await request(server.url, path);
     assert.equal(response.status, 404, path);
     assert.equal(response.json.error, 'NOT_FOUND', path);
@@ -201,8 +222,19 @@ test('with a token, /api needs Authorization: Bearer; the stream alone also take
   const token = 's3cret-token';
   const server = await serve(t, { home, token });
   const bearer = { authorization: `Bearer ${token}` };
-  for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${token}` }, { authorization: `Bearer ${token}x` }]) {
-    for (const path of ['/api/sandboxes', '/api/sandboxes/web/logs', '/api/sandboxes/web/logs/stream', '/api/sandboxes/ghost/logs', '/api/nope']) {
+  for (const headers of [
+    {},
+    { authorization: 'Bearer wrong' },
+    { authorization: `Basic ${token}` },
+    { authorization: `Bearer ${token}x` },
+  ]) {
+    for (const path of [
+      '/api/sandboxes',
+      '/api/sandboxes/web/logs',
+      '/api/sandboxes/web/logs/stream',
+      '/api/sandboxes/ghost/logs',
+      '/api/nope',
+    ]) {
       const response = await request(server.url, path, { headers });
       assert.equal(response.status, 401, `${path} ${JSON.stringify(headers)}`);
       assert.equal(response.json.error, 'UNAUTHORIZED');
@@ -210,7 +242,10 @@ test('with a token, /api needs Authorization: Bearer; the stream alone also take
     }
   }
   assert.equal((await request(server.url, '/api/sandboxes', { headers: bearer })).status, 200);
-  assert.equal((await request(server.url, '/api/sandboxes/web/logs', { headers: { authorization: `bearer ${token}` } })).status, 200);
+  assert.equal(
+    (await request(server.url, '/api/sandboxes/web/logs', { headers: { authorization: `bearer ${token}` } })).status,
+    200,
+  );
   // The query token is for EventSource only: the JSON routes refuse it.
   assert.equal((await request(server.url, `/api/sandboxes/web/logs?token=${token}`)).status, 401);
   const stream = await openEventStream(server.url, `/api/sandboxes/web/logs/stream?token=${token}`);
@@ -227,11 +262,17 @@ test('with a token, /api needs Authorization: Bearer; the stream alone also take
 test('without a token the API is open (on loopback)', async (t) => {
   const { home } = fixture(t);
   const server = await serve(t, { home });
-  assert.equal((await request(server.url, '/api/sandboxes', { headers: { authorization: 'Bearer anything' } })).status, 200);
+  assert.equal(
+    (await request(server.url, '/api/sandboxes', { headers: { authorization: 'Bearer anything' } })).status,
+    200,
+  );
 });
 
 test('listening beyond loopback without a token is refused', async () => {
-  await assert.rejects(startServer({ host: '0.0.0.0', port: 0 }), { code: 'INVALID_OPTIONS', message: /refusing to listen on 0\.0\.0\.0 without a token/ });
+  await assert.rejects(startServer({ host: '0.0.0.0', port: 0 }), {
+    code: 'INVALID_OPTIONS',
+    message: /refusing to listen on 0\.0\.0\.0 without a token/,
+  });
   await assert.rejects(startServer({ port: 0, token: 'has space' }), { code: 'INVALID_OPTIONS' });
 });
 
@@ -282,7 +323,11 @@ test('the snapshot streams large answers and keeps non-UTF-8 bodies lossless', a
   assert.equal(response.status, 200);
   assert.equal(response.json.entries.length, count + 1);
   assert.equal(response.json.entries[12_345].d, `entry 12345 ${'x'.repeat(40)}\n`);
-  assert.deepEqual(response.json.entries.at(-1), { ...response.json.entries.at(-1), e: 'b64', d: Buffer.from([0xff, 0xfe, 0x41]).toString('base64') });
+  assert.deepEqual(response.json.entries.at(-1), {
+    ...response.json.entries.at(-1),
+    e: 'b64',
+    d: Buffer.from([0xff, 0xfe, 0x41]).toString('base64'),
+  });
 });
 
 test('a sandbox directory that is a link out of the home is not found', async (t) => {
@@ -302,14 +347,20 @@ test('snapshot then stream from its cursor: no gap and no duplicate', async (t) 
   const { home } = fixture(t);
   const server = await serve(t, { home });
   const snapshot = (await request(server.url, '/api/sandboxes/web/logs?tail=2')).json;
-  const stream = await openEventStream(server.url, `/api/sandboxes/web/logs/stream?after=${encodeURIComponent(snapshot.cursor)}`);
+  const stream = await openEventStream(
+    server.url,
+    `/api/sandboxes/web/logs/stream?after=${encodeURIComponent(snapshot.cursor)}`,
+  );
   t.after(() => stream.close());
   const writer = new ExecLogWriter(join(home, 'sandboxes', 'web', 'logs'));
   t.after(() => writer.close());
   writer.write('stdout', 'after the snapshot\n', 3);
   writer.flush();
   await stream.waitForEvents(1);
-  assert.deepEqual(entriesOf(stream.events).map((entry) => entry.d), ['after the snapshot\n']);
+  assert.deepEqual(
+    entriesOf(stream.events).map((entry) => entry.d),
+    ['after the snapshot\n'],
+  );
 });
 
 test('createApp is a plain request handler: it mounts on any node:http server', async (t) => {
@@ -326,5 +377,8 @@ test('createApp is a plain request handler: it mounts on any node:http server', 
   const base = `http://127.0.0.1:${server.address().port}/`;
   const response = await request(base, '/api/sandboxes/web/logs?tail=1');
   assert.equal(response.status, 200);
-  assert.deepEqual(response.json.entries.map((entry) => entry.d), ['second session\n']);
+  assert.deepEqual(
+    response.json.entries.map((entry) => entry.d),
+    ['second session\n'],
+  );
 });

@@ -20,7 +20,9 @@ const MARKER = 'END-OF-THE-LOG-MARKER';
 /** Sends a raw stream request; returns the socket. */
 function rawStream(port, name) {
   const socket = connect(port, '127.0.0.1');
-  socket.write(`GET /api/sandboxes/${name}/logs/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.write(
+    `GET /api/sandboxes/${name}/logs/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+  );
   return socket;
 }
 
@@ -37,7 +39,7 @@ function readUntilMarker(socket) {
   });
 }
 
-test('a stalled client does not grow the server\'s memory with the log', { timeout: 120_000 }, async (t) => {
+test("a stalled client does not grow the server's memory with the log", { timeout: 120_000 }, async (t) => {
   const { home, logDir } = tempSandbox(t, 'big');
   const writer = new ExecLogWriter(logDir, { maxBytes: 16 * MiB });
   const body = `${'x'.repeat(1000)}\n`;
@@ -75,7 +77,8 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
   let after = await server.memory();
   const deadline = Date.now() + DEADLINE_MS;
   while (after.activeStreams > 1) {
-    if (Date.now() > deadline) throw new Error(`the server did not notice the reader leave within ${DEADLINE_MS / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`the server did not notice the reader leave within ${DEADLINE_MS / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     after = await server.memory();
   }
@@ -86,7 +89,10 @@ test('a stalled client does not grow the server\'s memory with the log', { timeo
       `RSS ${(before.rss / MiB).toFixed(1)} → ${(after.rss / MiB).toFixed(1)} MiB; the log is ${(readerBytes / MiB).toFixed(0)} MiB as events`,
   );
   assert.ok(readerBytes > LOG_BYTES, `the reader got ${readerBytes} bytes`);
-  assert.ok(growth < GROWTH_LIMIT_BYTES, `server memory grew by ${(growth / MiB).toFixed(1)} MiB while a client was stalled`);
+  assert.ok(
+    growth < GROWTH_LIMIT_BYTES,
+    `server memory grew by ${(growth / MiB).toFixed(1)} MiB while a client was stalled`,
+  );
 
   // The stalled stream is intact: reading again resumes it.
   const more = new Promise((resolve) => stalled.once('data', resolve));

@@ -12,21 +12,24 @@ import { CLI, DEADLINE_MS, ROOT, withTimeout } from '../helpers.js';
 export function request(base, path, { method = 'GET', headers = {}, timeoutMs = DEADLINE_MS } = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, method, headers, timeout: timeoutMs, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode, headers: res.headers, body, json });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, path, method, headers, timeout: timeoutMs, agent: false },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json;
+          try {
+            json = JSON.parse(body);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
@@ -41,7 +44,13 @@ export function request(base, path, { method = 'GET', headers = {}, timeoutMs = 
 export function openEventStream(base, path, { headers = {}, timeoutMs = DEADLINE_MS } = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, agent: false, headers: { accept: 'text/event-stream', ...headers } });
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path,
+      agent: false,
+      headers: { accept: 'text/event-stream', ...headers },
+    });
     const timer = setTimeout(() => req.destroy(new Error(`no response to ${path} within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -132,7 +141,11 @@ class EventStreamClient {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.events.length} events, ended: ${this.ended})`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (${this.events.length} events, ended: ${this.ended})`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -179,7 +192,10 @@ export function entriesOf(events) {
  * { child, url, port, stderr() }.
  */
 export function startServeProcess(args, { env = {}, timeoutMs = DEADLINE_MS } = {}) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -205,7 +221,8 @@ export function startServeProcess(args, { env = {}, timeoutMs = DEADLINE_MS } = 
 
 /** Resolves with { code, signal } when the child exits; kills it and rejects after `timeoutMs`. */
 export function exited(child, timeoutMs = DEADLINE_MS) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -225,9 +242,13 @@ export function exited(child, timeoutMs = DEADLINE_MS) {
  * connections, fullSockets } (fullSockets: connections whose socket is full).
  */
 export async function startMeasuredServer(home, options = {}) {
-  const child = spawn(process.execPath, ['--expose-gc', join(ROOT, 'test', 'server', 'fixtures', 'serve-measured.js'), home, JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', join(ROOT, 'test', 'server', 'fixtures', 'serve-measured.js'), home, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = [];
   let waiting;
   let buffered = '';
@@ -263,7 +284,13 @@ export async function startMeasuredServer(home, options = {}) {
     async memory() {
       child.stdin.write('measure\n');
       const usage = JSON.parse(await nextLine());
-      return { live: usage.heapUsed + usage.external, rss: usage.rss, activeStreams: usage.activeStreams, connections: usage.connections, fullSockets: usage.fullSockets };
+      return {
+        live: usage.heapUsed + usage.external,
+        rss: usage.rss,
+        activeStreams: usage.activeStreams,
+        connections: usage.connections,
+        fullSockets: usage.fullSockets,
+      };
     },
   };
 }

@@ -50,7 +50,12 @@ test('a stream beyond maxStreams gets 503 with Retry-After and a JSON body; othe
 
   assertTooManyStreams(await request(server.url, STREAM), 3);
   // An EventSource gets the status too (a browser then retries on its own schedule; the viewer backs off).
-  assertTooManyStreams(await request(server.url, STREAM, { headers: { accept: 'text/event-stream', 'last-event-id': streams[0].events[0].id } }), 3);
+  assertTooManyStreams(
+    await request(server.url, STREAM, {
+      headers: { accept: 'text/event-stream', 'last-event-id': streams[0].events[0].id },
+    }),
+    3,
+  );
   assert.equal((await request(server.url, '/api/sandboxes/web/logs')).status, 200);
   assert.equal((await request(server.url, '/api/sandboxes')).status, 200);
   // The streams that were let in go on.
@@ -69,7 +74,10 @@ test('a stream beyond maxStreams gets 503 with Retry-After and a JSON body; othe
     { timeoutMs: 20_000, intervalMs: 50, what: 'a stream slot to come free' },
   );
   t.after(() => again.close());
-  assert.deepEqual(entriesOf(await again.waitForEvents(5)).map((entry) => entry.d), ['line 0\n', 'line 1\n', 'line 2\n', 'line 3\n', 'line 4\n']);
+  assert.deepEqual(
+    entriesOf(await again.waitForEvents(5)).map((entry) => entry.d),
+    ['line 0\n', 'line 1\n', 'line 2\n', 'line 3\n', 'line 4\n'],
+  );
   assertTooManyStreams(await request(server.url, STREAM), 3);
   // Refusing a stream is the server working as configured: nothing is logged as an unexpected error.
   assert.deepEqual(errors, []);
@@ -92,14 +100,37 @@ test('at the default maximum the 513th concurrent stream gets 503 + Retry-After'
 
 test('bad limits are refused: OptionsError in the library, exit 2 from serve', async (t) => {
   const { home } = tempSandbox(t);
-  for (const options of [{ maxStreams: 0 }, { maxStreams: 1.5 }, { maxStreams: '3' }, { stallTimeoutMs: -1 }, { headersTimeoutMs: 0 }, { headersTimeoutMs: 5000, requestTimeoutMs: 1000 }, { maxHeaderBytes: 10 }]) {
-    await assert.rejects(startServer({ home, port: 0, ...options }), { code: 'INVALID_OPTIONS' }, JSON.stringify(options));
+  for (const options of [
+    { maxStreams: 0 },
+    { maxStreams: 1.5 },
+    { maxStreams: '3' },
+    { stallTimeoutMs: -1 },
+    { headersTimeoutMs: 0 },
+    { headersTimeoutMs: 5000, requestTimeoutMs: 1000 },
+    { maxHeaderBytes: 10 },
+  ]) {
+    await assert.rejects(
+      startServer({ home, port: 0, ...options }),
+      { code: 'INVALID_OPTIONS' },
+      JSON.stringify(options),
+    );
   }
-  for (const args of [['--max-streams', '0'], ['--max-streams', 'many'], ['--stall-timeout', 'soon'], ['--stall-timeout=-5s'], ['--stall-timeout', '1.5s'], ['--headers-timeout', '0']]) {
+  for (const args of [
+    ['--max-streams', '0'],
+    ['--max-streams', 'many'],
+    ['--stall-timeout', 'soon'],
+    ['--stall-timeout=-5s'],
+    ['--stall-timeout', '1.5s'],
+    ['--headers-timeout', '0'],
+  ]) {
     const result = await runCli(['serve', '--port', '0', '--home', home, ...args]);
     assert.equal(result.code, 2, args.join(' '));
     assert.equal(result.stdout, '');
-    assert.match(result.stderr.split('\n')[0], new RegExp(`^sandlog: Expected --${args[0].slice(2).split('=')[0]} `), args.join(' '));
+    assert.match(
+      result.stderr.split('\n')[0],
+      new RegExp(`^sandlog: Expected --${args[0].slice(2).split('=')[0]} `),
+      args.join(' '),
+    );
   }
 });
 
@@ -108,7 +139,18 @@ test('serve --max-streams 1 answers a second stream 503', async (t) => {
   const writer = new ExecLogWriter(logDir);
   writeMany(writer, 0, 1);
   writer.close();
-  const server = await startServeProcess(['--port', '0', '--home', home, '--max-streams', '1', '--stall-timeout', '90s', '--headers-timeout', '5s']);
+  const server = await startServeProcess([
+    '--port',
+    '0',
+    '--home',
+    home,
+    '--max-streams',
+    '1',
+    '--stall-timeout',
+    '90s',
+    '--headers-timeout',
+    '5s',
+  ]);
   t.after(() => server.child.kill('SIGKILL'));
   const stream = await openEventStream(server.url, STREAM);
   t.after(() => stream.close());
@@ -118,7 +160,9 @@ test('serve --max-streams 1 answers a second stream 503', async (t) => {
   assert.deepEqual(await exited(server.child), { code: 0, signal: null });
 });
 
-test('a client that stops reading is cut off after the stall timeout and resumes exactly with Last-Event-ID', { timeout: 180_000 }, async (t) => {
+test('a client that stops reading is cut off after the stall timeout and resumes exactly with Last-Event-ID', {
+  timeout: 180_000,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'web');
   const writer = new ExecLogWriter(logDir, { maxBytes: 64 * 1024 * 1024 });
   t.after(() => writer.close());
@@ -133,7 +177,10 @@ test('a client that stops reading is cut off after the stall timeout and resumes
   t.after(() => first.close());
   await first.waitForEvents(1);
   first.pause();
-  await waitFor(() => server.app.activeStreams === 0, { timeoutMs: 60_000, what: 'the server to close the stalled stream' });
+  await waitFor(() => server.app.activeStreams === 0, {
+    timeoutMs: 60_000,
+    what: 'the server to close the stalled stream',
+  });
   // What reached the client before the cut is still readable; the stream then ends, with no `end` event.
   first.resume();
   await first.waitForEnd(60_000);
@@ -152,7 +199,10 @@ test('a client that stops reading is cut off after the stall timeout and resumes
     try {
       assert.equal(next.status, 200);
       const missing = count - received.length;
-      await next.waitFor((client) => client.ended || client.events.length >= missing, { timeoutMs: 120_000, what: `${missing} more entries` });
+      await next.waitFor((client) => client.ended || client.events.length >= missing, {
+        timeoutMs: 120_000,
+        what: `${missing} more entries`,
+      });
     } finally {
       next.close();
     }
@@ -164,7 +214,9 @@ test('a client that stops reading is cut off after the stall timeout and resumes
   received.forEach((entry, i) => assert.equal(entry.d, `line ${i} ${padding}\n`));
 });
 
-test('a snapshot whose client stops reading is cut off after the stall timeout too', { timeout: 180_000 }, async (t) => {
+test('a snapshot whose client stops reading is cut off after the stall timeout too', {
+  timeout: 180_000,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'web');
   const writer = new ExecLogWriter(logDir, { maxBytes: 64 * 1024 * 1024 });
   t.after(() => writer.close());
@@ -172,7 +224,10 @@ test('a snapshot whose client stops reading is cut off after the stall timeout t
   writeMany(writer, 0, 12_000, (i) => `line ${i} ${padding}\n`);
   const server = await startServer({ home, port: 0, stallTimeoutMs: 300 });
   t.after(() => server.close());
-  const connections = () => new Promise((resolve, reject) => server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  const connections = () =>
+    new Promise((resolve, reject) =>
+      server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    );
 
   const url = new URL(server.url);
   const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/sandboxes/web/logs', agent: false });
@@ -184,7 +239,10 @@ test('a snapshot whose client stops reading is cut off after the stall timeout t
   });
   assert.equal(response.statusCode, 200);
   response.pause();
-  await waitFor(async () => (await connections()) === 0, { timeoutMs: 60_000, what: 'the server to close the stalled snapshot' });
+  await waitFor(async () => (await connections()) === 0, {
+    timeoutMs: 60_000,
+    what: 'the server to close the stalled snapshot',
+  });
   // Reading again gets what was on its way, then the cut: a truncated body, never a complete answer.
   let body = '';
   response.setEncoding('utf8');

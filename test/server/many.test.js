@@ -13,13 +13,19 @@ function homeWith(t, sandboxes) {
   for (const [name, records] of Object.entries(sandboxes)) {
     const logDir = join(home, 'sandboxes', name, 'logs');
     mkdirSync(logDir, { recursive: true });
-    writeLines(join(logDir, 'exec.log'), records.map(([seconds, body, source = 'stdout']) => recordLine(at(seconds), source, body, 1)));
+    writeLines(
+      join(logDir, 'exec.log'),
+      records.map(([seconds, body, source = 'stdout']) => recordLine(at(seconds), source, body, 1)),
+    );
   }
   return home;
 }
 
 function append(home, name, records) {
-  appendFileSync(join(home, 'sandboxes', name, 'logs', 'exec.log'), records.map(([seconds, body]) => `${recordLine(at(seconds), 'stdout', body, 1)}\n`).join(''));
+  appendFileSync(
+    join(home, 'sandboxes', name, 'logs', 'exec.log'),
+    records.map(([seconds, body]) => `${recordLine(at(seconds), 'stdout', body, 1)}\n`).join(''),
+  );
 }
 
 async function serve(t, home) {
@@ -32,7 +38,18 @@ const q = encodeURIComponent;
 const labels = (entries) => entries.map((entry) => `${entry.sandbox}:${entry.d.trim()}`);
 
 test('GET /api/logs merges sandboxes by time and tags each entry with its sandbox and a multi-cursor', async (t) => {
-  const home = homeWith(t, { a: [[1, 'a1\n'], [3, 'a2\n'], [5, 'a3\n']], b: [[2, 'b1\n'], [3, 'b2\n']], c: [[0, 'c1\n']] });
+  const home = homeWith(t, {
+    a: [
+      [1, 'a1\n'],
+      [3, 'a2\n'],
+      [5, 'a3\n'],
+    ],
+    b: [
+      [2, 'b1\n'],
+      [3, 'b2\n'],
+    ],
+    c: [[0, 'c1\n']],
+  });
   const server = await serve(t, home);
   const response = await request(server.url, '/api/logs?sandbox=b&sandbox=a');
   assert.equal(response.status, 200, response.body);
@@ -88,7 +105,10 @@ test('the multi routes need the token like every /api route; the stream also tak
   for (const path of ['/api/logs?all=1', '/api/histogram?all=1', '/api/logs/stream?all=1']) {
     assert.equal((await request(server.url, path)).status, 401, path);
   }
-  assert.equal((await request(server.url, '/api/logs?all=1', { headers: { authorization: 'Bearer secret' } })).status, 200);
+  assert.equal(
+    (await request(server.url, '/api/logs?all=1', { headers: { authorization: 'Bearer secret' } })).status,
+    200,
+  );
   const stream = await openEventStream(server.url, '/api/logs/stream?all=1&token=secret');
   t.after(() => stream.close());
   assert.equal(stream.status, 200);
@@ -99,7 +119,8 @@ test('history pages walk one sandbox back across rotations to the first retained
   const { home, logDir } = tempSandbox(t, 'web');
   const writer = new ExecLogWriter(logDir, { maxBytes: 4000 });
   t.after(() => writer.close());
-  for (let i = 0; i < 200; i++) writer.write(i % 5 === 0 ? 'stderr' : 'stdout', `line ${String(i).padStart(5, '0')}\n`, 1);
+  for (let i = 0; i < 200; i++)
+    writer.write(i % 5 === 0 ? 'stderr' : 'stdout', `line ${String(i).padStart(5, '0')}\n`, 1);
   writer.flush();
   const server = await serve(t, home);
   const forward = (await request(server.url, '/api/sandboxes/web/logs')).json.entries;
@@ -117,9 +138,15 @@ test('history pages walk one sandbox back across rotations to the first retained
     collected.unshift(...page.entries);
     assert.ok(++pages < 50, 'too many pages');
   }
-  assert.deepEqual(collected.map((entry) => entry.d), forward.map((entry) => entry.d));
+  assert.deepEqual(
+    collected.map((entry) => entry.d),
+    forward.map((entry) => entry.d),
+  );
   // Each page's entries carry the cursors a forward read gives them.
-  assert.deepEqual(collected.map((entry) => entry.cursor), forward.map((entry) => entry.cursor));
+  assert.deepEqual(
+    collected.map((entry) => entry.cursor),
+    forward.map((entry) => entry.cursor),
+  );
   const none = (await request(server.url, `/api/sandboxes/web/logs?before=${q(collected[0].cursor)}&limit=5`)).json;
   assert.deepEqual(none.entries, []);
   assert.equal(none.start, true);
@@ -170,14 +197,17 @@ test('merged history pages over several sandboxes equal the merged forward read'
   assert.deepEqual((await request(server.url, `/api/logs?all=1&after=${q(follow)}`)).json.entries, []);
   append(home, 'c', [[31, 'c3\n']]);
   append(home, 'a', [[32, 'a10\n']]);
-  assert.deepEqual(labels((await request(server.url, `/api/logs?all=1&after=${q(follow)}`)).json.entries), ['c:c3', 'a:a10']);
+  assert.deepEqual(labels((await request(server.url, `/api/logs?all=1&after=${q(follow)}`)).json.entries), [
+    'c:c3',
+    'a:a10',
+  ]);
   // A page's first cursor resumes forward exactly after that entry.
   const from = collected[6];
   const rest = (await request(server.url, `/api/logs?all=1&after=${q(from.cursor)}`)).json.entries;
   assert.deepEqual(labels(rest), [...labels(forward.slice(7)), 'c:c3', 'a:a10']);
 });
 
-test('a histogram\'s counts equal what /api/logs returns for each bucket\'s range', async (t) => {
+test("a histogram's counts equal what /api/logs returns for each bucket's range", async (t) => {
   const home = homeWith(t, {
     a: Array.from({ length: 40 }, (_, i) => [i * 7, `a${i}\n`, i % 3 === 0 ? 'stderr' : 'stdout']),
     b: Array.from({ length: 25 }, (_, i) => [i * 11 + 0.5, `b${i}\n`, i % 4 === 0 ? 'stderr' : 'output']),
@@ -192,7 +222,12 @@ test('a histogram\'s counts equal what /api/logs returns for each bucket\'s rang
       const start = Date.parse(bucket.t);
       const end = Math.min(start + histogram.bucketMs, to);
       const extra = filter.includes('grep') ? '&grep=1' : '';
-      const entries = (await request(server.url, `/api/logs?all=1${extra}&since=${q(new Date(start).toISOString())}&until=${q(new Date(end).toISOString())}`)).json.entries;
+      const entries = (
+        await request(
+          server.url,
+          `/api/logs?all=1${extra}&since=${q(new Date(start).toISOString())}&until=${q(new Date(end).toISOString())}`,
+        )
+      ).json.entries;
       const counts = { stdout: 0, stderr: 0, output: 0, system: 0 };
       for (const entry of entries) counts[entry.s] += 1;
       assert.deepEqual(bucket.counts, counts, `bucket ${bucket.t}${filter}`);
@@ -218,24 +253,36 @@ test('the multi stream tags events with sandboxes, reports sandboxes added and r
   const logDir = join(home, 'sandboxes', 'web-3', 'logs');
   mkdirSync(logDir, { recursive: true });
   writeLines(join(logDir, 'exec.log'), [recordLine(at(4), 'stdout', 'w3 a\n', 1)]);
-  await stream.waitFor((client) => entriesOf(client.events).some((entry) => entry.sandbox === 'web-3'), { what: 'the new sandbox', timeoutMs: 15_000 });
+  await stream.waitFor((client) => entriesOf(client.events).some((entry) => entry.sandbox === 'web-3'), {
+    what: 'the new sandbox',
+    timeoutMs: 15_000,
+  });
   const added = stream.events.findIndex((event) => event.event === 'sandbox-added');
   assert.ok(added >= 0);
   assert.deepEqual(JSON.parse(stream.events[added].data), { sandbox: 'web-3' });
   assert.ok(added < stream.events.findIndex((event) => event.data.includes('w3 a')));
 
   append(home, 'web-1', [[5, 'w1 b\n']]);
-  await stream.waitFor((client) => client.events.some((event) => event.data.includes('w1 b')), { what: 'a live entry' });
+  await stream.waitFor((client) => client.events.some((event) => event.data.includes('w1 b')), {
+    what: 'a live entry',
+  });
   const lastId = stream.events.filter((event) => event.event === 'message').at(-1).id;
   rmSync(join(home, 'sandboxes', 'web-2'), { recursive: true, force: true });
-  await stream.waitFor((client) => client.events.some((event) => event.event === 'sandbox-removed'), { what: 'sandbox-removed', timeoutMs: 15_000 });
-  assert.deepEqual(JSON.parse(stream.events.find((event) => event.event === 'sandbox-removed').data), { sandbox: 'web-2' });
+  await stream.waitFor((client) => client.events.some((event) => event.event === 'sandbox-removed'), {
+    what: 'sandbox-removed',
+    timeoutMs: 15_000,
+  });
+  assert.deepEqual(JSON.parse(stream.events.find((event) => event.event === 'sandbox-removed').data), {
+    sandbox: 'web-2',
+  });
   stream.close();
 
   // Reconnect with the last id: only what came after, for every sandbox.
   append(home, 'web-1', [[6, 'w1 c\n']]);
   append(home, 'web-3', [[7, 'w3 b\n']]);
-  const resumed = await openEventStream(server.url, `/api/logs/stream?pattern=${q('web-*')}`, { headers: { 'last-event-id': lastId } });
+  const resumed = await openEventStream(server.url, `/api/logs/stream?pattern=${q('web-*')}`, {
+    headers: { 'last-event-id': lastId },
+  });
   t.after(() => resumed.close());
   await resumed.waitForEvents(2);
   assert.deepEqual(labels(entriesOf(resumed.events)), ['web-1:w1 c', 'web-3:w3 b']);
@@ -244,7 +291,9 @@ test('the multi stream tags events with sandboxes, reports sandboxes added and r
 test('a multi stream over named sandboxes ends with an end event when they are gone; a bad Last-Event-ID is an error event', async (t) => {
   const home = homeWith(t, { a: [[1, 'a1\n']], b: [[2, 'b1\n']] });
   const server = await serve(t, home);
-  const bad = await openEventStream(server.url, '/api/logs/stream?sandbox=a&sandbox=b', { headers: { 'last-event-id': 'garbage!' } });
+  const bad = await openEventStream(server.url, '/api/logs/stream?sandbox=a&sandbox=b', {
+    headers: { 'last-event-id': 'garbage!' },
+  });
   t.after(() => bad.close());
   await bad.waitForEnd();
   assert.equal(bad.events.length, 1);
@@ -270,5 +319,8 @@ test('closing the server ends live multi streams', async (t) => {
   await stream.waitForEvents(2);
   await server.close();
   await stream.waitForEnd();
-  assert.ok(stream.events.every((event) => event.event === 'message'), 'no end event: the client should reconnect');
+  assert.ok(
+    stream.events.every((event) => event.event === 'message'),
+    'no end event: the client should reconnect',
+  );
 });

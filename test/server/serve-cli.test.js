@@ -9,7 +9,9 @@ import { exited, openEventStream, request, startServeProcess } from './http.js';
 
 test('serve refuses a non-loopback address without a token (exit 2, nothing listening)', async (t) => {
   const { home } = tempSandbox(t);
-  const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--home', home], { env: { SANDLOG_TOKEN: '' } });
+  const result = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--home', home], {
+    env: { SANDLOG_TOKEN: '' },
+  });
   assert.equal(result.code, 2);
   assert.equal(result.stdout, '');
   assert.match(result.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
@@ -43,13 +45,19 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 test('serve takes its token from SANDLOG_TOKEN and may then listen beyond loopback', async (t) => {
   const { home } = tempSandbox(t, 'web');
-  const server = await startServeProcess(['--host', '0.0.0.0', '--port', '0', '--home', home], { env: { SANDLOG_TOKEN: 'from-env' } });
+  const server = await startServeProcess(['--host', '0.0.0.0', '--port', '0', '--home', home], {
+    env: { SANDLOG_TOKEN: 'from-env' },
+  });
   t.after(() => server.child.kill('SIGKILL'));
   const base = `http://127.0.0.1:${server.port}/`;
   assert.equal((await request(base, '/api/sandboxes')).status, 401);
   assert.equal((await request(base, '/api/sandboxes', { headers: { authorization: 'Bearer from-env' } })).status, 200);
   // Beyond loopback the Host check is off (the token guards the API): any Host name is answered.
-  assert.equal((await request(base, '/api/sandboxes', { headers: { host: 'logs.example', authorization: 'Bearer from-env' } })).status, 200);
+  assert.equal(
+    (await request(base, '/api/sandboxes', { headers: { host: 'logs.example', authorization: 'Bearer from-env' } }))
+      .status,
+    200,
+  );
   server.child.kill('SIGTERM');
   assert.deepEqual(await exited(server.child), { code: 0, signal: null });
 });

@@ -9,7 +9,8 @@ import { startServer, ExecLogWriter } from '../../dist/index.js';
 import { tempSandbox } from '../helpers.js';
 import { exited, openEventStream, startServeProcess } from './http.js';
 
-const REQUEST = 'GET /api/sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow-loris\r\nAccept: application/json\r\n\r\n';
+const REQUEST =
+  'GET /api/sandboxes HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow-loris\r\nAccept: application/json\r\n\r\n';
 
 /**
  * Connects and sends `text` one byte every `intervalMs` (all at once when 0);
@@ -32,7 +33,11 @@ function exchange(port, text, { intervalMs = 0, timeoutMs = 60_000 } = {}) {
     }
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`the server did not close the connection within ${timeoutMs} ms (${sent} bytes sent; got ${JSON.stringify(response)})`));
+      reject(
+        new Error(
+          `the server did not close the connection within ${timeoutMs} ms (${sent} bytes sent; got ${JSON.stringify(response)})`,
+        ),
+      );
     }, timeoutMs);
     socket.setEncoding('latin1');
     socket.on('data', (chunk) => (response += chunk));
@@ -49,7 +54,9 @@ function exchange(port, text, { intervalMs = 0, timeoutMs = 60_000 } = {}) {
 function parseResponse(text) {
   const at = text.indexOf('\r\n\r\n');
   const [statusLine, ...lines] = text.slice(0, at).split('\r\n');
-  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
   return { status: Number(statusLine.split(' ')[1]), headers, body: text.slice(at + 4) };
 }
 
@@ -71,7 +78,9 @@ test('a client trickling its headers one byte a second is answered 408 and cut o
   assertJsonError(response, 408, 'REQUEST_TIMEOUT');
 });
 
-test('sandlog serve cuts off a one-byte-a-second client with its default header timeout', { timeout: 120_000 }, async (t) => {
+test('sandlog serve cuts off a one-byte-a-second client with its default header timeout', {
+  timeout: 120_000,
+}, async (t) => {
   const { home } = tempSandbox(t);
   const server = await startServeProcess(['--port', '0', '--home', home]);
   t.after(() => server.child.kill('SIGKILL'));
@@ -94,7 +103,8 @@ test('headers over maxHeaderBytes are answered 431; headers under it are served'
   const { home } = tempSandbox(t);
   const server = await startServer({ home, port: 0, maxHeaderBytes: 4096 });
   t.after(() => server.close());
-  const withHeader = (bytes) => REQUEST.replace('\r\n\r\n', `\r\nX-Padding: ${'a'.repeat(bytes)}\r\nConnection: close\r\n\r\n`);
+  const withHeader = (bytes) =>
+    REQUEST.replace('\r\n\r\n', `\r\nX-Padding: ${'a'.repeat(bytes)}\r\nConnection: close\r\n\r\n`);
   assertJsonError((await exchange(server.port, withHeader(8000))).response, 431, 'HEADERS_TOO_LARGE');
   assert.equal(parseResponse((await exchange(server.port, withHeader(3000))).response).status, 200);
 });
@@ -116,7 +126,15 @@ test('a live event stream outlives the header and request timeouts', async (t) =
   t.after(() => writer.close());
   writer.write('stdout', 'first\n', 1);
   writer.flush();
-  const server = await startServer({ home, port: 0, headersTimeoutMs: 100, requestTimeoutMs: 200, keepAliveTimeoutMs: 100, stallTimeoutMs: 100, heartbeatMs: 50 });
+  const server = await startServer({
+    home,
+    port: 0,
+    headersTimeoutMs: 100,
+    requestTimeoutMs: 200,
+    keepAliveTimeoutMs: 100,
+    stallTimeoutMs: 100,
+    heartbeatMs: 50,
+  });
   t.after(() => server.close());
   const stream = await openEventStream(server.url, '/api/sandboxes/web/logs/stream');
   t.after(() => stream.close());

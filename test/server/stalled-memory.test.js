@@ -23,7 +23,9 @@ const PER_STALLED_STREAM_BYTES = 2 * MiB;
 function stalledClient(port) {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
-  socket.write(`GET /api/sandboxes/big/logs/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.write(
+    `GET /api/sandboxes/big/logs/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+  );
   socket.once('data', () => socket.pause());
   return socket;
 }
@@ -55,7 +57,10 @@ test(`server RSS with ${CLIENTS} stalled clients stays under the documented boun
       `(bound ${(bound / MiB).toFixed(1)} MiB); live heap + external ${(idle.live / MiB).toFixed(1)} → ${(stalled.live / MiB).toFixed(1)} MiB`,
   );
   assert.equal(stalled.activeStreams, CLIENTS);
-  assert.ok(stalled.rss < bound, `RSS ${(stalled.rss / MiB).toFixed(1)} MiB is over the bound of ${(bound / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    stalled.rss < bound,
+    `RSS ${(stalled.rss / MiB).toFixed(1)} MiB is over the bound of ${(bound / MiB).toFixed(1)} MiB`,
+  );
 
   server.child.kill('SIGTERM');
   assert.deepEqual(await exited(server.child, 60_000), { code: 0, signal: null });

@@ -66,12 +66,17 @@ test('resuming by Last-Event-ID across rotations and a server restart loses and 
   writeMany(writer, 45, 100);
   server = await startServer({ home, port });
   t.after(() => server.close());
-  const second = await openEventStream(server.url, '/api/sandboxes/web/logs/stream', { headers: { 'last-event-id': lastId } });
+  const second = await openEventStream(server.url, '/api/sandboxes/web/logs/stream', {
+    headers: { 'last-event-id': lastId },
+  });
   t.after(() => second.close());
   await second.waitForEvents(55);
   writeMany(writer, 100, 150);
   await second.waitForEvents(105);
-  assert.ok(writer.rotations - rotationsBefore >= 2, `expected rotations while disconnected and after, got ${writer.rotations}`);
+  assert.ok(
+    writer.rotations - rotationsBefore >= 2,
+    `expected rotations while disconnected and after, got ${writer.rotations}`,
+  );
   assert.deepEqual([...bodies(first.events), ...bodies(second.events)], range(0, 150));
 });
 
@@ -83,13 +88,20 @@ test('Last-Event-ID wins over after, since and tail in the URL (an EventSource r
   const server = await startServer({ home, port: 0 });
   t.after(() => server.close());
   const all = (await request(server.url, '/api/sandboxes/web/logs')).json.entries;
-  const stream = await openEventStream(server.url, `/api/sandboxes/web/logs/stream?tail=2&since=1h&after=${encodeURIComponent(all[1].cursor)}`, {
-    headers: { 'last-event-id': all[6].cursor },
-  });
+  const stream = await openEventStream(
+    server.url,
+    `/api/sandboxes/web/logs/stream?tail=2&since=1h&after=${encodeURIComponent(all[1].cursor)}`,
+    {
+      headers: { 'last-event-id': all[6].cursor },
+    },
+  );
   t.after(() => stream.close());
   await stream.waitForEvents(3);
   assert.deepEqual(bodies(stream.events), range(7, 10));
-  const byAfter = await openEventStream(server.url, `/api/sandboxes/web/logs/stream?after=${encodeURIComponent(all[7].cursor)}`);
+  const byAfter = await openEventStream(
+    server.url,
+    `/api/sandboxes/web/logs/stream?after=${encodeURIComponent(all[7].cursor)}`,
+  );
   t.after(() => byAfter.close());
   await byAfter.waitForEvents(2);
   assert.deepEqual(bodies(byAfter.events), range(8, 10));
@@ -118,7 +130,9 @@ test('with every source, a resumed stream continues each file exactly (a cursor 
   writer.write('stdout', 'exec 1\n', 1);
   writer.flush();
   runtime.append('runtime 1');
-  const second = await openEventStream(server.url, '/api/sandboxes/web/logs/stream?source=all', { headers: { 'last-event-id': first.events.at(-1).id } });
+  const second = await openEventStream(server.url, '/api/sandboxes/web/logs/stream?source=all', {
+    headers: { 'last-event-id': first.events.at(-1).id },
+  });
   t.after(() => second.close());
   await second.waitForEvents(2);
   const seen = [...bodies(first.events), ...bodies(second.events)].sort();
@@ -162,7 +176,10 @@ async function serverWithLostCursor(t) {
 test('a cursor that cannot be used becomes a named error event, then the stream ends', async (t) => {
   const { server, early } = await serverWithLostCursor(t);
   for (const headers of [{ 'last-event-id': early }, { 'last-event-id': 'garbage!' }, {}]) {
-    const path = headers['last-event-id'] === undefined ? '/api/sandboxes/web/logs/stream?after=AQ%3D%3D' : '/api/sandboxes/web/logs/stream';
+    const path =
+      headers['last-event-id'] === undefined
+        ? '/api/sandboxes/web/logs/stream?after=AQ%3D%3D'
+        : '/api/sandboxes/web/logs/stream';
     const stream = await openEventStream(server.url, path, { headers });
     t.after(() => stream.close());
     assert.equal(stream.status, 200);
@@ -202,7 +219,9 @@ test('many clients of one sandbox share one directory watcher, released when the
   const server = await startServer({ home, port: 0 });
   t.after(() => server.close());
   const before = watchedDirectoryCount();
-  const clients = await Promise.all(Array.from({ length: 20 }, () => openEventStream(server.url, '/api/sandboxes/web/logs/stream')));
+  const clients = await Promise.all(
+    Array.from({ length: 20 }, () => openEventStream(server.url, '/api/sandboxes/web/logs/stream')),
+  );
   t.after(() => clients.forEach((client) => client.close()));
   await waitFor(() => server.app.activeStreams === 20, { what: '20 live streams' });
   writeMany(writer, 0, 5);
@@ -210,7 +229,9 @@ test('many clients of one sandbox share one directory watcher, released when the
   assert.equal(watchedDirectoryCount() - before, 1);
   for (const client of clients) assert.deepEqual(bodies(client.events), range(0, 5));
   clients.forEach((client) => client.close());
-  await waitFor(() => server.app.activeStreams === 0 && watchedDirectoryCount() === before, { what: 'streams and watcher released' });
+  await waitFor(() => server.app.activeStreams === 0 && watchedDirectoryCount() === before, {
+    what: 'streams and watcher released',
+  });
 });
 
 test('the stream ends with an `end` event when the sandbox goes away', async (t) => {

@@ -42,7 +42,8 @@ export async function openBrowser(t, { acceptDownloads = false } = {}) {
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       // A refused connection while the server restarts is expected noise; anything else is a problem.
-      if (message.type() === 'error' && !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(message.text())) problems.push(`console: ${message.text()}`);
+      if (message.type() === 'error' && !/ERR_CONNECTION_REFUSED|Failed to load resource/.test(message.text()))
+        problems.push(`console: ${message.text()}`);
     });
     page.setDefaultTimeout(WAIT.timeout);
     return page;
@@ -57,14 +58,20 @@ export function rowTexts(page) {
 }
 
 export function waitForRowText(page, text, options = WAIT) {
-  return page.waitForFunction((wanted) => [...document.querySelectorAll('#log .row .body')].some((body) => body.textContent === wanted), text, options);
+  return page.waitForFunction(
+    (wanted) => [...document.querySelectorAll('#log .row .body')].some((body) => body.textContent === wanted),
+    text,
+    options,
+  );
 }
 
 /** Text of the first row at least partly on screen in the list. */
 export function topRowText(page) {
   return page.$eval('#log', (log) => {
     const top = log.getBoundingClientRect().top;
-    const row = [...log.querySelectorAll('.row')].find((candidate) => candidate.getBoundingClientRect().bottom > top + 1);
+    const row = [...log.querySelectorAll('.row')].find(
+      (candidate) => candidate.getBoundingClientRect().bottom > top + 1,
+    );
     return row?.querySelector('.body').textContent ?? null;
   });
 }

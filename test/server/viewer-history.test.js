@@ -18,7 +18,10 @@ import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, waitForRowText } from
 
 const WINDOW_ROWS = 2000;
 
-test('scrolling up pages back to the first entry of a 100,000-entry log in order, while live entries arrive, with a bounded DOM', { timeout: 600_000, skip: NO_CHROMIUM }, async (t) => {
+test('scrolling up pages back to the first entry of a 100,000-entry log in order, while live entries arrive, with a bounded DOM', {
+  timeout: 600_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'big');
   // One file: the history is read from the live file while it grows.
   const writer = new ExecLogWriter(logDir, { maxBytes: 256 * 1024 * 1024 });
@@ -52,7 +55,13 @@ test('scrolling up pages back to the first entry of a 100,000-entry log in order
     if (first === 'entry 0') break;
     await page.keyboard.press('g');
     // Settled: the window moved and the page before it (if one was asked for) has arrived.
-    await page.waitForFunction((previous) => document.querySelector('#log .row .body')?.textContent !== previous && document.querySelector('#log').dataset.loading === 'false', first, { timeout: 60_000 });
+    await page.waitForFunction(
+      (previous) =>
+        document.querySelector('#log .row .body')?.textContent !== previous &&
+        document.querySelector('#log').dataset.loading === 'false',
+      first,
+      { timeout: 60_000 },
+    );
     const texts = await rowTexts(page);
     largest = Math.max(largest, texts.length);
     const overlap = texts.indexOf(first);
@@ -67,7 +76,11 @@ test('scrolling up pages back to the first entry of a 100,000-entry log in order
   clearInterval(ticker);
   const written = live;
   assert.ok(written > 0);
-  await page.waitForFunction((count) => Number(document.querySelector('#log').dataset.loaded) === count, total + written, { timeout: 60_000 });
+  await page.waitForFunction(
+    (count) => Number(document.querySelector('#log').dataset.loaded) === count,
+    total + written,
+    { timeout: 60_000 },
+  );
   // In order, once each: 0 … 99,999 as read back by scrolling.
   const history = collected.filter((text) => text.startsWith('entry '));
   assert.equal(history.length, total);
@@ -79,32 +92,64 @@ test('scrolling up pages back to the first entry of a 100,000-entry log in order
   const lastHistory = bottom.indexOf(`entry ${total - 1}`);
   const tail = lastHistory >= 0 ? bottom.slice(lastHistory + 1) : bottom.slice(bottom.indexOf('live 0'));
   const firstLive = Number(tail[0].split(' ')[1]);
-  assert.deepEqual(tail, Array.from({ length: written - firstLive }, (_, i) => `live ${firstLive + i}`));
+  assert.deepEqual(
+    tail,
+    Array.from({ length: written - firstLive }, (_, i) => `live ${firstLive + i}`),
+  );
   assert.ok(bottom.length <= WINDOW_ROWS);
   assert.deepEqual(problems, []);
 });
 
-test('the histogram counts what the API counts, grows live, keeps stderr apart, and a drag narrows the list to its range', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('the histogram counts what the API counts, grows live, keeps stderr apart, and a drag narrows the list to its range', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'hist');
   const start = Date.now() - 30 * 60_000;
   const count = 600;
-  writeLines(join(logDir, 'exec.log'), Array.from({ length: count }, (_, i) => recordLine(new Date(start + i * 3000).toISOString(), i % 4 === 0 ? 'stderr' : 'stdout', `at ${i}\n`, 1)));
+  writeLines(
+    join(logDir, 'exec.log'),
+    Array.from({ length: count }, (_, i) =>
+      recordLine(new Date(start + i * 3000).toISOString(), i % 4 === 0 ? 'stderr' : 'stdout', `at ${i}\n`, 1),
+    ),
+  );
   const server = await startViewerServer(t, home);
   const { page, problems } = await openBrowser(t);
   await page.goto(`${server.url}?sandbox=hist`);
   await waitForRowText(page, `at ${count - 1}`);
   await page.waitForSelector('#status[data-state="live"]', WAIT);
-  const barTotal = () => page.$$eval('#histogram .bar', (bars) => bars.reduce((sum, bar) => sum + Number(bar.dataset.stdout) + Number(bar.dataset.stderr) + Number(bar.dataset.output) + Number(bar.dataset.system), 0));
+  const barTotal = () =>
+    page.$$eval('#histogram .bar', (bars) =>
+      bars.reduce(
+        (sum, bar) =>
+          sum +
+          Number(bar.dataset.stdout) +
+          Number(bar.dataset.stderr) +
+          Number(bar.dataset.output) +
+          Number(bar.dataset.system),
+        0,
+      ),
+    );
   await page.waitForFunction(() => document.querySelectorAll('#histogram .bar').length > 0, null, WAIT);
   assert.equal(await barTotal(), count);
   // stderr has its own colour in the stack.
-  const colours = await page.$$eval('#histogram .part', (parts) => Object.fromEntries(parts.map((part) => [part.className, getComputedStyle(part).backgroundColor])));
+  const colours = await page.$$eval('#histogram .part', (parts) =>
+    Object.fromEntries(parts.map((part) => [part.className, getComputedStyle(part).backgroundColor])),
+  );
   assert.notEqual(colours['part src-stderr'], colours['part src-stdout']);
 
   // Live: a new entry is counted.
   appendFileSync(join(logDir, 'exec.log'), `${recordLine(new Date().toISOString(), 'stderr', 'live one\n', 2)}\n`);
   await waitForRowText(page, 'live one');
-  await page.waitForFunction((expected) => [...document.querySelectorAll('#histogram .bar')].reduce((sum, bar) => sum + Number(bar.dataset.stdout) + Number(bar.dataset.stderr), 0) === expected, count + 1, WAIT);
+  await page.waitForFunction(
+    (expected) =>
+      [...document.querySelectorAll('#histogram .bar')].reduce(
+        (sum, bar) => sum + Number(bar.dataset.stdout) + Number(bar.dataset.stderr),
+        0,
+      ) === expected,
+    count + 1,
+    WAIT,
+  );
   await page.screenshot({ path: join(OUTPUT, 'viewer-histogram.png') });
 
   // Drag across the second quarter of the bars.
@@ -123,19 +168,49 @@ test('the histogram counts what the API counts, grows live, keeps stderr apart, 
   assert.equal(await page.inputValue('#range'), 'custom');
   await page.waitForSelector('#status[data-state="range"]', WAIT);
   // The list: exactly the API's entries for that range.
-  const expected = (await request(server.url, `/api/sandboxes/hist/logs?since=${address.get('since')}&until=${address.get('until')}`)).json.entries;
+  const expected = (
+    await request(server.url, `/api/sandboxes/hist/logs?since=${address.get('since')}&until=${address.get('until')}`)
+  ).json.entries;
   assert.ok(expected.length > 50 && expected.length < count / 2, `${expected.length} entries in the dragged range`);
   await page.waitForFunction((n) => document.querySelectorAll('#log .row').length === n, expected.length, WAIT);
-  assert.deepEqual(await rowTexts(page), expected.map((entry) => entry.d.replace(/\n$/, '')));
+  assert.deepEqual(
+    await rowTexts(page),
+    expected.map((entry) => entry.d.replace(/\n$/, '')),
+  );
   const times = await page.$$eval('#log .row .time', (cells) => cells.map((cell) => Date.parse(cell.textContent)));
   assert.ok(times.every((time) => time >= since && time < until));
   // The histogram now covers that range, bucket by bucket as the API counts it.
   await page.waitForFunction(() => document.querySelector('#histogram').dataset.query?.includes('until='), null, WAIT);
   const query = await page.$eval('#histogram', (element) => element.dataset.query);
-  const histogram = (await request(server.url, `/api/histogram?${query}&buckets=${await page.$$eval('#histogram .bar', (bars) => bars.length)}`)).json;
-  const shown = await page.$$eval('#histogram .bar', (bars) => bars.map((bar) => ({ t: bar.dataset.t, stdout: Number(bar.dataset.stdout), stderr: Number(bar.dataset.stderr), output: Number(bar.dataset.output), system: Number(bar.dataset.system) })));
-  assert.deepEqual(shown, histogram.buckets.map((bucket) => ({ t: bucket.t, stdout: bucket.counts.stdout ?? 0, stderr: bucket.counts.stderr ?? 0, output: bucket.counts.output ?? 0, system: bucket.counts.system ?? 0 })));
-  assert.equal(shown.reduce((sum, bar) => sum + bar.stdout + bar.stderr, 0), expected.length);
+  const histogram = (
+    await request(
+      server.url,
+      `/api/histogram?${query}&buckets=${await page.$$eval('#histogram .bar', (bars) => bars.length)}`,
+    )
+  ).json;
+  const shown = await page.$$eval('#histogram .bar', (bars) =>
+    bars.map((bar) => ({
+      t: bar.dataset.t,
+      stdout: Number(bar.dataset.stdout),
+      stderr: Number(bar.dataset.stderr),
+      output: Number(bar.dataset.output),
+      system: Number(bar.dataset.system),
+    })),
+  );
+  assert.deepEqual(
+    shown,
+    histogram.buckets.map((bucket) => ({
+      t: bucket.t,
+      stdout: bucket.counts.stdout ?? 0,
+      stderr: bucket.counts.stderr ?? 0,
+      output: bucket.counts.output ?? 0,
+      system: bucket.counts.system ?? 0,
+    })),
+  );
+  assert.equal(
+    shown.reduce((sum, bar) => sum + bar.stdout + bar.stderr, 0),
+    expected.length,
+  );
   await page.screenshot({ path: join(OUTPUT, 'viewer-histogram-narrowed.png') });
   // Back: the whole log again.
   await page.goBack();
@@ -143,13 +218,19 @@ test('the histogram counts what the API counts, grows live, keeps stderr apart, 
   assert.deepEqual(problems, []);
 });
 
-test('several sandboxes merge by time with a name column, chosen by checkboxes or a pattern; a new match joins while following', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('several sandboxes merge by time with a name column, chosen by checkboxes or a pattern; a new match joins while following', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const home = tempDir(t);
   const start = Date.now() - 10 * 60_000;
   const write = (name, seconds, text) => {
     const logDir = join(home, 'sandboxes', name, 'logs');
     mkdirSync(logDir, { recursive: true });
-    appendFileSync(join(logDir, 'exec.log'), `${recordLine(new Date(start + seconds * 1000).toISOString(), 'stdout', `${text}\n`, 1)}\n`);
+    appendFileSync(
+      join(logDir, 'exec.log'),
+      `${recordLine(new Date(start + seconds * 1000).toISOString(), 'stdout', `${text}\n`, 1)}\n`,
+    );
   };
   for (let i = 0; i < 20; i++) {
     write('web-1', 2 * i, `web-1 says ${2 * i}`);
@@ -166,8 +247,13 @@ test('several sandboxes merge by time with a name column, chosen by checkboxes o
   const merged = Array.from({ length: 40 }, (_, i) => `web-${(i % 2) + 1} says ${i}`);
   await waitForRowText(page, 'web-2 says 39');
   assert.deepEqual(await rowTexts(page), merged);
-  const names = await page.$$eval('#log .row .sbx', (cells) => cells.map((cell) => [cell.textContent, getComputedStyle(cell).display, getComputedStyle(cell).color]));
-  assert.deepEqual(names.map(([name]) => name), merged.map((text) => text.split(' ')[0]));
+  const names = await page.$$eval('#log .row .sbx', (cells) =>
+    cells.map((cell) => [cell.textContent, getComputedStyle(cell).display, getComputedStyle(cell).color]),
+  );
+  assert.deepEqual(
+    names.map(([name]) => name),
+    merged.map((text) => text.split(' ')[0]),
+  );
   assert.ok(names.every(([, display]) => display !== 'none'));
   assert.notEqual(names[0][2], names[1][2], 'each sandbox has its own colour');
   await page.waitForSelector('#status[data-state="live"]', WAIT);

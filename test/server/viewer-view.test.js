@@ -25,7 +25,10 @@ function homeWith(t, sandboxes) {
   for (const [name, lines] of Object.entries(sandboxes)) {
     const logDir = join(home, 'sandboxes', name, 'logs');
     mkdirSync(logDir, { recursive: true });
-    writeLines(join(logDir, 'exec.log'), lines.map(([source, text], i) => recordLine(time(i), source, `${text}\n`, 1)));
+    writeLines(
+      join(logDir, 'exec.log'),
+      lines.map(([source, text], i) => recordLine(time(i), source, `${text}\n`, 1)),
+    );
   }
   return home;
 }
@@ -46,7 +49,10 @@ async function viewState(page) {
   };
 }
 
-test('the address holds the view: reload, a copied address and the back button restore it; an entry link opens at that entry', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('the address holds the view: reload, a copied address and the back button restore it; an entry link opens at that entry', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const home = homeWith(t, { alpha: lines(3000), beta: lines(10, (i) => `beta ${i}`) });
   const server = await startViewerServer(t, home);
   const { page, problems, newPage } = await openBrowser(t);
@@ -62,7 +68,13 @@ test('the address holds the view: reload, a copied address and the back button r
   await page.waitForFunction(() => new URL(location.href).searchParams.get('source') === 'stdout,output', null, WAIT);
   await page.fill('#grep', 'line 1');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('grep') === 'line 1', null, WAIT);
-  await page.waitForFunction(() => [...document.querySelectorAll('#log .row .body')].every((body) => body.textContent.startsWith('line 1')) && document.querySelectorAll('#log .row').length > 0, null, WAIT);
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#log .row .body')].every((body) => body.textContent.startsWith('line 1')) &&
+      document.querySelectorAll('#log .row').length > 0,
+    null,
+    WAIT,
+  );
   await page.selectOption('#range', '1h');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('range') === '1h', null, WAIT);
   await page.waitForSelector('#status[data-state="live"]', WAIT);
@@ -127,7 +139,10 @@ test('the address holds the view: reload, a copied address and the back button r
   assert.deepEqual(problems, []);
 });
 
-test('with exactly one sandbox and no choice in the address the viewer opens it; npm start prints the demo view', { timeout: 120_000, skip: NO_CHROMIUM }, async (t) => {
+test('with exactly one sandbox and no choice in the address the viewer opens it; npm start prints the demo view', {
+  timeout: 120_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const home = tempDir(t);
   // A process group of its own: the demo runs `sandlog serve` as a child, and a demo killed before it could pass a
   // signal on would leave that child holding this test's pipes open (the test process would never exit).
@@ -174,7 +189,10 @@ test('with exactly one sandbox and no choice in the address the viewer opens it;
   await exited(demo);
 });
 
-test('grep matches are marked as text with a counter and next/previous; levels, wrap, shortcuts and downloads', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('grep matches are marked as text with a counter and next/previous; levels, wrap, shortcuts and downloads', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const hostile = '<b>error</b> <img src=x onerror="document.title=\'pwned\'"> error';
   const home = homeWith(t, {
     app: [
@@ -194,8 +212,18 @@ test('grep matches are marked as text with a counter and next/previous; levels, 
   await waitForRowText(page, 'INFO server started');
 
   // Levels: a colour per level, taken from the line.
-  const levels = await page.$$eval('#log .row', (rows) => rows.map((row) => [...row.classList].find((name) => name.startsWith('level-')) ?? ''));
-  assert.deepEqual(levels, ['level-info', 'level-error', 'level-warn', 'level-debug', 'level-error', '', 'level-error']);
+  const levels = await page.$$eval('#log .row', (rows) =>
+    rows.map((row) => [...row.classList].find((name) => name.startsWith('level-')) ?? ''),
+  );
+  assert.deepEqual(levels, [
+    'level-info',
+    'level-error',
+    'level-warn',
+    'level-debug',
+    'level-error',
+    '',
+    'level-error',
+  ]);
   const colour = (text) => page.$eval(`#log .row:has-text("${text}") .body`, (body) => getComputedStyle(body).color);
   assert.notEqual(await colour('ERROR database'), await colour('INFO server'));
   assert.notEqual(await colour('WARN slow'), await colour('ERROR database'));
@@ -221,13 +249,23 @@ test('grep matches are marked as text with a counter and next/previous; levels, 
   await page.keyboard.type('error');
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('grep') === 'error', null, WAIT);
-  await page.waitForFunction(() => document.querySelectorAll('#log .row').length === 3 && document.querySelector('#matches').dataset.total === '5', null, WAIT);
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll('#log .row').length === 3 && document.querySelector('#matches').dataset.total === '5',
+    null,
+    WAIT,
+  );
 
   // Marks hold text only; the hostile line stays text.
-  const marks = await page.$$eval('#log mark.match', (all) => all.map((mark) => ({ text: mark.textContent, kinds: [...mark.childNodes].map((node) => node.nodeName) })));
+  const marks = await page.$$eval('#log mark.match', (all) =>
+    all.map((mark) => ({ text: mark.textContent, kinds: [...mark.childNodes].map((node) => node.nodeName) })),
+  );
   assert.equal(marks.length, 5);
   for (const mark of marks) assert.equal(mark.text.toLowerCase(), 'error');
-  assert.deepEqual(marks.slice(0, 4).map((mark) => mark.kinds), [['#text'], ['#text'], ['#text'], ['#text']]);
+  assert.deepEqual(
+    marks.slice(0, 4).map((mark) => mark.kinds),
+    [['#text'], ['#text'], ['#text'], ['#text']],
+  );
   // The coloured match keeps its colour inside the mark (an SGR span, holding text).
   assert.deepEqual(marks[4].kinds, ['SPAN']);
   assert.equal(await page.$$eval('#log img, #log b', (nodes) => nodes.length), 0);
@@ -241,7 +279,10 @@ test('grep matches are marked as text with a counter and next/previous; levels, 
   await page.click('#match-next');
   await page.waitForFunction(() => document.querySelector('#matches').textContent === '2 / 5', null, WAIT);
   // "onerror" holds a match too: the second is the first of the hostile line.
-  assert.equal(await page.$eval('#log mark.current', (mark) => mark.closest('.row').querySelector('.body').textContent), hostile);
+  assert.equal(
+    await page.$eval('#log mark.current', (mark) => mark.closest('.row').querySelector('.body').textContent),
+    hostile,
+  );
   await page.click('#match-prev');
   await page.click('#match-prev');
   await page.waitForFunction(() => document.querySelector('#matches').textContent === '5 / 5', null, WAIT);
@@ -260,10 +301,15 @@ test('grep matches are marked as text with a counter and next/previous; levels, 
   const expected = (await request(server.url, '/api/sandboxes/app/logs?grep=error')).json.entries;
   const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('#download-jsonl')]);
   assert.equal(jsonl.suggestedFilename(), 'app.jsonl');
-  const downloaded = readFileSync(await jsonl.path(), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  const downloaded = readFileSync(await jsonl.path(), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.deepEqual(downloaded, expected);
   const [text] = await Promise.all([page.waitForEvent('download'), page.click('#download-text')]);
-  const textLines = readFileSync(await text.path(), 'utf8').trimEnd().split('\n');
+  const textLines = readFileSync(await text.path(), 'utf8')
+    .trimEnd()
+    .split('\n');
   assert.equal(textLines.length, 3);
   assert.equal(textLines[2], `${expected[2].t} stdout status: red error`);
   assert.deepEqual(problems, []);

@@ -13,7 +13,10 @@ import { DEADLINE_MS, tempSandbox, withTimeout } from '../helpers.js';
 import { exited, request, startServeProcess } from './http.js';
 import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, waitForRowText } from './viewer-browser.js';
 
-test('the viewer follows a sandbox live, filters, renders colour safely and resumes after a server restart', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('the viewer follows a sandbox live, filters, renders colour safely and resumes after a server restart', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'demo');
   mkdirSync(join(home, 'sandboxes', 'quiet', 'logs'), { recursive: true });
   // Small files, so that the writes while the server is down rotate the log.
@@ -21,7 +24,11 @@ test('the viewer follows a sandbox live, filters, renders colour safely and resu
   t.after(() => writer.close());
   writer.write('stdout', 'starting the demo\n', 1);
   writer.write('stderr', 'warning: disk almost full\n', 1);
-  writer.write('stdout', 'status: \u001b[31mred\u001b[0m and \u001b[1;32mbold green\u001b[0m and \u001b[38;5;208morange\u001b[0m\n', 1);
+  writer.write(
+    'stdout',
+    'status: \u001b[31mred\u001b[0m and \u001b[1;32mbold green\u001b[0m and \u001b[38;5;208morange\u001b[0m\n',
+    1,
+  );
   writer.write('stdout', '<img src=x onerror="document.title=\'pwned\'"><b>not bold</b>\n', 2);
   writer.flush();
 
@@ -43,7 +50,10 @@ test('the viewer follows a sandbox live, filters, renders colour safely and resu
   // Colour comes from SGR; markup in the log stays text.
   assert.equal(await page.$eval('#log .fg1', (span) => span.textContent), 'red');
   assert.equal(await page.$eval('#log .fg2.bold', (span) => span.textContent), 'bold green');
-  assert.equal(await page.$eval('#log .body span[style]', (span) => [span.textContent, span.style.color].join('|')), 'orange|rgb(255, 135, 0)');
+  assert.equal(
+    await page.$eval('#log .body span[style]', (span) => [span.textContent, span.style.color].join('|')),
+    'orange|rgb(255, 135, 0)',
+  );
   assert.equal(await page.$$eval('#log img, #log b', (nodes) => nodes.length), 0);
   assert.ok((await rowTexts(page)).includes('<img src=x onerror="document.title=\'pwned\'"><b>not bold</b>'));
   assert.notEqual(await page.title(), 'pwned');
@@ -52,10 +62,14 @@ test('the viewer follows a sandbox live, filters, renders colour safely and resu
 
   // Source toggles: stderr alone, then everything back.
   await page.uncheck('input[name=source][value=stdout]');
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('#log .row')];
-    return rows.length === 2 && rows.every((row) => row.classList.contains('src-stderr'));
-  }, null, WAIT);
+  await page.waitForFunction(
+    () => {
+      const rows = [...document.querySelectorAll('#log .row')];
+      return rows.length === 2 && rows.every((row) => row.classList.contains('src-stderr'));
+    },
+    null,
+    WAIT,
+  );
   assert.deepEqual(await rowTexts(page), ['warning: disk almost full', 'live error 1']);
   await page.check('input[name=source][value=stdout]');
   await page.waitForFunction(() => document.querySelectorAll('#log .row').length === 6, null, WAIT);
@@ -82,7 +96,9 @@ test('the viewer follows a sandbox live, filters, renders colour safely and resu
   await page.waitForSelector('#status[data-state="live"]', WAIT);
 
   // Exactly the log: the API's snapshot of the same sources, in the same order, once each.
-  const expected = (await request(server.url, '/api/sandboxes/demo/logs')).json.entries.map((entry) => stripAnsi(entry.d).replace(/\n$/, ''));
+  const expected = (await request(server.url, '/api/sandboxes/demo/logs')).json.entries.map((entry) =>
+    stripAnsi(entry.d).replace(/\n$/, ''),
+  );
   assert.equal(expected.length, 6 + 60 + 5);
   assert.deepEqual(await rowTexts(page), expected);
   assert.equal(await page.$eval('#count', (count) => count.dataset.shown), String(expected.length));
@@ -99,7 +115,10 @@ test('the viewer follows a sandbox live, filters, renders colour safely and resu
   await exited(server.child);
 });
 
-test('the viewer takes 100,000 live entries without freezing: the DOM keeps the newest rows', { timeout: 240_000, skip: NO_CHROMIUM }, async (t) => {
+test('the viewer takes 100,000 live entries without freezing: the DOM keeps the newest rows', {
+  timeout: 240_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'flood');
   const writer = new ExecLogWriter(logDir);
   t.after(() => writer.close());
@@ -114,14 +133,25 @@ test('the viewer takes 100,000 live entries without freezing: the DOM keeps the 
 
   const total = 100_000;
   for (let i = 0; i < total; i++) {
-    writer.write(i % 10 === 0 ? 'stderr' : 'stdout', `flood entry ${i} \u001b[3${i % 8}mcolour ${i % 8}\u001b[0m\n`, 1 + (i % 5));
+    writer.write(
+      i % 10 === 0 ? 'stderr' : 'stdout',
+      `flood entry ${i} \u001b[3${i % 8}mcolour ${i % 8}\u001b[0m\n`,
+      1 + (i % 5),
+    );
     if (i % 5000 === 4999) writer.flush();
   }
   writer.flush();
-  await page.waitForFunction((count) => Number(document.querySelector('#count').dataset.received) >= count, total + 1, { timeout: 180_000, polling: 500 });
+  await page.waitForFunction((count) => Number(document.querySelector('#count').dataset.received) >= count, total + 1, {
+    timeout: 180_000,
+    polling: 500,
+  });
   await waitForRowText(page, `flood entry ${total - 1} colour ${(total - 1) % 8}`);
   // The page still answers, and holds a bounded number of rows.
-  const shown = await withTimeout(page.$$eval('#log .row', (rows) => rows.length), DEADLINE_MS, 'the page answering after the flood');
+  const shown = await withTimeout(
+    page.$$eval('#log .row', (rows) => rows.length),
+    DEADLINE_MS,
+    'the page answering after the flood',
+  );
   assert.ok(shown <= 5000, `${shown} rows in the DOM`);
   assert.ok(shown >= 1000, `${shown} rows in the DOM`);
   assert.match(await page.$eval('#count', (count) => count.textContent), /entries shown of 100,001 loaded/);
@@ -129,7 +159,10 @@ test('the viewer takes 100,000 live entries without freezing: the DOM keeps the 
   assert.deepEqual(problems, []);
 });
 
-test('the viewer asks for a token, takes one from the URL fragment, and says so when its place in the log is gone', { timeout: 180_000, skip: NO_CHROMIUM }, async (t) => {
+test('the viewer asks for a token, takes one from the URL fragment, and says so when its place in the log is gone', {
+  timeout: 180_000,
+  skip: NO_CHROMIUM,
+}, async (t) => {
   const { home, logDir } = tempSandbox(t, 'guarded');
   const writer = new ExecLogWriter(logDir, { maxBytes: 2048, maxFiles: 1 });
   t.after(() => writer.close());
@@ -177,7 +210,10 @@ test('the viewer asks for a token, takes one from the URL fragment, and says so 
   await waitForRowText(page, 'back again');
   await page.screenshot({ path: join(OUTPUT, 'viewer-token.png') });
   // 401s while the wrong token was tried are expected console noise.
-  assert.deepEqual(problems.filter((problem) => !/401/.test(problem)), []);
+  assert.deepEqual(
+    problems.filter((problem) => !/401/.test(problem)),
+    [],
+  );
   server.child.kill('SIGTERM');
   await exited(server.child);
 });

@@ -35,10 +35,26 @@ test('a three-node R3 cluster keeps every record exactly once when the stream le
   const subject = 'sandlog.h.prod.*';
 
   const producer = startProducer(t, logDir, 10_000, 256 * 1024, 20, 10);
-  const shipper = startShipper(t, ['--nats', servers.join(','), '--home', home, '--host', 'h', '--replicas', '3', '--stats', '--stats-interval', '5']);
+  const shipper = startShipper(t, [
+    '--nats',
+    servers.join(','),
+    '--home',
+    home,
+    '--host',
+    'h',
+    '--replicas',
+    '3',
+    '--stats',
+    '--stats-interval',
+    '5',
+  ]);
   let nc = await connect({ servers, timeout: 5_000 });
   t.after(() => nc.close());
-  await waitFor(async () => (await subjectCount(nc, subject)) >= 2_000, { timeoutMs: 90_000, intervalMs: 100, what: '2,000 records shipped' });
+  await waitFor(async () => (await subjectCount(nc, subject)) >= 2_000, {
+    timeoutMs: 90_000,
+    intervalMs: 100,
+    what: '2,000 records shipped',
+  });
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const info = await jsm.streams.info('SANDLOG');
   assert.equal(info.config.num_replicas, 3);
@@ -49,7 +65,11 @@ test('a three-node R3 cluster keeps every record exactly once when the stream le
   nc = await connect({ servers: survivors, timeout: 5_000 });
 
   await producer.done;
-  await waitFor(async () => (await subjectCount(nc, subject).catch(() => 0)) >= 10_000, { timeoutMs: 120_000, intervalMs: 200, what: 'all 10,000 records shipped' }).catch((error) => {
+  await waitFor(async () => (await subjectCount(nc, subject).catch(() => 0)) >= 10_000, {
+    timeoutMs: 120_000,
+    intervalMs: 200,
+    what: 'all 10,000 records shipped',
+  }).catch((error) => {
     throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
   });
   const messages = await eventually(() => readStream(nc, { filter: subject }));
@@ -61,10 +81,17 @@ test('a three-node R3 cluster keeps every record exactly once when the stream le
     Array.from({ length: 10_000 }, (_, i) => i),
   );
   const steady = await localJsonLines(home, 'steady');
-  await waitFor(async () => (await subjectCount(nc, 'sandlog.h.steady.*').catch(() => 0)) >= steady.length, { timeoutMs: 60_000, intervalMs: 200, what: 'the steady sandbox shipped' }).catch((error) => {
+  await waitFor(async () => (await subjectCount(nc, 'sandlog.h.steady.*').catch(() => 0)) >= steady.length, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    what: 'the steady sandbox shipped',
+  }).catch((error) => {
     throw new Error(`${error.message}; shipper: ${shipper.stderr()}`);
   });
-  assert.deepEqual((await eventually(() => readStream(nc, { filter: 'sandlog.h.steady.*' }))).map((m) => m.payload), steady);
+  assert.deepEqual(
+    (await eventually(() => readStream(nc, { filter: 'sandlog.h.steady.*' }))).map((m) => m.payload),
+    steady,
+  );
   const stopped = await stopShipper(shipper);
   assert.equal(stopped.code, 0, stopped.stderr);
 });

@@ -24,7 +24,11 @@ before(async () => {
   const nc = await import('@nats-io/transport-node').then(({ connect }) => connect({ servers: node.url }));
   for (const name of ['api', 'db']) {
     const local = await localJsonLines(home, name);
-    await waitFor(async () => (await subjectCount(nc, `sandlog.h1.${name}.*`)) >= local.length, { timeoutMs: 60_000, intervalMs: 100, what: `${name} shipped` });
+    await waitFor(async () => (await subjectCount(nc, `sandlog.h1.${name}.*`)) >= local.length, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `${name} shipped`,
+    });
   }
   await nc.close();
 });
@@ -39,8 +43,21 @@ after(async () => {
 const withoutCursor = (text) => text.replace(/,"cursor":"[^"]*"/g, '');
 
 test('logs --nats host/name prints what the local logs prints, for every filter', async () => {
-  const exact = [[], ['--json', '--source', 'all'], ['--source', 'all', '-t'], ['--json', '--tail', '7'], ['--grep', '1[0-9] x'], ['--show-id', '--tail', '3'], ['--since', '2026-01-01T00:00:00Z', '--source', 'output']];
-  const filtered = [['--json'], ['--json', '--source', 'stderr'], ['--json', '--source', 'system'], ['--json', '--grep', 'x{30}']];
+  const exact = [
+    [],
+    ['--json', '--source', 'all'],
+    ['--source', 'all', '-t'],
+    ['--json', '--tail', '7'],
+    ['--grep', '1[0-9] x'],
+    ['--show-id', '--tail', '3'],
+    ['--since', '2026-01-01T00:00:00Z', '--source', 'output'],
+  ];
+  const filtered = [
+    ['--json'],
+    ['--json', '--source', 'stderr'],
+    ['--json', '--source', 'system'],
+    ['--json', '--grep', 'x{30}'],
+  ];
   for (const name of ['api', 'db']) {
     for (const filter of [...exact, ...filtered]) {
       const local = await runCli(['logs', '--home', home, ...filter, name]);
@@ -57,14 +74,20 @@ test('logs --nats host/name prints what the local logs prints, for every filter'
 
 test('host/* merges sandboxes (prefixed), ls --nats lists host/name with counts', async () => {
   const merged = await runCli(['logs', '--nats', node.url, '--json', '--source', 'all', 'h1/*']);
-  const lines = merged.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const lines = merged.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.deepEqual(new Set(lines.map((l) => l.sandbox)), new Set(['api', 'db']));
   assert.equal(lines.length, (await localJsonLines(home, 'api')).length + (await localJsonLines(home, 'db')).length);
   const text = await runCli(['logs', '--nats', node.url, '*/db', '--tail', '1']);
   assert.match(text.stdout, /^h1\/db \| /);
   const ls = await runCli(['ls', '--nats', node.url, '--json']);
   const listed = JSON.parse(ls.stdout);
-  assert.deepEqual(listed.map((s) => `${s.host}/${s.name}=${s.entries}`), [`h1/api=${(await localJsonLines(home, 'api')).length}`, `h1/db=${(await localJsonLines(home, 'db')).length}`]);
+  assert.deepEqual(
+    listed.map((s) => `${s.host}/${s.name}=${s.entries}`),
+    [`h1/api=${(await localJsonLines(home, 'api')).length}`, `h1/db=${(await localJsonLines(home, 'db')).length}`],
+  );
 });
 
 test('--cursor-file and --after-cursor resume exactly (stream sequence, or a sandbox cursor), and -f delivers new entries', async (t) => {
@@ -85,7 +108,13 @@ test('--cursor-file and --after-cursor resume exactly (stream sequence, or a san
   follower.stdout.on('data', (chunk) => (out += chunk));
   appendRecords(join(home, 'sandboxes', 'api', 'logs'), 'followed', 3);
   await waitFor(() => out.split('\n').filter(Boolean).length >= 3, { timeoutMs: 30_000, what: 'followed entries' });
-  assert.deepEqual(out.trim().split('\n').map((line) => JSON.parse(line).d), ['followed 0\n', 'followed 1\n', 'followed 2\n']);
+  assert.deepEqual(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).d),
+    ['followed 0\n', 'followed 1\n', 'followed 2\n'],
+  );
   follower.kill('SIGINT');
   await new Promise((resolve) => follower.once('exit', resolve));
   assert.ok(Number(readFileSync(cursorFile, 'utf8')) > Number(sequence));
@@ -111,12 +140,18 @@ test('serve --nats: the fleet API, and an event stream that resumes exactly with
   const base = out.trim().replace(/\/$/, '');
   const list = await request(base, '/api/sandboxes');
   assert.equal(list.status, 200);
-  assert.deepEqual(list.json.map((s) => `${s.host}/${s.name}`), ['h1/api', 'h1/db']);
+  assert.deepEqual(
+    list.json.map((s) => `${s.host}/${s.name}`),
+    ['h1/api', 'h1/db'],
+  );
 
   const snapshot = await request(base, '/api/hosts/h1/sandboxes/db/logs?source=all');
   assert.equal(snapshot.status, 200);
   const local = await localJsonLines(home, 'db');
-  assert.deepEqual(snapshot.json.entries.map((e) => e.d), local.map((line) => JSON.parse(line).d));
+  assert.deepEqual(
+    snapshot.json.entries.map((e) => e.d),
+    local.map((line) => JSON.parse(line).d),
+  );
   assert.ok(snapshot.json.entries.every((e) => e.host === 'h1' && e.sandbox === 'db'));
 
   const stream = await openEventStream(base, '/api/hosts/h1/sandboxes/db/logs/stream?source=all');
@@ -124,11 +159,19 @@ test('serve --nats: the fleet API, and an event stream that resumes exactly with
   await stream.waitForEvents(local.length, 30_000);
   const lastId = stream.events[9].id;
   stream.close();
-  const resumed = await openEventStream(base, '/api/hosts/h1/sandboxes/db/logs/stream?source=all', { headers: { 'last-event-id': lastId } });
+  const resumed = await openEventStream(base, '/api/hosts/h1/sandboxes/db/logs/stream?source=all', {
+    headers: { 'last-event-id': lastId },
+  });
   await resumed.waitForEvents(local.length - 10, 30_000);
-  assert.deepEqual(resumed.events.slice(0, local.length - 10).map((e) => JSON.parse(e.data).d), local.slice(10).map((line) => JSON.parse(line).d));
+  assert.deepEqual(
+    resumed.events.slice(0, local.length - 10).map((e) => JSON.parse(e.data).d),
+    local.slice(10).map((line) => JSON.parse(line).d),
+  );
   appendRecords(join(home, 'sandboxes', 'db', 'logs'), 'served live', 2);
-  await resumed.waitFor((client) => client.events.some((e) => JSON.parse(e.data).d === 'served live 1\n'), { timeoutMs: 30_000, what: 'live entries' });
+  await resumed.waitFor((client) => client.events.some((e) => JSON.parse(e.data).d === 'served live 1\n'), {
+    timeoutMs: 30_000,
+    what: 'live entries',
+  });
   resumed.close();
   const missing = await request(base, '/api/hosts/h1/sandboxes/db/logs?since=nonsense');
   assert.equal(missing.status, 400);

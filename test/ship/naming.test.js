@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { checkpointKey, decodeToken, encodeToken, entryMessageId, entrySubject, parseEntrySubject } from '../../dist/ship/naming.js';
+import {
+  checkpointKey,
+  decodeToken,
+  encodeToken,
+  entryMessageId,
+  entrySubject,
+  parseEntrySubject,
+} from '../../dist/ship/naming.js';
 import { recordDigest } from '../../dist/format/record-digest.js';
 
 test('names become one subject token and one KV key part, reversibly', () => {
@@ -13,7 +20,11 @@ test('names become one subject token and one KV key part, reversibly', () => {
   assert.equal(encodeToken('a b*>%='), 'a=20b=2A=3E=25=3D');
   assert.equal(encodeToken('é'), '=C3=A9');
   assert.equal(entrySubject('host.a', 'web 1', 'stderr'), 'sandlog.host=2Ea.web=201.stderr');
-  assert.deepEqual(parseEntrySubject('sandlog.host=2Ea.web=201.stderr'), { host: 'host.a', sandbox: 'web 1', source: 'stderr' });
+  assert.deepEqual(parseEntrySubject('sandlog.host=2Ea.web=201.stderr'), {
+    host: 'host.a',
+    sandbox: 'web 1',
+    source: 'stderr',
+  });
   assert.equal(checkpointKey('h.1', 'x y'), 'h=2E1.x=20y');
   assert.equal(decodeToken('=c3=a9'), undefined, 'only the canonical (upper-case) form decodes');
   fc.assert(

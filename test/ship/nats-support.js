@@ -68,7 +68,11 @@ export class NatsNode {
     child.stderr.on('data', (chunk) => (this.log += chunk));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     this.exited = exited;
-    await waitFor(async () => child.exitCode !== null || (await canConnect(this.port)), { timeoutMs: 20_000, intervalMs: 50, what: `nats-server ${this.name} to listen` });
+    await waitFor(async () => child.exitCode !== null || (await canConnect(this.port)), {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: `nats-server ${this.name} to listen`,
+    });
     if (child.exitCode !== null) throw new Error(`nats-server ${this.name} exited: ${this.log}`);
   }
 
@@ -95,7 +99,12 @@ export async function startCluster(t, dir) {
   const clientPorts = [await freePort(), await freePort(), await freePort()];
   const routePorts = [await freePort(), await freePort(), await freePort()];
   const nodes = clientPorts.map(
-    (port, i) => new NatsNode(dir, { port, name: `n${i + 1}`, cluster: { port: routePorts[i], routes: routePorts.filter((_, j) => j !== i) } }),
+    (port, i) =>
+      new NatsNode(dir, {
+        port,
+        name: `n${i + 1}`,
+        cluster: { port: routePorts[i], routes: routePorts.filter((_, j) => j !== i) },
+      }),
   );
   t.after(() => Promise.all(nodes.map((node) => node.stop('SIGKILL'))));
   await Promise.all(nodes.map((node) => node.start()));
@@ -145,7 +154,8 @@ export async function readStream(nc, { stream = 'SANDLOG', filter, timeoutMs = 3
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const info = await jsm.streams.info(stream, filter === undefined ? {} : { subjects_filter: filter });
   const last = info.state.last_seq;
-  const expected = filter === undefined ? info.state.messages : Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  const expected =
+    filter === undefined ? info.state.messages : Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   const out = [];
   if (expected === 0) return out;
   const js = jetstream(nc);
@@ -163,7 +173,8 @@ export async function readStream(nc, { stream = 'SANDLOG', filter, timeoutMs = 3
     clearTimeout(timer);
     await messages.close().catch(() => undefined);
   }
-  if (out.length < expected) throw new Error(`read ${out.length} of ${expected} messages of ${stream} before the deadline`);
+  if (out.length < expected)
+    throw new Error(`read ${out.length} of ${expected} messages of ${stream} before the deadline`);
   return out;
 }
 

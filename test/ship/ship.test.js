@@ -13,7 +13,7 @@ import { appendRecords, localJsonLines, makeSandbox, startShipper, stopShipper }
 
 const HOST = 'edge.1';
 const HOST_TOKEN = 'edge=2E1';
-const NAMES = { alpha: 'alpha', 'web.2': 'web=2E2', 'ünï': '=C3=BCn=C3=AF' };
+const NAMES = { alpha: 'alpha', 'web.2': 'web=2E2', ünï: '=C3=BCn=C3=AF' };
 
 let dir;
 let node;
@@ -34,7 +34,10 @@ function digestsOnDisk(logDir) {
   for (const file of readdirSync(logDir)) {
     if (!/^(exec\.log(\.\d)?|runtime\.log|kernel\.log)$/.test(file)) continue;
     for (const line of readFileSync(join(logDir, file)).toString('latin1').split('\n')) {
-      if (line !== '') digests.push(createHash('sha256').update(Buffer.from(line, 'latin1')).digest().subarray(0, 12).toString('base64url'));
+      if (line !== '')
+        digests.push(
+          createHash('sha256').update(Buffer.from(line, 'latin1')).digest().subarray(0, 12).toString('base64url'),
+        );
     }
   }
   return digests.sort();
@@ -51,9 +54,17 @@ test('three sandboxes land in the stream once each, in order, as the local --jso
   for (const [name, token] of Object.entries(NAMES)) {
     const local = await localJsonLines(home, name);
     total += local.length;
-    await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.${token}.*`)) >= local.length, { timeoutMs: 60_000, intervalMs: 100, what: `${name} shipped` });
+    await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.${token}.*`)) >= local.length, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `${name} shipped`,
+    });
     const messages = await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.${token}.*` });
-    assert.deepEqual(messages.map((m) => m.payload), local, `${name}: payloads are the local --json lines, in order`);
+    assert.deepEqual(
+      messages.map((m) => m.payload),
+      local,
+      `${name}: payloads are the local --json lines, in order`,
+    );
     const digests = [];
     for (const message of messages) {
       const entry = JSON.parse(message.payload);
@@ -64,7 +75,11 @@ test('three sandboxes land in the stream once each, in order, as the local --jso
       assert.ok(message.headers['Nats-Msg-Id'].startsWith(prefix), message.headers['Nats-Msg-Id']);
       digests.push(message.headers['Nats-Msg-Id'].slice(prefix.length));
     }
-    assert.deepEqual(digests.sort(), digestsOnDisk(logDirs[name]), `${name}: one message per record line on disk, digest = SHA-256 of the line`);
+    assert.deepEqual(
+      digests.sort(),
+      digestsOnDisk(logDirs[name]),
+      `${name}: one message per record line on disk, digest = SHA-256 of the line`,
+    );
   }
   const stopped = await stopShipper(shipper, 'SIGTERM');
   assert.equal(stopped.code, 0, stopped.stderr);
@@ -76,18 +91,35 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
   const before = await lastSequence(nc);
   const alphaBefore = await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`);
   const shipper = startShipper(t, shipArgs());
-  await waitFor(() => /connected to NATS/.test(shipper.stderr()), { timeoutMs: 20_000, what: 'the shipper to connect' });
+  await waitFor(() => /connected to NATS/.test(shipper.stderr()), {
+    timeoutMs: 20_000,
+    what: 'the shipper to connect',
+  });
   appendRecords(join(home, 'sandboxes', 'alpha', 'logs'), 'live alpha', 5);
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= alphaBefore + 5, { timeoutMs: 30_000, intervalMs: 50, what: 'live entries of alpha' });
+  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= alphaBefore + 5, {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+    what: 'live entries of alpha',
+  });
   const alpha = await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.alpha.*` });
-  assert.deepEqual(alpha.slice(-5).map((m) => JSON.parse(m.payload).d), [0, 1, 2, 3, 4].map((n) => `live alpha ${n}\n`));
+  assert.deepEqual(
+    alpha.slice(-5).map((m) => JSON.parse(m.payload).d),
+    [0, 1, 2, 3, 4].map((n) => `live alpha ${n}\n`),
+  );
   assert.equal(await lastSequence(nc), before + 5, 'nothing but the new entries was published');
 
   // A sandbox created while shipping is picked up.
   makeSandbox(home, 'late', 20);
   const lateLocal = await localJsonLines(home, 'late');
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.late.*`)) >= lateLocal.length, { timeoutMs: 30_000, intervalMs: 50, what: 'the late sandbox' });
-  assert.deepEqual((await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.late.*` })).map((m) => m.payload), lateLocal);
+  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.late.*`)) >= lateLocal.length, {
+    timeoutMs: 30_000,
+    intervalMs: 50,
+    what: 'the late sandbox',
+  });
+  assert.deepEqual(
+    (await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.late.*` })).map((m) => m.payload),
+    lateLocal,
+  );
 
   // A sandbox whose directory goes away stops being followed and loses its checkpoint.
   rmSync(join(home, 'sandboxes', 'late'), { recursive: true, force: true });
@@ -98,8 +130,17 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
     for await (const key of await kv.keys()) keys.push(key);
     return keys.sort();
   };
-  await waitFor(async () => !(await kvKeys()).includes(`${HOST_TOKEN}.late`), { timeoutMs: 30_000, intervalMs: 100, what: 'the removed sandbox to lose its checkpoint' });
-  assert.deepEqual(await kvKeys(), Object.values(NAMES).map((token) => `${HOST_TOKEN}.${token}`).sort());
+  await waitFor(async () => !(await kvKeys()).includes(`${HOST_TOKEN}.late`), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    what: 'the removed sandbox to lose its checkpoint',
+  });
+  assert.deepEqual(
+    await kvKeys(),
+    Object.values(NAMES)
+      .map((token) => `${HOST_TOKEN}.${token}`)
+      .sort(),
+  );
 
   const stopped = await stopShipper(shipper, 'SIGINT');
   assert.equal(stopped.code, 0, stopped.stderr);
@@ -115,21 +156,31 @@ test('the shipper waits for an unreachable NATS, saying so once, and ships when 
   t.after(() => late.stop('SIGKILL'));
   const nc = await client(t, late.url);
   const local = await localJsonLines(home, 'alpha');
-  await waitFor(async () => (await subjectCount(nc, 'sandlog.other-host.alpha.*')) >= local.length, { timeoutMs: 60_000, intervalMs: 100, what: 'alpha shipped once NATS is up' });
+  await waitFor(async () => (await subjectCount(nc, 'sandlog.other-host.alpha.*')) >= local.length, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: 'alpha shipped once NATS is up',
+  });
   const stopped = await stopShipper(shipper);
   assert.equal(stopped.code, 0);
   assert.equal(stopped.stderr.match(/NATS unreachable/g).length, 1, stopped.stderr);
 });
 
 test('bad options exit 2 with one line', async () => {
-  for (const args of [['--nats', 'http://example.com'], ['--nats', '127.0.0.1:4222', '--replicas', '0'], ['--nats', '127.0.0.1:4222', '--stream', 'a.b'], [], ['--nats', '127.0.0.1:4222', '--host', 'a/b']]) {
+  for (const args of [
+    ['--nats', 'http://example.com'],
+    ['--nats', '127.0.0.1:4222', '--replicas', '0'],
+    ['--nats', '127.0.0.1:4222', '--stream', 'a.b'],
+    [],
+    ['--nats', '127.0.0.1:4222', '--host', 'a/b'],
+  ]) {
     const result = await runCli(['ship', ...args]);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr.split('\n')[0], /^sandlog: /);
   }
 });
 
-test('a sandbox whose files were replaced (inode numbers reused) is not resumed at a stranger\'s offset: the loss is announced once and the new entries are all shipped', async (t) => {
+test("a sandbox whose files were replaced (inode numbers reused) is not resumed at a stranger's offset: the loss is announced once and the new entries are all shipped", async (t) => {
   const nc = await client(t, node.url);
   const logDir = join(home, 'sandboxes', 'alpha', 'logs');
   rmSync(logDir, { recursive: true, force: true });
@@ -138,12 +189,19 @@ test('a sandbox whose files were replaced (inode numbers reused) is not resumed 
   const before = await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`);
   const local = await localJsonLines(home, 'alpha');
   const shipper = startShipper(t, shipArgs());
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= before + 1 + local.length, { timeoutMs: 60_000, intervalMs: 100, what: 'the reborn sandbox shipped' });
+  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= before + 1 + local.length, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: 'the reborn sandbox shipped',
+  });
   const messages = (await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.alpha.*` })).slice(before);
   const gap = JSON.parse(messages[0].payload);
   assert.equal(gap.s, 'system');
   assert.match(gap.d, /fell behind retention/);
-  assert.deepEqual(messages.slice(1).map((m) => m.payload), local);
+  assert.deepEqual(
+    messages.slice(1).map((m) => m.payload),
+    local,
+  );
   const stopped = await stopShipper(shipper);
   assert.equal(stopped.code, 0);
   assert.match(stopped.stderr, /stopped: .*, 0 duplicate\(s\), .*, 1 gap\(s\)/);

@@ -62,7 +62,10 @@ export async function stopShipper(shipper, signal = 'SIGTERM', timeoutMs = 30_00
   const result = await Promise.race([
     shipper.exit,
     new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`shipper did not exit within ${timeoutMs} ms; stderr: ${shipper.stderr()}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`shipper did not exit within ${timeoutMs} ms; stderr: ${shipper.stderr()}`)),
+        timeoutMs,
+      );
     }),
   ]);
   clearTimeout(timer);
@@ -71,7 +74,11 @@ export async function stopShipper(shipper, signal = 'SIGTERM', timeoutMs = 30_00
 
 /** Starts the producer fixture; resolves { child, done } (done: its exit). */
 export function startProducer(t, logDir, total, maxBytes, perTick = 50, tickMs = 5, start = 0) {
-  const child = spawn(process.execPath, [PRODUCER, logDir, String(total), String(maxBytes), String(perTick), String(tickMs), String(start)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [PRODUCER, logDir, String(total), String(maxBytes), String(perTick), String(tickMs), String(start)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -27,7 +27,9 @@ function runProducer(config) {
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const done = new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`producer exited ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`producer exited ${code}: ${stderr}`)),
+    );
   });
   return { child, done };
 }
@@ -35,13 +37,19 @@ function runProducer(config) {
 /** Follows `logDir` and checks each record against recordBody(dir, n) as it arrives. */
 function follow(logDir, dir, signal, holdGenerations) {
   const state = { next: 0, error: undefined, handle: undefined };
-  state.handle = streamLogs({ logDir }, { follow: true, signal, pollIntervalMs: 500, ...(holdGenerations === undefined ? {} : { holdGenerations }) });
+  state.handle = streamLogs(
+    { logDir },
+    { follow: true, signal, pollIntervalMs: 500, ...(holdGenerations === undefined ? {} : { holdGenerations }) },
+  );
   state.finished = (async () => {
     for await (const batch of state.handle.batches()) {
       for (const entry of batch) {
         const body = Buffer.from(entry.data).toString('utf8');
         const expected = recordBody(dir, state.next);
-        if (body !== expected) throw new Error(`directory ${dir}: record ${state.next} expected ${JSON.stringify(expected.slice(0, 20))}, got ${JSON.stringify(body.slice(0, 40))}`);
+        if (body !== expected)
+          throw new Error(
+            `directory ${dir}: record ${state.next} expected ${JSON.stringify(expected.slice(0, 20))}, got ${JSON.stringify(body.slice(0, 40))}`,
+          );
         state.next += 1;
       }
     }
@@ -52,12 +60,18 @@ function follow(logDir, dir, signal, holdGenerations) {
 }
 
 async function settle(states, total, what) {
-  await waitFor(() => states.every((state) => state.error !== undefined || state.next >= total), { timeoutMs: 120_000, intervalMs: 50, what });
+  await waitFor(() => states.every((state) => state.error !== undefined || state.next >= total), {
+    timeoutMs: 120_000,
+    intervalMs: 50,
+    what,
+  });
   for (const state of states) assert.equal(state.error, undefined, `${what}: ${state.error}`);
   for (const state of states) assert.equal(state.next, total, what);
 }
 
-test('many streams following one sandbox all get every record while the producer rotates fast', { timeout: 300_000 }, async (t) => {
+test('many streams following one sandbox all get every record while the producer rotates fast', {
+  timeout: 300_000,
+}, async (t) => {
   // By construction, not by speed: the producer (in this process) rotates as fast as it can, but after each
   // rotation waits until the directory's generation holder has opened the new file, and never gets so far
   // ahead that a stream would be more than its hold past retention. Within that, no stream can miss a
@@ -94,15 +108,22 @@ test('many streams following one sandbox all get every record while the producer
       if (writer.rotations !== rotations) {
         const live = writer.rotations;
         firstOf.push(n);
-        await waitFor(() => generationOpenCount() - opensBefore >= live, { timeoutMs: 120_000, what: `the holder to open generation ${live}` });
+        await waitFor(() => generationOpenCount() - opensBefore >= live, {
+          timeoutMs: 120_000,
+          what: `the holder to open generation ${live}`,
+        });
         // After the next rotation the chain holds generations live + 1 - retention … live + 1: a stream in
         // generation g is then (live + 1 - retention) - g generations past retention. Keep that within the
         // hold, with one to spare.
         const slowest = live + 1 - retention - hold + 1;
-        await waitFor(() => states.every((state) => state.error !== undefined || generationOf(Math.max(0, state.next - 1)) >= slowest), {
-          timeoutMs: 120_000,
-          what: 'the slowest stream to be within its hold',
-        });
+        await waitFor(
+          () =>
+            states.every((state) => state.error !== undefined || generationOf(Math.max(0, state.next - 1)) >= slowest),
+          {
+            timeoutMs: 120_000,
+            what: 'the slowest stream to be within its hold',
+          },
+        );
       }
       if (n % 10 === 9) {
         writer.flush();
@@ -111,7 +132,11 @@ test('many streams following one sandbox all get every record while the producer
     }
     writer.flush();
     await settle(states, total, `${streams} streams following one sandbox`);
-    assert.equal(generationOpenCount() - opensBefore, writer.rotations, 'one open per rotation, however many streams follow');
+    assert.equal(
+      generationOpenCount() - opensBefore,
+      writer.rotations,
+      'one open per rotation, however many streams follow',
+    );
     assert.equal(watchedDirectoryCount(), before + 1);
     t.diagnostic(`${streams} streams × ${total} records, ${writer.rotations} rotations`);
   } finally {
@@ -123,7 +148,9 @@ test('many streams following one sandbox all get every record while the producer
   assert.deepEqual(warnings.map(String), [], 'no MaxListenersExceededWarning for streams sharing one AbortSignal');
 });
 
-test('one process follows 1,000 sandboxes with one watcher each, gets every record, and stays within memory', { timeout: 600_000 }, async (t) => {
+test('one process follows 1,000 sandboxes with one watcher each, gets every record, and stays within memory', {
+  timeout: 600_000,
+}, async (t) => {
   const home = tempDir(t);
   const count = 1000;
   const dirs = Array.from({ length: count }, (_, i) => {
@@ -144,13 +171,24 @@ test('one process follows 1,000 sandboxes with one watcher each, gets every reco
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 100);
   try {
-    await waitFor(() => watchedDirectoryCount() === before + count, { timeoutMs: 120_000, intervalMs: 50, what: `${count} watchers` });
+    await waitFor(() => watchedDirectoryCount() === before + count, {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+      what: `${count} watchers`,
+    });
     // Every directory rotates several times while followed, and keeps every file it writes (a record line is
     // at most ~240 bytes, so maxFiles covers them all): whether a thousand followers keep up with retention
     // is a capacity, measured by bench/, not something a test on a loaded machine can promise.
     const rounds = scaled(12);
     const maxBytes = 400;
-    const config = { dirs, rounds, perRound: 1, maxBytes, maxFiles: Math.ceil((rounds * 256) / maxBytes) + 1, pauseMs: 300 };
+    const config = {
+      dirs,
+      rounds,
+      perRound: 1,
+      maxBytes,
+      maxFiles: Math.ceil((rounds * 256) / maxBytes) + 1,
+      pauseMs: 300,
+    };
     const total = config.rounds * config.perRound;
     const output = await withTimeout(runProducer(config).done, 300_000, 'the producer');
     assert.equal(output.trim(), `done ${total}`);

@@ -22,7 +22,8 @@ const RUN_TIMEOUT_MS = DEADLINE_MS;
 async function fixture(t) {
   const box = tempSandbox(t);
   const writer = new ExecLogWriter(box.logDir, { maxBytes: 400, maxFiles: 4 });
-  for (let i = 0; i < 40; i++) writer.write(i % 2 === 0 ? 'stdout' : 'stderr', `line ${i} ${'x'.repeat(i % 17)}\n`, 1 + (i % 3));
+  for (let i = 0; i < 40; i++)
+    writer.write(i % 2 === 0 ? 'stdout' : 'stderr', `line ${i} ${'x'.repeat(i % 17)}\n`, 1 + (i % 3));
   writer.close();
   const entries = await readLogs({ logDir: box.logDir });
   const texts = entries.map((entry) => entry.text());
@@ -47,7 +48,14 @@ async function runInProcess(args) {
   const stderr = collector();
   const controller = new AbortController();
   const code = await withTimeout(
-    main(args, { stdout, stderr, env: {}, signal: controller.signal, claimSignals: () => undefined, stdin: process.stdin }),
+    main(args, {
+      stdout,
+      stderr,
+      env: {},
+      signal: controller.signal,
+      claimSignals: () => undefined,
+      stdin: process.stdin,
+    }),
     RUN_TIMEOUT_MS,
     `sandlog ${args.join(' ')}`,
   );
@@ -59,7 +67,10 @@ function checkOutcome(box, cursor, { code, stdout, stderr }) {
   const what = `--after-cursor=${JSON.stringify(cursor)}`;
   if (code === 0) {
     // Another valid cursor: exactly the records after some boundary.
-    assert.ok(box.full.endsWith(stdout), `${what}: exit 0 but the output is not the records after a boundary: ${JSON.stringify(stdout.slice(0, 80))}`);
+    assert.ok(
+      box.full.endsWith(stdout),
+      `${what}: exit 0 but the output is not the records after a boundary: ${JSON.stringify(stdout.slice(0, 80))}`,
+    );
     const suffixStart = box.full.length - stdout.length;
     const boundaries = new Set([0]);
     let at = 0;
@@ -110,9 +121,15 @@ function mutate(box, cursor, { kind, index, value }) {
     case 'generation-zero':
       return encodeCursor([{ generation: 0n, offset: value }]);
     case 'huge-offset':
-      return encodeCursor([{ generation: decodeCursor(cursor)[0].generation, offset: Number.MAX_SAFE_INTEGER - (value % 1000) }]);
+      return encodeCursor([
+        { generation: decodeCursor(cursor)[0].generation, offset: Number.MAX_SAFE_INTEGER - (value % 1000) },
+      ]);
     case 'text-insert':
-      return cursor.slice(0, index % (cursor.length + 1)) + String.fromCharCode(value % 128) + cursor.slice(index % (cursor.length + 1));
+      return (
+        cursor.slice(0, index % (cursor.length + 1)) +
+        String.fromCharCode(value % 128) +
+        cursor.slice(index % (cursor.length + 1))
+      );
     case 'text-delete': {
       const at = index % cursor.length;
       return cursor.slice(0, at) + cursor.slice(at + 1);
@@ -131,15 +148,36 @@ function mutate(box, cursor, { kind, index, value }) {
 }
 
 const MUTATION_KINDS = [
-  'flip-bit', 'set-byte', 'count', 'truncate', 'extend', 'offset', 'other-generation', 'generation-zero',
-  'huge-offset', 'text-insert', 'text-delete', 'url-safe', 'unpadded', 'whitespace', 'two-positions',
+  'flip-bit',
+  'set-byte',
+  'count',
+  'truncate',
+  'extend',
+  'offset',
+  'other-generation',
+  'generation-zero',
+  'huge-offset',
+  'text-insert',
+  'text-delete',
+  'url-safe',
+  'unpadded',
+  'whitespace',
+  'two-positions',
 ];
 
-const mutation = fc.record({ kind: fc.constantFrom(...MUTATION_KINDS), index: fc.nat(), value: fc.nat(), pick: fc.nat() });
+const mutation = fc.record({
+  kind: fc.constantFrom(...MUTATION_KINDS),
+  index: fc.nat(),
+  value: fc.nat(),
+  pick: fc.nat(),
+});
 
 const randomCursorText = fc.oneof(
   fc.string({ maxLength: 60 }),
-  fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='.split('')), maxLength: 80 }),
+  fc.string({
+    unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='.split('')),
+    maxLength: 80,
+  }),
   fc.uint8Array({ maxLength: 70 }).map((bytes) => Buffer.from(bytes).toString('base64')),
   fc.string({ unit: 'binary', maxLength: 40 }),
 );
@@ -149,7 +187,9 @@ test('random strings as --after-cursor: exit 1 with one invalid-cursor line, or 
   const outcomes = { valid: 0, invalid: 0 };
   await fc.assert(
     fc.asyncProperty(randomCursorText, async (cursor) => {
-      outcomes[checkOutcome(box, cursor, await runInProcess(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`]))] += 1;
+      outcomes[
+        checkOutcome(box, cursor, await runInProcess(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`]))
+      ] += 1;
     }),
     checkParameters('random cursor strings', scaled(300)),
   );
@@ -162,7 +202,9 @@ test('mutated valid cursors as --after-cursor: exit 1 with one invalid-cursor li
   await fc.assert(
     fc.asyncProperty(mutation, async (change) => {
       const cursor = mutate(box, box.cursors[change.pick % box.cursors.length], change);
-      outcomes[checkOutcome(box, cursor, await runInProcess(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`]))] += 1;
+      outcomes[
+        checkOutcome(box, cursor, await runInProcess(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`]))
+      ] += 1;
     }),
     checkParameters('mutated cursors', scaled(400)),
   );
@@ -180,7 +222,9 @@ test('the sandlog executable answers fuzzed cursors the same way (real processes
     { numRuns: scaled(16), seed: 42 },
   );
   for (const cursor of samples) {
-    const result = await runCli(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`], { timeoutMs: RUN_TIMEOUT_MS });
+    const result = await runCli(['logs', '--log-dir', box.logDir, `--after-cursor=${cursor}`], {
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
     assert.equal(result.signal, null);
     checkOutcome(box, cursor, result);
   }
@@ -189,7 +233,9 @@ test('the sandlog executable answers fuzzed cursors the same way (real processes
 // ---- the server half: Last-Event-ID → HTTP 400 --------------------------------
 
 function startServe(home) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--home', home, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--home', home, '--port', '0', '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const url = new Promise((resolve, reject) => {
@@ -223,7 +269,9 @@ function get(url, path, headers) {
   });
 }
 
-test('sandlog serve answers fuzzed Last-Event-ID and after= cursors with 400, or a stream for a valid one', { timeout: 120_000 }, async (t) => {
+test('sandlog serve answers fuzzed Last-Event-ID and after= cursors with 400, or a stream for a valid one', {
+  timeout: 120_000,
+}, async (t) => {
   const box = await fixture(t);
   const server = startServe(box.home);
   t.after(() => server.child.kill('SIGKILL'));
@@ -231,17 +279,35 @@ test('sandlog serve answers fuzzed Last-Event-ID and after= cursors with 400, or
   const printable = (text) => /^[\t\x20-\x7e]*$/.test(text);
   const samples = fc
     .sample(
-      fc.oneof(randomCursorText, mutation.map((change) => mutate(box, box.cursors[change.pick % box.cursors.length], change))),
+      fc.oneof(
+        randomCursorText,
+        mutation.map((change) => mutate(box, box.cursors[change.pick % box.cursors.length], change)),
+      ),
       { numRuns: scaled(150), seed: 7 },
     )
     .filter(printable);
   const outcomes = { 400: 0, 200: 0 };
   for (const cursor of samples) {
-    const stream = await withTimeout(get(url, `/api/sandboxes/${box.name}/logs/stream`, { 'last-event-id': cursor }), RUN_TIMEOUT_MS, `Last-Event-ID ${JSON.stringify(cursor)}`);
-    const snapshot = await withTimeout(get(url, `/api/sandboxes/${box.name}/logs?after=${encodeURIComponent(cursor)}`, {}), RUN_TIMEOUT_MS, `after=${JSON.stringify(cursor)}`);
-    for (const [what, response] of [['Last-Event-ID', stream], ['after=', snapshot]]) {
-      assert.ok(response.status === 400 || response.status === 200, `${what} ${JSON.stringify(cursor)}: HTTP ${response.status} ${response.body ?? ''}`);
-      if (response.status === 400) assert.match(response.body, /cursor/i, `${what} ${JSON.stringify(cursor)}: ${response.body}`);
+    const stream = await withTimeout(
+      get(url, `/api/sandboxes/${box.name}/logs/stream`, { 'last-event-id': cursor }),
+      RUN_TIMEOUT_MS,
+      `Last-Event-ID ${JSON.stringify(cursor)}`,
+    );
+    const snapshot = await withTimeout(
+      get(url, `/api/sandboxes/${box.name}/logs?after=${encodeURIComponent(cursor)}`, {}),
+      RUN_TIMEOUT_MS,
+      `after=${JSON.stringify(cursor)}`,
+    );
+    for (const [what, response] of [
+      ['Last-Event-ID', stream],
+      ['after=', snapshot],
+    ]) {
+      assert.ok(
+        response.status === 400 || response.status === 200,
+        `${what} ${JSON.stringify(cursor)}: HTTP ${response.status} ${response.body ?? ''}`,
+      );
+      if (response.status === 400)
+        assert.match(response.body, /cursor/i, `${what} ${JSON.stringify(cursor)}: ${response.body}`);
       outcomes[response.status] += 1;
     }
     if (cursor.trim() !== '' && stream.status === 200) {

@@ -6,9 +6,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { streamLogs, ExecLogWriter, SandlogError, SandboxNotFoundError, LogFileError, InvalidSandboxNameError } from '../../dist/index.js';
+import {
+  streamLogs,
+  ExecLogWriter,
+  SandlogError,
+  SandboxNotFoundError,
+  LogFileError,
+  InvalidSandboxNameError,
+} from '../../dist/index.js';
 import { at, recordLine, runCli, tempDir, tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const T = at(0);
@@ -35,7 +55,12 @@ async function readAll(target, options = {}) {
 }
 
 function writeExecLog(logDir, lines, name = 'exec.log') {
-  writeFileSync(join(logDir, name), Buffer.concat(lines.map((line) => Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\n')]))));
+  writeFileSync(
+    join(logDir, name),
+    Buffer.concat(
+      lines.map((line) => Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\n')])),
+    ),
+  );
 }
 
 const good = (d, id = 1) => recordLine(T, 'stdout', d, id);
@@ -49,10 +74,26 @@ const MALFORMED_LINES = {
   'not JSON': 'hello world',
   'a JSON array': '[1,2,3]',
   'a JSON string': '"just a string"',
-  'invalid UTF-8 in a value': Buffer.concat([Buffer.from(`{"t":"${T}","s":"stdout","d":"a`), Buffer.from([0xff, 0xfe]), Buffer.from('b","id":1}')]),
-  'invalid UTF-8 in a key': Buffer.concat([Buffer.from(`{"t":"${T}","s":"stdout","d":"a","`), Buffer.from([0xc3, 0x28]), Buffer.from('":1}')]),
-  'invalid UTF-8 in the time': Buffer.concat([Buffer.from(`{"t":"2026-04-30T20:00:00.000`), Buffer.from([0xe2, 0x82]), Buffer.from('","s":"stdout","d":"a"}')]),
-  'a raw NUL inside the body': Buffer.concat([Buffer.from(`{"t":"${T}","s":"stdout","d":"a`), Buffer.from([0]), Buffer.from('b","id":1}')]),
+  'invalid UTF-8 in a value': Buffer.concat([
+    Buffer.from(`{"t":"${T}","s":"stdout","d":"a`),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('b","id":1}'),
+  ]),
+  'invalid UTF-8 in a key': Buffer.concat([
+    Buffer.from(`{"t":"${T}","s":"stdout","d":"a","`),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('":1}'),
+  ]),
+  'invalid UTF-8 in the time': Buffer.concat([
+    Buffer.from(`{"t":"2026-04-30T20:00:00.000`),
+    Buffer.from([0xe2, 0x82]),
+    Buffer.from('","s":"stdout","d":"a"}'),
+  ]),
+  'a raw NUL inside the body': Buffer.concat([
+    Buffer.from(`{"t":"${T}","s":"stdout","d":"a`),
+    Buffer.from([0]),
+    Buffer.from('b","id":1}'),
+  ]),
   'a line of NUL bytes (a crash on some file systems)': Buffer.alloc(4096),
   'a raw newline-free control byte': `{"t":"${T}","s":"stdout","d":"a\u0001b","id":1}`,
   'time as a number': `{"t":1714507200000,"s":"stdout","d":"x","id":1}`,
@@ -131,7 +172,9 @@ test('records with surprising but valid fields are delivered as the format defin
   assert.equal(entries.at(-1).timestamp.toISOString(), '9999-12-31T23:59:59.999Z');
 });
 
-test('a 64 MiB record is delivered whole, and a 64 MiB garbage line is skipped and counted', { timeout: 120_000 }, async (t) => {
+test('a 64 MiB record is delivered whole, and a 64 MiB garbage line is skipped and counted', {
+  timeout: 120_000,
+}, async (t) => {
   const { logDir } = tempSandbox(t);
   const big = Buffer.alloc(64 * 1024 * 1024, 'x');
   const fd = openSync(join(logDir, 'exec.log'), 'w');
@@ -153,7 +196,11 @@ test('a 64 MiB record is delivered whole, and a 64 MiB garbage line is skipped a
   assert.equal(malformed, 1);
   entries.length = 0;
   const tail = await readAll({ logDir }, { tail: 2 });
-  assert.deepEqual(tail.entries.map((entry) => entry.data.length), [big.length, 5], 'tail reads backwards over the long lines');
+  assert.deepEqual(
+    tail.entries.map((entry) => entry.data.length),
+    [big.length, 5],
+    'tail reads backwards over the long lines',
+  );
 });
 
 test('a sandbox whose log directory is a symbolic link out of the home is not found, and nothing outside is read', async (t) => {
@@ -171,7 +218,10 @@ test('a sandbox whose log directory is a symbolic link out of the home is not fo
     assert.equal(entries.length, 0);
     const cli = await runCli(['logs', name, '--home', home]);
     assert.equal(cli.code, 1);
-    assert.ok(!cli.stdout.includes('SECRET') && !cli.stderr.includes('SECRET'), 'nothing from outside the home is shown');
+    assert.ok(
+      !cli.stdout.includes('SECRET') && !cli.stderr.includes('SECRET'),
+      'nothing from outside the home is shown',
+    );
     assert.equal(cli.stderr.trim().split('\n').length, 1, `one line: ${cli.stderr}`);
   }
 });
@@ -222,7 +272,10 @@ test('exec.log replaced by a directory while being followed ends the stream with
   assert.equal(text((await withTimeout(iterator.next(), DEADLINE_MS, 'first entry')).value), 'one\n');
   unlinkSync(join(logDir, 'exec.log'));
   mkdirSync(join(logDir, 'exec.log'));
-  await assert.rejects(withTimeout(iterator.next(), DEADLINE_MS, 'the follower noticing'), (error) => error instanceof SandlogError && !/timed out/.test(error.message));
+  await assert.rejects(
+    withTimeout(iterator.next(), DEADLINE_MS, 'the follower noticing'),
+    (error) => error instanceof SandlogError && !/timed out/.test(error.message),
+  );
   await handle.close();
 });
 
@@ -279,7 +332,10 @@ test('copytruncate: the live file truncated and rewritten in place is detected, 
   const path = join(logDir, 'exec.log');
   writeExecLog(logDir, [good('one\n'), good('two\n'), good('three\n')]);
   const warnings = [];
-  const handle = streamLogs({ logDir }, { follow: true, pollIntervalMs: 50, onWarning: (warning) => warnings.push(warning) });
+  const handle = streamLogs(
+    { logDir },
+    { follow: true, pollIntervalMs: 50, onWarning: (warning) => warnings.push(warning) },
+  );
   const iterator = handle[Symbol.asyncIterator]();
   for (const expected of ['one\n', 'two\n', 'three\n']) {
     assert.equal(text((await withTimeout(iterator.next(), DEADLINE_MS, expected)).value), expected);
@@ -289,7 +345,10 @@ test('copytruncate: the live file truncated and rewritten in place is detected, 
   appendFileSync(path, `${good('new\n')}\n`);
   const next = await withTimeout(iterator.next(), DEADLINE_MS, 'the record written after the truncation');
   assert.equal(text(next.value), 'new\n');
-  assert.ok(warnings.some((warning) => warning.code === 'FILE_TRUNCATED'), `warned: ${JSON.stringify(warnings)}`);
+  assert.ok(
+    warnings.some((warning) => warning.code === 'FILE_TRUNCATED'),
+    `warned: ${JSON.stringify(warnings)}`,
+  );
   // And again, while the follower waits at the end of the file. (What is detectable is a size below the
   // reader's offset: content rewritten past that offset before the reader looks is indistinguishable from appends.)
   // The follower is most likely waiting by the time the file is cut, but not necessarily: reading a cut
@@ -336,19 +395,31 @@ test('text logs with CRLF, NUL bytes, escapes and invalid UTF-8 become system en
       Buffer.from(`${T} crlf line\r\n`),
       Buffer.from(`${T} nul \u0000 byte\n`),
       Buffer.from(`${T} \u001b[31mred\u001b[0m\n`),
-      Buffer.from(`${T} bad `), Buffer.from([0xff, 0xc3]), Buffer.from('\n'),
+      Buffer.from(`${T} bad `),
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from('\n'),
       Buffer.from('no timestamp at all\n'),
     ]),
   );
   const { entries, error } = await readAll({ logDir }, { sources: 'system' });
   assert.equal(error, undefined);
   // A CR before the newline stays in a text-log body, as microsandbox reads it.
-  assert.deepEqual(entries.map(text), ['crlf line\r\n', 'nul \u0000 byte\n', 'red\n', 'bad \ufffd\ufffd\n', 'no timestamp at all\n']);
+  assert.deepEqual(entries.map(text), [
+    'crlf line\r\n',
+    'nul \u0000 byte\n',
+    'red\n',
+    'bad \ufffd\ufffd\n',
+    'no timestamp at all\n',
+  ]);
 });
 
 test('the CLI shows a hostile corpus without crashing and reports the skipped records on stderr', async (t) => {
   const { logDir } = tempSandbox(t);
-  writeExecLog(logDir, [good('before\n'), ...Object.values(MALFORMED_LINES).filter((line) => line.length < 100_000), good('after\n')]);
+  writeExecLog(logDir, [
+    good('before\n'),
+    ...Object.values(MALFORMED_LINES).filter((line) => line.length < 100_000),
+    good('after\n'),
+  ]);
   const cli = await runCli(['logs', '--log-dir', logDir]);
   assert.equal(cli.code, 0, cli.stderr);
   assert.equal(cli.stdout, 'before\nafter\n');

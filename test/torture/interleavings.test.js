@@ -22,14 +22,33 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecLogWriter, streamLogs, readLogsSnapshot, decodeCursor, MissedRotationError, InvalidCursorError } from '../../dist/index.js';
+import {
+  ExecLogWriter,
+  streamLogs,
+  readLogsSnapshot,
+  decodeCursor,
+  MissedRotationError,
+  InvalidCursorError,
+} from '../../dist/index.js';
 import { withTimeout, DEADLINE_MS } from '../helpers.js';
 import { checkParameters, scaled } from './support.js';
 
 const MiB = 1024 * 1024;
 
 /** What the runs exercised, printed as a test diagnostic. */
-const stats = { runs: 0, records: 0, bytes: 0, rotations: 0, delivered: 0, missedRotation: 0, invalidCursor: 0, reusedInode: 0, reusedInodeSkipped: 0, follow: 0, snapshots: 0 };
+const stats = {
+  runs: 0,
+  records: 0,
+  bytes: 0,
+  rotations: 0,
+  delivered: 0,
+  missedRotation: 0,
+  invalidCursor: 0,
+  reusedInode: 0,
+  reusedInodeSkipped: 0,
+  follow: 0,
+  snapshots: 0,
+};
 const PULL_TIMEOUT_MS = DEADLINE_MS;
 
 // ---- scenario generation ----------------------------------------------------
@@ -54,7 +73,14 @@ const writeOp = fc.record({
 const op = fc.oneof(
   { weight: 12, arbitrary: writeOp },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('system'), text: fc.string({ maxLength: 40 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('endStream'), source: fc.constantFrom('stdout', 'stderr', 'output'), session: fc.integer({ min: 1, max: 4 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('endStream'),
+      source: fc.constantFrom('stdout', 'stderr', 'output'),
+      session: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('pull'), count: fc.integer({ min: 1, max: 60 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('snapshot') }) },
 );
@@ -65,7 +91,10 @@ const scenario = fc.record({
     { weight: 2, arbitrary: fc.integer({ min: 4097, max: 256 * 1024 }) },
     { weight: 1, arbitrary: fc.constant(4 * MiB) },
   ),
-  maxFiles: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 8, arbitrary: fc.integer({ min: 1, max: 5 }) }),
+  maxFiles: fc.oneof(
+    { weight: 1, arbitrary: fc.constant(0) },
+    { weight: 8, arbitrary: fc.integer({ min: 1, max: 5 }) },
+  ),
   allSources: fc.boolean(),
   ops: fc.array(op, { minLength: 1, maxLength: 80, size: 'large' }),
   reader: fc.record({
@@ -78,7 +107,22 @@ const scenario = fc.record({
 });
 
 // Bytes of a chunk, made from a seed (fast-check generating megabytes value by value would take minutes).
-const UNICODE_PIECES = ['a', 'b', ' ', '\n', '"', '\\', '\t', '\u0000', '\u001b[31m', 'é', '€', '😀', '\r\n', '{"t":'].map((s) => Buffer.from(s));
+const UNICODE_PIECES = [
+  'a',
+  'b',
+  ' ',
+  '\n',
+  '"',
+  '\\',
+  '\t',
+  '\u0000',
+  '\u001b[31m',
+  'é',
+  '€',
+  '😀',
+  '\r\n',
+  '{"t":',
+].map((s) => Buffer.from(s));
 function chunkBytes(body, length, seed) {
   let state = seed >>> 0 || 1;
   const next = () => {
@@ -110,7 +154,10 @@ function recordingWriter(logDir, options) {
   const written = [];
   const inodes = new Map(); // file number → inode
   const liveInode = () => statSync(join(logDir, 'exec.log'), { bigint: true }).ino;
-  const writer = new ExecLogWriter(logDir, { ...options, onRotate: ({ rotation }) => inodes.set(rotation, liveInode()) });
+  const writer = new ExecLogWriter(logDir, {
+    ...options,
+    onRotate: ({ rotation }) => inodes.set(rotation, liveInode()),
+  });
   inodes.set(0, liveInode());
   const append = writer.append;
   writer.append = function (line) {
@@ -280,7 +327,11 @@ class Reader {
         let step;
         const writtenNow = this.model.written.length;
         try {
-          step = await withTimeout(this.iterator.next(), PULL_TIMEOUT_MS, `reader (${this.mode}, follow ${this.follow}) pulling entry ${this.delivered.length + 1} of ${this.model.wantedFrom(this.start)}`);
+          step = await withTimeout(
+            this.iterator.next(),
+            PULL_TIMEOUT_MS,
+            `reader (${this.mode}, follow ${this.follow}) pulling entry ${this.delivered.length + 1} of ${this.model.wantedFrom(this.start)}`,
+          );
         } catch (error) {
           if (error instanceof MissedRotationError || error instanceof InvalidCursorError) {
             this.error = error;
@@ -310,14 +361,25 @@ class Reader {
       if (this.error !== undefined) assert.ok(this.error instanceof InvalidCursorError, `${what}: ${this.error}`);
       if (this.delivered.length === 0) {
         // Resumed in the newer file past everything it owed: a silent skip the cursor format cannot prevent.
-        if (this.done && this.error === undefined && this.model.firstWanted(this.start, (record) => this.model.retained(record.file)) < this.model.written.length) stats.reusedInodeSkipped += 1;
+        if (
+          this.done &&
+          this.error === undefined &&
+          this.model.firstWanted(this.start, (record) => this.model.retained(record.file)) < this.model.written.length
+        )
+          stats.reusedInodeSkipped += 1;
         return;
       }
       const first = this.delivered[0];
       let from = 0;
       while (from < this.model.written.length) {
         const record = this.model.written[from];
-        if (this.model.wanted(from) && this.model.retained(record.file) && record.source === first.source && Buffer.compare(Buffer.from(first.data), record.data) === 0) break;
+        if (
+          this.model.wanted(from) &&
+          this.model.retained(record.file) &&
+          record.source === first.source &&
+          Buffer.compare(Buffer.from(first.data), record.data) === 0
+        )
+          break;
         from += 1;
       }
       this.model.checkRun(this.delivered, from, `${what} (cursor whose inode was reused)`);
@@ -326,10 +388,12 @@ class Reader {
     }
     if (this.expectInvalidCursor) {
       assert.equal(this.delivered.length, 0, `${what}: a cursor into a file that left the chain delivered entries`);
-      if (this.error !== undefined) assert.ok(this.error instanceof InvalidCursorError, `${what}: expected InvalidCursorError, got ${this.error}`);
+      if (this.error !== undefined)
+        assert.ok(this.error instanceof InvalidCursorError, `${what}: expected InvalidCursorError, got ${this.error}`);
       return;
     }
-    if (this.error instanceof InvalidCursorError) assert.fail(`${what}: the cursor's file is retained, yet: ${this.error.message}`);
+    if (this.error instanceof InvalidCursorError)
+      assert.fail(`${what}: the cursor's file is retained, yet: ${this.error.message}`);
     this.indexes = this.model.checkRun(this.delivered, this.start, what);
     if (this.error instanceof MissedRotationError) {
       assert.ok(
@@ -343,7 +407,10 @@ class Reader {
       const seen = this.lastBatchAt;
       let owed = 0;
       for (let i = this.start; i < seen; i++) if (this.model.wanted(i)) owed += 1;
-      assert.ok(this.delivered.length >= owed, `${what}: ended after ${this.delivered.length} entries, before the end of the data it saw (${owed})`);
+      assert.ok(
+        this.delivered.length >= owed,
+        `${what}: ended after ${this.delivered.length} entries, before the end of the data it saw (${owed})`,
+      );
     }
   }
 
@@ -377,7 +444,13 @@ async function runScenario(scenario) {
   };
   const remember = (entry, index) => {
     const [position] = decodeCursor(entry.cursor);
-    cursors.push({ cursor: entry.cursor, after: index, file: model.written[index].file, generation: position.generation, fromBeginning: false });
+    cursors.push({
+      cursor: entry.cursor,
+      after: index,
+      file: model.written[index].file,
+      generation: position.generation,
+      fromBeginning: false,
+    });
   };
 
   try {
@@ -407,7 +480,11 @@ async function runScenario(scenario) {
           const start = model.firstWanted(0, (record) => model.retained(record.file));
           const total = model.written.length;
           stats.snapshots += 1;
-          const snapshot = await withTimeout(readLogsSnapshot({ logDir }, { sources: model.sources }), PULL_TIMEOUT_MS, 'snapshot');
+          const snapshot = await withTimeout(
+            readLogsSnapshot({ logDir }, { sources: model.sources }),
+            PULL_TIMEOUT_MS,
+            'snapshot',
+          );
           const indexes = model.checkRun(snapshot.entries, start, 'snapshot');
           assert.equal(snapshot.entries.length, model.wantedFrom(start), 'a snapshot delivers every retained record');
           snapshot.entries.forEach((entry, i) => remember(entry, indexes[i]));
@@ -415,7 +492,13 @@ async function runScenario(scenario) {
           if (end.generation === 0n) {
             cursors.push({ cursor: snapshot.cursor, after: -1, fromBeginning: true });
           } else {
-            cursors.push({ cursor: snapshot.cursor, after: total - 1, file: model.fileOfGeneration(end.generation), generation: end.generation, fromBeginning: false });
+            cursors.push({
+              cursor: snapshot.cursor,
+              after: total - 1,
+              file: model.fileOfGeneration(end.generation),
+              generation: end.generation,
+              fromBeginning: false,
+            });
           }
           break;
         }
@@ -425,9 +508,14 @@ async function runScenario(scenario) {
     writer.close();
     for (const [key, bytes] of chunks) {
       const [source, session] = key.split('/');
-      const out = Buffer.concat(model.written.filter((r) => r.source === source && r.sessionId === Number(session)).map((r) => r.data));
+      const out = Buffer.concat(
+        model.written.filter((r) => r.source === source && r.sessionId === Number(session)).map((r) => r.data),
+      );
       // Bytes of records since rotated away are gone from disk but not from the capture: the writer must be lossless.
-      assert.ok(out.equals(bytes), `writer lost or changed bytes of ${key}: wrote ${bytes.length} B, records hold ${out.length} B`);
+      assert.ok(
+        out.equals(bytes),
+        `writer lost or changed bytes of ${key}: wrote ${bytes.length} B, records hold ${out.length} B`,
+      );
     }
 
     // Drain: a follower must deliver everything it owes (or fail with a justified error); a snapshot reader must end.
@@ -447,9 +535,18 @@ async function runScenario(scenario) {
     if (reader.error instanceof MissedRotationError) stats.missedRotation += 1;
     if (reader.error instanceof InvalidCursorError) stats.invalidCursor += 1;
     if (reader.ambiguousCursor) stats.reusedInode += 1;
-    if (reader.expectInvalidCursor) assert.ok(reader.error instanceof InvalidCursorError, 'a cursor into a rotated-out file fails with InvalidCursorError');
+    if (reader.expectInvalidCursor)
+      assert.ok(
+        reader.error instanceof InvalidCursorError,
+        'a cursor into a rotated-out file fails with InvalidCursorError',
+      );
     if (reader.error === undefined && !reader.ambiguousCursor) {
-      if (reader.follow) assert.equal(reader.delivered.length, model.wantedFrom(reader.start), 'the follower delivered every record it owed');
+      if (reader.follow)
+        assert.equal(
+          reader.delivered.length,
+          model.wantedFrom(reader.start),
+          'the follower delivered every record it owed',
+        );
       for (const [i, entry] of reader.delivered.entries()) remember(entry, reader.indexes[i]);
     }
     await reader.close();
@@ -464,7 +561,11 @@ async function runScenario(scenario) {
           if (resumed.expectInvalidCursor) break;
         }
         resumed.check();
-        if (resumed.expectInvalidCursor) assert.ok(resumed.error instanceof InvalidCursorError, 'resuming from a cursor whose file left the chain fails up front');
+        if (resumed.expectInvalidCursor)
+          assert.ok(
+            resumed.error instanceof InvalidCursorError,
+            'resuming from a cursor whose file left the chain fails up front',
+          );
       } finally {
         await resumed.close();
       }
@@ -480,7 +581,9 @@ async function runScenario(scenario) {
   }
 }
 
-test('readers deliver every retained record exactly once, in order, byte-identical, or fail with MissedRotationError', { timeout: 600_000 }, async (t) => {
+test('readers deliver every retained record exactly once, in order, byte-identical, or fail with MissedRotationError', {
+  timeout: 600_000,
+}, async (t) => {
   try {
     await fc.assert(fc.asyncProperty(scenario, runScenario), checkParameters('interleavings', scaled(250)));
   } finally {
@@ -493,12 +596,22 @@ const REGRESSIONS = [
   {
     name: 'a paused follower falls behind by more than the retained files and resumes',
     scenario: {
-      maxBytes: 100, maxFiles: 1, allSources: false, resumePick: 0,
+      maxBytes: 100,
+      maxFiles: 1,
+      allSources: false,
+      resumePick: 0,
       reader: { startAt: 0, mode: 'beginning', follow: true, pick: 0 },
       ops: [
         { kind: 'write', source: 'stdout', session: 1, body: 'ascii', size: 30, seed: 1 },
         { kind: 'pull', count: 1 },
-        ...Array.from({ length: 6 }, (_, i) => ({ kind: 'write', source: 'stdout', session: 1, body: 'ascii', size: 80, seed: i + 2 })),
+        ...Array.from({ length: 6 }, (_, i) => ({
+          kind: 'write',
+          source: 'stdout',
+          session: 1,
+          body: 'ascii',
+          size: 80,
+          seed: i + 2,
+        })),
         { kind: 'pull', count: 10 },
       ],
     },
@@ -506,7 +619,10 @@ const REGRESSIONS = [
   {
     name: 'a 3 MiB binary record between small ones, rotated at 4 KiB',
     scenario: {
-      maxBytes: 4096, maxFiles: 2, allSources: true, resumePick: 1,
+      maxBytes: 4096,
+      maxFiles: 2,
+      allSources: true,
+      resumePick: 1,
       reader: { startAt: 1, mode: 'beginning', follow: false, pick: 0 },
       ops: [
         { kind: 'write', source: 'stderr', session: 2, body: 'unicode', size: 100, seed: 7 },

@@ -8,7 +8,8 @@ export const SCALE = (() => {
   const raw = process.env.TORTURE_SCALE;
   if (raw === undefined || raw === '') return 1;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`TORTURE_SCALE must be a positive number, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`TORTURE_SCALE must be a positive number, got ${JSON.stringify(raw)}`);
   return value;
 })();
 
@@ -24,7 +25,8 @@ export function scaled(base) {
  */
 export function checkParameters(name, numRuns) {
   const seedText = process.env.TORTURE_SEED;
-  const seed = seedText === undefined || seedText === '' ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(seedText);
+  const seed =
+    seedText === undefined || seedText === '' ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : Number(seedText);
   const path = process.env.TORTURE_PATH;
   return {
     seed,
@@ -39,8 +41,11 @@ export function checkParameters(name, numRuns) {
       if (!details.failed) return;
       const replay = `TORTURE_SEED=${details.seed} TORTURE_PATH=${JSON.stringify(details.counterexamplePath ?? '')}`;
       process.stderr.write(`\n[torture] property "${name}" failed; replay with: ${replay} node --test <this file>\n`);
-      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-      throw new Error(`${fc.defaultReportMessage(details)}\nGot: ${cause}\n[torture] replay: ${replay}`, { cause: details.errorInstance });
+      const cause =
+        details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      throw new Error(`${fc.defaultReportMessage(details)}\nGot: ${cause}\n[torture] replay: ${replay}`, {
+        cause: details.errorInstance,
+      });
     },
   };
 }

@@ -32,19 +32,90 @@ export function terminalHazard(text) {
 
 // Pieces that make escape parsers stumble: introducers (7- and 8-bit), terminators, parameters, finals.
 const HOSTILE_PIECES = [
-  '\u001b', '\u001b[', '\u001b]', '\u001bP', '\u001bX', '\u001b^', '\u001b_', '\u001b\\', '\u001b(', '\u001b#8', '\u001bc',
-  '\u009b', '\u009d', '\u0090', '\u0098', '\u009e', '\u009f', '\u009c', '\u0085', '\u0080',
-  '\u0007', '\u0008', '\r', '\u0000', '\u007f', '\u000b', '\u000c', '\n', '\t',
-  '[', ']', ';', ':', '?', '>', '<', '=', ' ', '!', '"', '0', '1', '31', '38;5;196', '38:2:255:0:0', '2004', '9999',
-  'm', 'H', 'J', 'K', 'h', 'l', 'q', 't', '@', '~', 'p', 'x',
-  '0;evil-title', '52;c;Y2xpcGJvYXJk', '8;;http://x/', 'é', '\ud83d\ude00', '\ud800', '\udfff', '\ufeff', '\u202e',
+  '\u001b',
+  '\u001b[',
+  '\u001b]',
+  '\u001bP',
+  '\u001bX',
+  '\u001b^',
+  '\u001b_',
+  '\u001b\\',
+  '\u001b(',
+  '\u001b#8',
+  '\u001bc',
+  '\u009b',
+  '\u009d',
+  '\u0090',
+  '\u0098',
+  '\u009e',
+  '\u009f',
+  '\u009c',
+  '\u0085',
+  '\u0080',
+  '\u0007',
+  '\u0008',
+  '\r',
+  '\u0000',
+  '\u007f',
+  '\u000b',
+  '\u000c',
+  '\n',
+  '\t',
+  '[',
+  ']',
+  ';',
+  ':',
+  '?',
+  '>',
+  '<',
+  '=',
+  ' ',
+  '!',
+  '"',
+  '0',
+  '1',
+  '31',
+  '38;5;196',
+  '38:2:255:0:0',
+  '2004',
+  '9999',
+  'm',
+  'H',
+  'J',
+  'K',
+  'h',
+  'l',
+  'q',
+  't',
+  '@',
+  '~',
+  'p',
+  'x',
+  '0;evil-title',
+  '52;c;Y2xpcGJvYXJk',
+  '8;;http://x/',
+  'é',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+  '\ufeff',
+  '\u202e',
 ];
 
 const hostileText = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.constantFrom(...HOSTILE_PIECES), { maxLength: 40 }).map((pieces) => pieces.join('')) },
+  {
+    weight: 3,
+    arbitrary: fc.array(fc.constantFrom(...HOSTILE_PIECES), { maxLength: 40 }).map((pieces) => pieces.join('')),
+  },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('utf8')) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 120 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 120 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({
+      unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)),
+      maxLength: 120,
+    }),
+  },
 );
 
 const renderOptions = fc.record({
@@ -109,12 +180,19 @@ test('sandlog logs --color always shows random bytes from exec.log without escap
       const bytes = Buffer.alloc(length);
       for (let j = 0; j < length; j++) {
         // Mostly bytes that matter to a terminal, some plain text.
-        bytes[j] = random.next() < 0.5 ? random.pick([0x1b, 0x5b, 0x5d, 0x9b, 0x9d, 0xc2, 0x07, 0x0d, 0x00, 0x7f, 0x3b, 0x6d, 0x32, 0x4a]) : random.int(0, 255);
+        bytes[j] =
+          random.next() < 0.5
+            ? random.pick([0x1b, 0x5b, 0x5d, 0x9b, 0x9d, 0xc2, 0x07, 0x0d, 0x00, 0x7f, 0x3b, 0x6d, 0x32, 0x4a])
+            : random.int(0, 255);
       }
       writer.write(random.pick(['stdout', 'stderr', 'output']), bytes, random.int(1, 12));
     }
     writer.close();
-    const flagSets = [['--color', 'always'], ['--color', 'always', '--timestamps', '--color-sessions'], ['--color', 'always', '--show-id']];
+    const flagSets = [
+      ['--color', 'always'],
+      ['--color', 'always', '--timestamps', '--color-sessions'],
+      ['--color', 'always', '--show-id'],
+    ];
     const result = await runCli(['logs', '--log-dir', logDir, ...flagSets[run % flagSets.length]]);
     assert.equal(result.code, 0, result.stderr);
     const hazard = terminalHazard(result.stdoutBytes.toString('utf8'));

@@ -23,12 +23,18 @@ const MAX_BYTES = 32 * 1024;
 const MAX_FILES = 4;
 
 function startWriter(logDir, lifetime, mode, killAt) {
-  const child = spawn(process.execPath, [FIXTURE, logDir, String(lifetime), mode, String(MAX_BYTES), String(MAX_FILES), String(killAt)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [FIXTURE, logDir, String(lifetime), mode, String(MAX_BYTES), String(MAX_FILES), String(killAt)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr: () => stderr })));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr: () => stderr })),
+  );
   const ready = new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -46,9 +52,15 @@ function checkWholeRecords(entries, bigLifetimes, what) {
   let previous;
   for (const [i, entry] of entries.entries()) {
     const tag = parseTag(entry.data);
-    assert.ok(tag !== undefined, `${what}: entry ${i} is not a whole record: ${JSON.stringify(Buffer.from(entry.data.subarray(0, 60)).toString('latin1'))}`);
+    assert.ok(
+      tag !== undefined,
+      `${what}: entry ${i} is not a whole record: ${JSON.stringify(Buffer.from(entry.data.subarray(0, 60)).toString('latin1'))}`,
+    );
     const expected = recordBody(tag.lifetime, tag.n, bigLifetimes.has(tag.lifetime));
-    assert.ok(Buffer.from(entry.data).equals(expected), `${what}: record L${tag.lifetime}#${tag.n} is not byte-identical (${entry.data.length} B, expected ${expected.length} B)`);
+    assert.ok(
+      Buffer.from(entry.data).equals(expected),
+      `${what}: record L${tag.lifetime}#${tag.n} is not byte-identical (${entry.data.length} B, expected ${expected.length} B)`,
+    );
     if (previous !== undefined) {
       if (tag.lifetime === previous.lifetime) {
         assert.equal(tag.n, previous.n + 1, `${what}: after L${previous.lifetime}#${previous.n} comes #${tag.n}`);
@@ -65,7 +77,9 @@ const key = (entry) => {
   return `${tag.lifetime}#${tag.n}`;
 };
 
-test('a writer killed with SIGKILL at random moments leaves only whole records, and a restarted writer appends correctly', { timeout: 600_000 }, async (t) => {
+test('a writer killed with SIGKILL at random moments leaves only whole records, and a restarted writer appends correctly', {
+  timeout: 600_000,
+}, async (t) => {
   const random = randomSource(processSeed());
   t.diagnostic(`seed ${random.seed} (replay with TORTURE_SEED=${random.seed})`);
   const { logDir } = tempSandbox(t);
@@ -103,14 +117,25 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
       const timer = setTimeout(() => writer.child.kill('SIGKILL'), 10_000);
       const exit = await withTimeout(writer.exited, DEADLINE_MS, `writer ${lifetime} exit`);
       clearTimeout(timer);
-      assert.equal(exit.signal, 'SIGKILL', `writer ${lifetime} (${mode}) ended with ${exit.code}/${exit.signal}: ${exit.stderr()}`);
+      assert.equal(
+        exit.signal,
+        'SIGKILL',
+        `writer ${lifetime} (${mode}) ended with ${exit.code}/${exit.signal}: ${exit.stderr()}`,
+      );
       malformedCeiling += 1; // a crash leaves at most one torn line
 
       const snapshot = streamLogs({ logDir });
       const entries = [];
       for await (const batch of snapshot.batches()) entries.push(...batch);
-      checkWholeRecords(entries, bigLifetimes, `snapshot after crash ${lifetime} (${mode}${killAt ? ` at ${killAt}` : ''})`);
-      assert.ok(snapshot.malformed <= malformedCeiling, `${snapshot.malformed} malformed records after ${lifetime + 1} crashes`);
+      checkWholeRecords(
+        entries,
+        bigLifetimes,
+        `snapshot after crash ${lifetime} (${mode}${killAt ? ` at ${killAt}` : ''})`,
+      );
+      assert.ok(
+        snapshot.malformed <= malformedCeiling,
+        `${snapshot.malformed} malformed records after ${lifetime + 1} crashes`,
+      );
       for (const entry of entries) snapshotKeys.add(key(entry));
 
       // The follower catches up with everything on disk, without an error.
@@ -135,10 +160,13 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
     for await (const batch of snapshot.batches()) after.push(...batch);
     checkWholeRecords(after, bigLifetimes, 'snapshot after a clean restart');
     assert.equal(key(after.at(-1)), `${iterations}#0`, 'the restarted writer appended its record last, intact');
-    await waitFor(() => followError !== undefined || (followed.length > 0 && key(followed.at(-1)) === `${iterations}#0`), {
-      timeoutMs: DEADLINE_MS,
-      what: 'the follower to see the restarted writer',
-    });
+    await waitFor(
+      () => followError !== undefined || (followed.length > 0 && key(followed.at(-1)) === `${iterations}#0`),
+      {
+        timeoutMs: DEADLINE_MS,
+        what: 'the follower to see the restarted writer',
+      },
+    );
     assert.equal(followError, undefined, `the follower stopped: ${followError}`);
   } finally {
     controller.abort();
@@ -148,6 +176,9 @@ test('a writer killed with SIGKILL at random moments leaves only whole records, 
   checkWholeRecords(followed, bigLifetimes, 'follower across every crash');
   const followedKeys = new Set(followed.map(key));
   assert.equal(followedKeys.size, followed.length, 'the follower delivered no record twice');
-  for (const snapshotKey of snapshotKeys) assert.ok(followedKeys.has(snapshotKey), `the follower missed ${snapshotKey}, which a snapshot saw`);
-  t.diagnostic(`lifetimes by mode ${JSON.stringify(modes)}; ${followed.length} records followed; malformed (torn) lines ${follower.malformed}`);
+  for (const snapshotKey of snapshotKeys)
+    assert.ok(followedKeys.has(snapshotKey), `the follower missed ${snapshotKey}, which a snapshot saw`);
+  t.diagnostic(
+    `lifetimes by mode ${JSON.stringify(modes)}; ${followed.length} records followed; malformed (torn) lines ${follower.malformed}`,
+  );
 });

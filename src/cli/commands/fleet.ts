@@ -19,7 +19,15 @@ import { connectReader, fleetTarget } from '../../fleet/connect.js';
 import { parseSandboxPattern } from '../../fleet/pattern.js';
 import { startFleetServer } from '../../fleet/server.js';
 import { lineForSources, listFleet, readFleet, type FleetEntry } from '../../fleet/read.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type ParsedArgs } from '../args.js';
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  stringFlag,
+  UsageError,
+  type CommandContext,
+  type ParsedArgs,
+} from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { replaceFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
@@ -28,7 +36,13 @@ import { renderText, type RenderOptions } from '../render.js';
 /** Opens the connection `--nats` asks for. */
 export async function openFleet(args: ParsedArgs, context: CommandContext): Promise<NatsConnection> {
   const token = context.env['SANDLOG_NATS_TOKEN'];
-  return connectReader(fleetTarget(stringFlag(args, 'nats')!, token === undefined || token === '' ? undefined : token, stringFlag(args, 'creds')));
+  return connectReader(
+    fleetTarget(
+      stringFlag(args, 'nats')!,
+      token === undefined || token === '' ? undefined : token,
+      stringFlag(args, 'creds'),
+    ),
+  );
 }
 
 function streamName(args: ParsedArgs): string {
@@ -92,14 +106,17 @@ function grepOf(args: ParsedArgs): RegExp | undefined {
     try {
       return new RegExp(raw);
     } catch (error) {
-      throw new UsageError(`Expected --grep to be a valid regular expression, got ${JSON.stringify(raw)}: ${(error as Error).message}`);
+      throw new UsageError(
+        `Expected --grep to be a valid regular expression, got ${JSON.stringify(raw)}: ${(error as Error).message}`,
+      );
     }
   }
 }
 
 /** `sandlog logs --nats URL host/name …`. */
 export async function runFleetLogs(args: ParsedArgs, context: CommandContext, render: RenderOptions): Promise<number> {
-  if (stringFlag(args, 'log-dir') !== undefined || stringFlag(args, 'home') !== undefined) throw new UsageError('--nats reads the fleet: it conflicts with --home and --log-dir');
+  if (stringFlag(args, 'log-dir') !== undefined || stringFlag(args, 'home') !== undefined)
+    throw new UsageError('--nats reads the fleet: it conflicts with --home and --log-dir');
   if (args.positionals.length !== 1) throw new UsageError('Expected one host/name (either may be *) with --nats');
   const pattern = parseSandboxPattern(args.positionals[0]!);
   const tail = integerFlag(args, 'tail');
@@ -107,12 +124,14 @@ export async function runFleetLogs(args: ParsedArgs, context: CommandContext, re
   const until = time(args, 'until');
   const cursorFile = stringFlag(args, 'cursor-file');
   let after = stringFlag(args, 'after-cursor');
-  if (after !== undefined && (since !== undefined || tail !== undefined)) throw new UsageError('--after-cursor conflicts with --since and --tail');
+  if (after !== undefined && (since !== undefined || tail !== undefined))
+    throw new UsageError('--after-cursor conflicts with --since and --tail');
   let start = { tail, since };
   if (cursorFile !== undefined) {
     const stored = readCursorFile(cursorFile);
     if (stored !== undefined) {
-      if (after !== undefined && after !== stored) throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
+      if (after !== undefined && after !== stored)
+        throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
       after = stored;
       start = { tail: undefined, since: undefined };
     }
@@ -126,7 +145,11 @@ export async function runFleetLogs(args: ParsedArgs, context: CommandContext, re
     ...(grepOf(args) === undefined ? {} : { grep: grepOf(args)! }),
     ...(start.tail === undefined ? {} : { tail: start.tail }),
     follow: booleanFlag(args, 'follow'),
-    ...(after === undefined ? {} : /^\d{1,15}$/.test(after) ? { afterSequence: Number(after) } : { afterCursor: after }),
+    ...(after === undefined
+      ? {}
+      : /^\d{1,15}$/.test(after)
+        ? { afterSequence: Number(after) }
+        : { afterCursor: after }),
     signal: context.signal,
   };
   const connection = await openFleet(args, context);
@@ -143,7 +166,9 @@ export async function runFleetLogs(args: ParsedArgs, context: CommandContext, re
         if (render.json) out += jsonLine(entry, pattern.merged, options.sources);
         else {
           const text = renderText(asLogEntry(entry), render);
-          out += pattern.merged ? prefixLines(text, `${sanitizeForTerminal(`${entry.host}/${entry.sandbox}`, false)} | `) : text;
+          out += pattern.merged
+            ? prefixLines(text, `${sanitizeForTerminal(`${entry.host}/${entry.sandbox}`, false)} | `)
+            : text;
         }
       }
       await writeOut(context.stdout, out);
@@ -159,7 +184,10 @@ export async function runFleetLogs(args: ParsedArgs, context: CommandContext, re
 
 function prefixLines(text: string, prefix: string): string {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-  return `${body.split('\n').map((line) => prefix + line).join('\n')}\n`;
+  return `${body
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n')}\n`;
 }
 
 /** `sandlog ls --nats URL`. */
@@ -172,9 +200,19 @@ export async function runFleetLs(args: ParsedArgs, context: CommandContext): Pro
       await writeOut(context.stdout, `${JSON.stringify(sandboxes, null, 2)}\n`);
       return EXIT_OK;
     }
-    const rows = [['HOST/NAME', 'ENTRIES', 'LAST ENTRY'], ...sandboxes.map((s) => [sanitizeForTerminal(`${s.host}/${s.name}`, false), String(s.entries), s.lastEntry ?? '-'])];
+    const rows = [
+      ['HOST/NAME', 'ENTRIES', 'LAST ENTRY'],
+      ...sandboxes.map((s) => [
+        sanitizeForTerminal(`${s.host}/${s.name}`, false),
+        String(s.entries),
+        s.lastEntry ?? '-',
+      ]),
+    ];
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-    await writeOut(context.stdout, `${rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`);
+    await writeOut(
+      context.stdout,
+      `${rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')}\n`,
+    );
     return EXIT_OK;
   } finally {
     await connection.close().catch(() => undefined);
@@ -182,14 +220,21 @@ export async function runFleetLs(args: ParsedArgs, context: CommandContext): Pro
 }
 
 /** `sandlog serve --nats URL`: the fleet API (src/fleet/server.ts) until SIGINT/SIGTERM. */
-export async function runFleetServe(args: ParsedArgs, context: CommandContext, listen: { host: string; port: number; token?: string }): Promise<number> {
+export async function runFleetServe(
+  args: ParsedArgs,
+  context: CommandContext,
+  listen: { host: string; port: number; token?: string },
+): Promise<number> {
   if (stringFlag(args, 'home') !== undefined) throw new UsageError('--nats serves the fleet: it conflicts with --home');
   const connection = await openFleet(args, context);
   try {
     const server = await startFleetServer({ connection, stream: streamName(args), ...listen });
     context.stdout.write(`${server.url}\n`);
-    context.stderr.write(`sandlog: serving the fleet of stream ${streamName(args)} on ${server.url}api/sandboxes; Ctrl-C stops\n`);
-    if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+    context.stderr.write(
+      `sandlog: serving the fleet of stream ${streamName(args)} on ${server.url}api/sandboxes; Ctrl-C stops\n`,
+    );
+    if (!context.signal.aborted)
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
     await server.close();
     context.stderr.write('sandlog: server stopped\n');
     return EXIT_OK;

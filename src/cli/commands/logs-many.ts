@@ -15,7 +15,15 @@ import { isPattern, resolveSelection, type SandboxSelection } from '../../engine
 import { decodeMultiCursor } from '../../format/multi-cursor.js';
 import { resolveSources } from '../../format/source.js';
 import { defaultHome } from '../../files/layout.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type ParsedArgs } from '../args.js';
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  stringFlag,
+  UsageError,
+  type CommandContext,
+  type ParsedArgs,
+} from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { isSingleSandboxPlace, replaceFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
@@ -44,7 +52,9 @@ function readMultiCursorFile(path: string): Map<string, string> | undefined {
   }
   if (text.trim() === '') return undefined;
   if (!text.trim().startsWith('{') || isSingleSandboxPlace(parseQuietly(text))) {
-    throw new UsageError(`--cursor-file ${path} holds a single sandbox's cursor, not one per sandbox (a JSON object): use another file for several sandboxes`);
+    throw new UsageError(
+      `--cursor-file ${path} holds a single sandbox's cursor, not one per sandbox (a JSON object): use another file for several sandboxes`,
+    );
   }
   try {
     return decodeMultiCursor(text);
@@ -68,8 +78,10 @@ function parseQuietly(text: string): unknown {
 /** Runs `logs` over several sandboxes. */
 export async function runManyLogs(args: ParsedArgs, context: CommandContext, helpers: LogsHelpers): Promise<number> {
   const all = booleanFlag(args, 'all');
-  if (stringFlag(args, 'log-dir') !== undefined) throw new UsageError('--log-dir reads one directory: it does not combine with several names, patterns or --all');
-  if (all && args.positionals.length > 0) throw new UsageError(`--all conflicts with sandbox names (${args.positionals.join(' ')})`);
+  if (stringFlag(args, 'log-dir') !== undefined)
+    throw new UsageError('--log-dir reads one directory: it does not combine with several names, patterns or --all');
+  if (all && args.positionals.length > 0)
+    throw new UsageError(`--all conflicts with sandbox names (${args.positionals.join(' ')})`);
   const home = stringFlag(args, 'home') ?? defaultHome();
   const selection: SandboxSelection = all ? { all: true } : args.positionals;
   const description = resolveSelection(selection).description;
@@ -98,7 +110,8 @@ export async function runManyLogs(args: ParsedArgs, context: CommandContext, hel
   if (cursorFile !== undefined) {
     const stored = readMultiCursorFile(cursorFile);
     if (stored !== undefined) {
-      if (afterCursor !== undefined) throw new UsageError('--after-cursor conflicts with the cursors stored in --cursor-file');
+      if (afterCursor !== undefined)
+        throw new UsageError('--after-cursor conflicts with the cursors stored in --cursor-file');
       afterCursor = stored;
     }
   }

@@ -14,7 +14,17 @@ import { parseTimeArgument } from '../../format/time.js';
 import { streamLogs, type LogStreamHandle } from '../../engine/read.js';
 import type { Checkpoint } from '../../format/checkpoint.js';
 import { decodeCursor } from '../../format/cursor.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandSpec, type CommandContext, type ParsedArgs, HOME_OPTION } from '../args.js';
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  stringFlag,
+  UsageError,
+  type CommandSpec,
+  type CommandContext,
+  type ParsedArgs,
+  HOME_OPTION,
+} from '../args.js';
 import { EXIT_OK } from '../exit.js';
 import { readCursorFile, writeCursorFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
@@ -25,25 +35,69 @@ import { FLEET_OPTIONS } from '../fleet-options.js';
 export const logsCommand: CommandSpec = {
   name: 'logs',
   summary: "Show a sandbox's captured output; follow it live; resume after a cursor.",
-  usage: 'logs [options] <name|pattern>...\n       sandlog logs [options] --all\n       sandlog logs [options] --log-dir DIR',
+  usage:
+    'logs [options] <name|pattern>...\n       sandlog logs [options] --all\n       sandlog logs [options] --log-dir DIR',
   options: [
-    { name: 'tail', short: 'n', type: 'string', value: 'N', description: 'Show only the last N entries (after --source and --grep)' },
-    { name: 'since', type: 'string', value: 'TIME', description: 'Entries at or after TIME (RFC 3339, or relative: 30s, 5m, 2h, 1d)' },
+    {
+      name: 'tail',
+      short: 'n',
+      type: 'string',
+      value: 'N',
+      description: 'Show only the last N entries (after --source and --grep)',
+    },
+    {
+      name: 'since',
+      type: 'string',
+      value: 'TIME',
+      description: 'Entries at or after TIME (RFC 3339, or relative: 30s, 5m, 2h, 1d)',
+    },
     { name: 'until', type: 'string', value: 'TIME', description: 'Entries strictly before TIME (same forms)' },
-    { name: 'follow', short: 'f', type: 'boolean', description: 'Keep following new entries, across rotations, until Ctrl-C' },
+    {
+      name: 'follow',
+      short: 'f',
+      type: 'boolean',
+      description: 'Keep following new entries, across rotations, until Ctrl-C',
+    },
     { name: 'timestamps', short: 't', type: 'boolean', description: "Prefix each line with the entry's timestamp" },
-    { name: 'source', type: 'string', multiple: true, value: 'S', description: 'stdout, stderr, output, system or all; repeat or comma-separate (default: stdout,stderr,output)' },
-    { name: 'grep', type: 'string', value: 'REGEX', description: 'Only entries whose text matches REGEX (JavaScript syntax)' },
+    {
+      name: 'source',
+      type: 'string',
+      multiple: true,
+      value: 'S',
+      description: 'stdout, stderr, output, system or all; repeat or comma-separate (default: stdout,stderr,output)',
+    },
+    {
+      name: 'grep',
+      type: 'string',
+      value: 'REGEX',
+      description: 'Only entries whose text matches REGEX (JavaScript syntax)',
+    },
     { name: 'json', type: 'boolean', description: 'One JSON object per line: t, s, d, id, e, cursor' },
     { name: 'color', type: 'string', value: 'WHEN', description: 'auto (colour on terminals), always, or never' },
     { name: 'no-color', type: 'boolean', description: 'Same as --color never (NO_COLOR in the environment too)' },
     { name: 'show-id', type: 'boolean', description: 'Prefix each line with its exec session id' },
     { name: 'color-sessions', type: 'boolean', description: 'Colour each session distinctly (implies --show-id)' },
     { name: 'after-cursor', type: 'string', value: 'C', description: 'Start strictly after cursor C' },
-    { name: 'show-cursor', type: 'boolean', description: 'Print "-- cursor: C" on stderr at exit for the last entry shown' },
-    { name: 'cursor-file', type: 'string', value: 'F', description: 'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F' },
+    {
+      name: 'show-cursor',
+      type: 'boolean',
+      description: 'Print "-- cursor: C" on stderr at exit for the last entry shown',
+    },
+    {
+      name: 'cursor-file',
+      type: 'string',
+      value: 'F',
+      description:
+        'Resume after the place stored in F if it exists (a place that left retention fails); store the last place in F',
+    },
     { name: 'all', type: 'boolean', description: 'Every sandbox under the home (with -f, also those created later)' },
-    { name: 'hold-generations', type: 'string', value: 'N', description: 'While following, keep up to N exec.log files past retention open for a reader that fell behind (default 4)' },
+    {
+      name: 'hold-generations',
+      type: 'string',
+      value: 'N',
+      description:
+        'While following, keep up to N exec.log files past retention open for a reader that fell behind (default 4)',
+    },
     HOME_OPTION,
     { name: 'log-dir', type: 'string', value: 'DIR', description: 'Read this log directory directly (no name needed)' },
     ...FLEET_OPTIONS,
@@ -93,7 +147,12 @@ function resolveTime(args: ParsedArgs, name: string): Date | undefined {
   }
 }
 
-async function showBootError(logDir: string, name: string | undefined, json: boolean, context: CommandContext): Promise<void> {
+async function showBootError(
+  logDir: string,
+  name: string | undefined,
+  json: boolean,
+  context: CommandContext,
+): Promise<void> {
   let record: unknown;
   try {
     record = JSON.parse(readFileSync(join(logDir, BOOT_ERROR_FILE), 'utf8'));
@@ -130,12 +189,16 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   const logDirFlag = stringFlag(args, 'log-dir');
   const home = stringFlag(args, 'home') ?? undefined;
   // Names under --nats are `host/name` patterns of the fleet, read from the stream rather than a home.
-  if (stringFlag(args, 'nats') !== undefined) return (await import('./fleet.js')).runFleetLogs(args, context, renderOptions(args, context));
+  if (stringFlag(args, 'nats') !== undefined)
+    return (await import('./fleet.js')).runFleetLogs(args, context, renderOptions(args, context));
   if (wantsManySandboxes(args)) return runManyLogs(args, context, { resolveColor, resolveTime });
   const name = args.positionals[0];
-  if (name === undefined && logDirFlag === undefined) throw new UsageError('Expected a sandbox name (or --log-dir DIR)');
-  if (name !== undefined && logDirFlag !== undefined) throw new UsageError('Give either a sandbox name or --log-dir, not both');
-  const target: LogTarget = logDirFlag !== undefined ? { logDir: logDirFlag } : { name: name!, ...(home === undefined ? {} : { home }) };
+  if (name === undefined && logDirFlag === undefined)
+    throw new UsageError('Expected a sandbox name (or --log-dir DIR)');
+  if (name !== undefined && logDirFlag !== undefined)
+    throw new UsageError('Give either a sandbox name or --log-dir, not both');
+  const target: LogTarget =
+    logDirFlag !== undefined ? { logDir: logDirFlag } : { name: name!, ...(home === undefined ? {} : { home }) };
 
   const tail = integerFlag(args, 'tail');
   const holdGenerations = integerFlag(args, 'hold-generations');
@@ -150,13 +213,17 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   if (afterCursor !== undefined && since !== undefined) throw new UsageError('--after-cursor conflicts with --since');
   if (afterCursor !== undefined && tail !== undefined) throw new UsageError('--after-cursor conflicts with --tail');
   // A stored cursor wins over --tail and --since, which only shape the first run (as with journalctl).
-  let start: { since?: Date; tail?: number } = { ...(since === undefined ? {} : { since }), ...(tail === undefined ? {} : { tail }) };
+  let start: { since?: Date; tail?: number } = {
+    ...(since === undefined ? {} : { since }),
+    ...(tail === undefined ? {} : { tail }),
+  };
   let afterCheckpoint: Checkpoint | undefined;
   if (cursorFile !== undefined) {
     const stored = readCursorFile(cursorFile);
     if (stored !== undefined) {
       const storedCursor = 'cursor' in stored ? stored.cursor : stored.checkpoint.cursor;
-      if (afterCursor !== undefined && afterCursor !== storedCursor) throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
+      if (afterCursor !== undefined && afterCursor !== storedCursor)
+        throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');
       if ('cursor' in stored) {
         afterCursor = stored.cursor;
       } else {
@@ -190,7 +257,10 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
   const finish = async (): Promise<void> => {
     const cursor = lastCursor ?? (resumed ? undefined : stream.cursor);
     if (cursorFile !== undefined && cursor !== undefined) {
-      writeCursorFile(cursorFile, lastCheckpoint?.cursor === cursor ? lastCheckpoint : await checkpointOf(stream, cursor));
+      writeCursorFile(
+        cursorFile,
+        lastCheckpoint?.cursor === cursor ? lastCheckpoint : await checkpointOf(stream, cursor),
+      );
     }
     if (booleanFlag(args, 'show-cursor') && cursor !== undefined) context.stderr.write(`-- cursor: ${cursor}\n`);
     if (stream.malformed > 0) context.stderr.write(`sandlog: skipped ${stream.malformed} malformed record(s)\n`);

@@ -26,7 +26,11 @@ export const lsCommand: CommandSpec = {
   summary: 'List the sandboxes under the home and what their logs hold.',
   usage: 'ls [options]',
   options: [
-    { name: 'json', type: 'boolean', description: 'A JSON array: name, logDir, bytes, files, lastEntry, entriesEstimate' },
+    {
+      name: 'json',
+      type: 'boolean',
+      description: 'A JSON array: name, logDir, bytes, files, lastEntry, entriesEstimate',
+    },
     HOME_OPTION,
     ...FLEET_OPTIONS,
   ],
@@ -49,7 +53,11 @@ export const lsCommand: CommandSpec = {
       ]),
     ];
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-    const text = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n');
+    const text = rows
+      .map((row) =>
+        row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '),
+      )
+      .join('\n');
     await writeOut(context.stdout, `${text}\n`);
     return EXIT_OK;
   },

@@ -17,7 +17,17 @@ import { fileURLToPath } from 'node:url';
 import { captureProcess, CommandStartError, type CaptureOptions, type CapturedProcess } from '../../capture/capture.js';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ROTATED_FILES } from '../../files/writer.js';
 import { locateTarget, type LogTarget } from '../../files/layout.js';
-import { booleanFlag, integerFlag, listFlag, stringFlag, UsageError, type CommandContext, type CommandSpec, type ParsedArgs, HOME_OPTION } from '../args.js';
+import {
+  booleanFlag,
+  integerFlag,
+  listFlag,
+  stringFlag,
+  UsageError,
+  type CommandContext,
+  type CommandSpec,
+  type ParsedArgs,
+  HOME_OPTION,
+} from '../args.js';
 import { EXIT_FAILURE, EXIT_OK, exitCodeFor, messageFor } from '../exit.js';
 
 // Set in the background copy started by --detach. It reports on its stdout, a pipe to the foreground:
@@ -31,15 +41,42 @@ export const runCommand: CommandSpec = {
   summary: "Run a command, show its output and record it in a sandbox's logs.",
   usage: 'run [options] <name> -- <command> [args…]\n       sandlog run [options] --log-dir DIR -- <command> [args…]',
   options: [
-    { name: 'tty', short: 't', type: 'boolean', description: 'Run under a pseudo-terminal (output recorded as "output"; needs node-pty)' },
+    {
+      name: 'tty',
+      short: 't',
+      type: 'boolean',
+      description: 'Run under a pseudo-terminal (output recorded as "output"; needs node-pty)',
+    },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'Record only: do not pass the output through' },
     { name: 'detach', short: 'd', type: 'boolean', description: 'Run in the background, record only, print the pid' },
     { name: 'cwd', type: 'string', value: 'DIR', description: 'Working directory of the command' },
-    { name: 'env', short: 'e', type: 'string', multiple: true, value: 'K=V', description: 'Set an environment variable (repeatable)' },
-    { name: 'max-bytes', type: 'string', value: 'N', description: `Rotate exec.log at N bytes (default ${DEFAULT_MAX_FILE_BYTES})` },
-    { name: 'max-files', type: 'string', value: 'N', description: `Rotated files to keep (default ${DEFAULT_MAX_ROTATED_FILES})` },
+    {
+      name: 'env',
+      short: 'e',
+      type: 'string',
+      multiple: true,
+      value: 'K=V',
+      description: 'Set an environment variable (repeatable)',
+    },
+    {
+      name: 'max-bytes',
+      type: 'string',
+      value: 'N',
+      description: `Rotate exec.log at N bytes (default ${DEFAULT_MAX_FILE_BYTES})`,
+    },
+    {
+      name: 'max-files',
+      type: 'string',
+      value: 'N',
+      description: `Rotated files to keep (default ${DEFAULT_MAX_ROTATED_FILES})`,
+    },
     HOME_OPTION,
-    { name: 'log-dir', type: 'string', value: 'DIR', description: 'Write to this log directory directly (no name needed)' },
+    {
+      name: 'log-dir',
+      type: 'string',
+      value: 'DIR',
+      description: 'Write to this log directory directly (no name needed)',
+    },
   ],
   details: [
     'Examples:',
@@ -49,7 +86,7 @@ export const runCommand: CommandSpec = {
     '  sandlog run worker -d --max-bytes 1048576 -- ./worker.sh',
     '',
     'Signals sent to sandlog (SIGINT, SIGTERM, SIGHUP) are passed to the command.',
-    'Exit status: the command\'s own; 128+N when signal N killed it; 127 command not',
+    "Exit status: the command's own; 128+N when signal N killed it; 127 command not",
     'found; 126 command not executable or --cwd unusable; 1 sandlog error (another',
     'writer holds the sandbox, --tty without node-pty); 2 usage error.',
   ].join('\n'),
@@ -85,7 +122,8 @@ function parseRequest(args: ParsedArgs): RunRequest {
     targetFlags = ['--log-dir', resolve(logDir)];
   } else {
     const name = words.shift();
-    if (name === undefined) throw new UsageError('Expected a sandbox name (or --log-dir DIR), then -- and the command to run');
+    if (name === undefined)
+      throw new UsageError('Expected a sandbox name (or --log-dir DIR), then -- and the command to run');
     // Validates the name now: a bad one is a usage error, before anything runs.
     locateTarget({ name, ...(home === undefined ? {} : { home }) }, home);
     target = home === undefined ? { name } : { name, home };
@@ -99,11 +137,13 @@ function parseRequest(args: ParsedArgs): RunRequest {
   if (command === undefined || command === '') throw new UsageError('Expected a command to run after --');
   const env = listFlag(args, 'env');
   for (const assignment of env) {
-    if (!/^[^=]+=/.test(assignment)) throw new UsageError(`Expected --env to be K=V, got ${JSON.stringify(assignment)}`);
+    if (!/^[^=]+=/.test(assignment))
+      throw new UsageError(`Expected --env to be K=V, got ${JSON.stringify(assignment)}`);
   }
   const tty = booleanFlag(args, 'tty');
   const detach = booleanFlag(args, 'detach');
-  if (tty && detach) throw new UsageError('--tty and --detach cannot be used together (a detached run has no terminal)');
+  if (tty && detach)
+    throw new UsageError('--tty and --detach cannot be used together (a detached run has no terminal)');
   const cwd = stringFlag(args, 'cwd');
   return {
     target,
@@ -286,7 +326,9 @@ async function startDetached(request: RunRequest, context: CommandContext): Prom
   statusPipe.destroy();
   copy.unref();
   if (typeof status === 'string') {
-    context.stderr.write(`sandlog: ${status === '' ? 'the background capture ended before starting the command' : status}\n`);
+    context.stderr.write(
+      `sandlog: ${status === '' ? 'the background capture ended before starting the command' : status}\n`,
+    );
     return EXIT_FAILURE;
   }
   if ('error' in status) {

@@ -23,11 +23,37 @@ export const shipCommand: CommandSpec = {
   options: [
     { name: 'nats', type: 'string', value: 'URLS', description: 'NATS server(s), comma-separated (nats://host:4222)' },
     HOME_OPTION,
-    { name: 'host', type: 'string', value: 'NAME', description: "This host's name in subjects and headers (default: the machine's hostname)" },
-    { name: 'stream', type: 'string', value: 'NAME', description: `JetStream stream (default ${DEFAULT_STREAM}; created when missing)` },
-    { name: 'replicas', type: 'string', value: 'N', description: 'Replicas of the stream and checkpoint bucket when created (default 1)' },
-    { name: 'source', type: 'string', multiple: true, value: 'S', description: 'stdout, stderr, output, system or all (default: all)' },
-    { name: 'token', type: 'string', value: 'T', description: 'NATS auth token (prefer SANDLOG_NATS_TOKEN: flags show in ps)' },
+    {
+      name: 'host',
+      type: 'string',
+      value: 'NAME',
+      description: "This host's name in subjects and headers (default: the machine's hostname)",
+    },
+    {
+      name: 'stream',
+      type: 'string',
+      value: 'NAME',
+      description: `JetStream stream (default ${DEFAULT_STREAM}; created when missing)`,
+    },
+    {
+      name: 'replicas',
+      type: 'string',
+      value: 'N',
+      description: 'Replicas of the stream and checkpoint bucket when created (default 1)',
+    },
+    {
+      name: 'source',
+      type: 'string',
+      multiple: true,
+      value: 'S',
+      description: 'stdout, stderr, output, system or all (default: all)',
+    },
+    {
+      name: 'token',
+      type: 'string',
+      value: 'T',
+      description: 'NATS auth token (prefer SANDLOG_NATS_TOKEN: flags show in ps)',
+    },
     { name: 'creds', type: 'string', value: 'FILE', description: 'NATS credentials file' },
     { name: 'stats', type: 'boolean', description: 'Print a one-line summary on stderr periodically' },
     { name: 'stats-interval', type: 'string', value: 'S', description: 'Seconds between --stats lines (default 10)' },
@@ -52,7 +78,10 @@ export const shipCommand: CommandSpec = {
     const hostProblem = sandboxNameProblem(host);
     if (hostProblem !== undefined) throw new UsageError(`Expected --host to be a valid name: ${hostProblem}`);
     const stream = stringFlag(args, 'stream') ?? DEFAULT_STREAM;
-    if (!STREAM_NAME.test(stream)) throw new UsageError(`Expected --stream to be a stream name (no spaces, '.', '*', '>', '/' or '\\'), got ${JSON.stringify(stream)}`);
+    if (!STREAM_NAME.test(stream))
+      throw new UsageError(
+        `Expected --stream to be a stream name (no spaces, '.', '*', '>', '/' or '\\'), got ${JSON.stringify(stream)}`,
+      );
     const replicas = integerFlag(args, 'replicas', 1) ?? 1;
     if (replicas > 5) throw new UsageError(`Expected --replicas to be between 1 and 5, got ${replicas}`);
     const sourceList = listFlag(args, 'source');
@@ -60,9 +89,11 @@ export const shipCommand: CommandSpec = {
     const fromEnv = context.env['SANDLOG_NATS_TOKEN'];
     const token = stringFlag(args, 'token') ?? (fromEnv === undefined || fromEnv === '' ? undefined : fromEnv);
     const credsFile = stringFlag(args, 'creds');
-    if (token !== undefined && credsFile !== undefined) throw new UsageError('Give either --token or --creds, not both');
+    if (token !== undefined && credsFile !== undefined)
+      throw new UsageError('Give either --token or --creds, not both');
     const statsSeconds = integerFlag(args, 'stats-interval', 1);
-    if (statsSeconds !== undefined && !booleanFlag(args, 'stats')) throw new UsageError('--stats-interval needs --stats');
+    if (statsSeconds !== undefined && !booleanFlag(args, 'stats'))
+      throw new UsageError('--stats-interval needs --stats');
     await ship({
       servers,
       ...(token === undefined ? {} : { token }),

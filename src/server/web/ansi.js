@@ -9,7 +9,16 @@ const SEQUENCES =
   /\x1b\[([0-9;:]*)m|\x1b\[[0-?]*[ -/]*[@-~]?|\x1b[\]PX^_][\s\S]*?(?:\x07|\x1b\\|$)|\x1b[ -/]*[0-~]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 function newStyle() {
-  return { fg: null, bg: null, bold: false, dim: false, italic: false, underline: false, inverse: false, strike: false };
+  return {
+    fg: null,
+    bg: null,
+    bold: false,
+    dim: false,
+    italic: false,
+    underline: false,
+    inverse: false,
+    strike: false,
+  };
 }
 
 function paletteColor(index) {
@@ -66,7 +75,16 @@ function applySgr(style, parameters) {
 }
 
 function isPlain(style) {
-  return style.fg === null && style.bg === null && !style.bold && !style.dim && !style.italic && !style.underline && !style.inverse && !style.strike;
+  return (
+    style.fg === null &&
+    style.bg === null &&
+    !style.bold &&
+    !style.dim &&
+    !style.italic &&
+    !style.underline &&
+    !style.inverse &&
+    !style.strike
+  );
 }
 
 function appendStyled(parent, text, style) {

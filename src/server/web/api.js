@@ -88,7 +88,8 @@ export function readPath(view, kind, extra = {}, filters = 'both') {
   const { since, until } = timeBounds(view);
   if (since !== '' && filters === 'both') parameters.set('since', since);
   if (until !== '' && filters !== 'none') parameters.set('until', until);
-  for (const [key, value] of Object.entries(extra)) if (value !== undefined && value !== '') parameters.set(key, String(value));
+  for (const [key, value] of Object.entries(extra))
+    if (value !== undefined && value !== '') parameters.set(key, String(value));
   const suffix = kind === 'stream' ? '/stream' : '';
   const base = merged ? `/api/logs${suffix}` : `/api/sandboxes/${encodeURIComponent(view.sandboxes[0])}/logs${suffix}`;
   return `${base}?${parameters}`;

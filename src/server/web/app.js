@@ -42,7 +42,8 @@ onUnauthorized(() => controls.showAuth());
 async function openSandboxes() {
   const names = await controls.loadSandboxes();
   // With exactly one sandbox and no choice in the address, there is nothing to choose.
-  if (names !== null && names.length === 1 && !hasSelection(viewer.view)) viewer.open({ ...viewer.view, sandboxes: [names[0]] }, { push: false });
+  if (names !== null && names.length === 1 && !hasSelection(viewer.view))
+    viewer.open({ ...viewer.view, sandboxes: [names[0]] }, { push: false });
 }
 
 function useNewToken() {

@@ -30,7 +30,43 @@ export class Controls {
     this.sandboxNames = [];
     this.grepTimer = 0;
     this.e = Object.fromEntries(
-      ['sandboxes', 'no-sandboxes', 'refresh', 'pattern', 'current', 'status', 'auth', 'token', 'sources', 'grep', 'matches', 'match-prev', 'match-next', 'range', 'custom', 'since', 'until', 'apply-range', 'wrap', 'timestamps', 'sessions', 'pause', 'top', 'bottom', 'count', 'download-text', 'download-jsonl', 'help', 'help-open', 'help-close', 'message', 'message-text', 'restart', 'notice', 'log'].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]),
+      [
+        'sandboxes',
+        'no-sandboxes',
+        'refresh',
+        'pattern',
+        'current',
+        'status',
+        'auth',
+        'token',
+        'sources',
+        'grep',
+        'matches',
+        'match-prev',
+        'match-next',
+        'range',
+        'custom',
+        'since',
+        'until',
+        'apply-range',
+        'wrap',
+        'timestamps',
+        'sessions',
+        'pause',
+        'top',
+        'bottom',
+        'count',
+        'download-text',
+        'download-jsonl',
+        'help',
+        'help-open',
+        'help-close',
+        'message',
+        'message-text',
+        'restart',
+        'notice',
+        'log',
+      ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]),
     );
   }
 
@@ -38,7 +74,11 @@ export class Controls {
   attach(viewer) {
     this.viewer = viewer;
     const e = this.e;
-    e.sources.addEventListener('change', () => viewer.change({ sources: [...e.sources.querySelectorAll('input[name=source]:checked')].map((input) => input.value) }));
+    e.sources.addEventListener('change', () =>
+      viewer.change({
+        sources: [...e.sources.querySelectorAll('input[name=source]:checked')].map((input) => input.value),
+      }),
+    );
     e.grep.addEventListener('input', () => {
       clearTimeout(this.grepTimer);
       this.grepTimer = setTimeout(() => viewer.change({ grep: e.grep.value }), GREP_DEBOUNCE_MS);
@@ -58,20 +98,32 @@ export class Controls {
       if (range !== 'custom') viewer.change({ range, since: '', until: '' });
       else e.since.focus();
     });
-    e.applyRange.addEventListener('click', () => viewer.change({ range: 'custom', since: e.since.value.trim(), until: e.until.value.trim() }));
+    e.applyRange.addEventListener('click', () =>
+      viewer.change({ range: 'custom', since: e.since.value.trim(), until: e.until.value.trim() }),
+    );
     e.wrap.addEventListener('change', () => e.log.classList.toggle('nowrap', !e.wrap.checked));
     e.timestamps.addEventListener('change', () => e.log.classList.toggle('timestamps', e.timestamps.checked));
     e.sessions.addEventListener('change', () => e.log.classList.toggle('sessions', e.sessions.checked));
     e.pause.addEventListener('click', () => viewer.list.setPaused(!viewer.list.paused));
     e.top.addEventListener('click', () => viewer.list.top());
     e.bottom.addEventListener('click', () => viewer.list.bottom());
-    e.log.addEventListener('wheel', (event) => {
-      // Scrolling up to read pauses; scrolling down past the newest entry follows again.
-      const list = viewer.list;
-      if (event.deltaY < 0 && !list.paused) list.setPaused(true);
-      const log = e.log;
-      if (event.deltaY > 0 && list.paused && list.hi === list.entries.length && log.scrollHeight - log.scrollTop - log.clientHeight < 2) list.setPaused(false);
-    }, { passive: true });
+    e.log.addEventListener(
+      'wheel',
+      (event) => {
+        // Scrolling up to read pauses; scrolling down past the newest entry follows again.
+        const list = viewer.list;
+        if (event.deltaY < 0 && !list.paused) list.setPaused(true);
+        const log = e.log;
+        if (
+          event.deltaY > 0 &&
+          list.paused &&
+          list.hi === list.entries.length &&
+          log.scrollHeight - log.scrollTop - log.clientHeight < 2
+        )
+          list.setPaused(false);
+      },
+      { passive: true },
+    );
     e.log.addEventListener('click', (event) => {
       const link = event.target.closest?.('a.link');
       if (link) this.copyLink(event, link);
@@ -91,7 +143,11 @@ export class Controls {
   onKey(event) {
     const target = event.target;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+    if (
+      target instanceof HTMLElement &&
+      (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+    )
+      return;
     // Space on a focused button or link presses it; it is not a second "pause".
     if (event.key === ' ' && target instanceof HTMLElement && ['BUTTON', 'A'].includes(target.tagName)) return;
     const list = this.viewer.list;
@@ -157,12 +213,19 @@ export class Controls {
     }
     const merged = isMerged(this.viewer.view);
     const lines = entries.map((entry) =>
-      format === 'jsonl' ? JSON.stringify(entry) : `${entry.t} ${merged ? `${entry.sandbox} ` : ''}${entry.s} ${plainText(bodyText(entry))}`,
+      format === 'jsonl'
+        ? JSON.stringify(entry)
+        : `${entry.t} ${merged ? `${entry.sandbox} ` : ''}${entry.s} ${plainText(bodyText(entry))}`,
     );
-    const blob = new Blob(lines.length === 0 ? [] : [lines.join('\n'), '\n'], { type: format === 'jsonl' ? 'application/x-ndjson' : 'text/plain' });
+    const blob = new Blob(lines.length === 0 ? [] : [lines.join('\n'), '\n'], {
+      type: format === 'jsonl' ? 'application/x-ndjson' : 'text/plain',
+    });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
-    const name = this.viewer.view.pattern !== '' ? this.viewer.view.pattern.replace(/[^\w.-]+/g, '_') : this.viewer.view.sandboxes.join('+');
+    const name =
+      this.viewer.view.pattern !== ''
+        ? this.viewer.view.pattern.replace(/[^\w.-]+/g, '_')
+        : this.viewer.view.sandboxes.join('+');
     link.download = `${name || 'sandlog'}.${format === 'jsonl' ? 'jsonl' : 'log'}`;
     document.body.append(link);
     link.click();
@@ -173,7 +236,8 @@ export class Controls {
   /** Sets every control from a view. */
   reflect(view) {
     const e = this.e;
-    for (const input of e.sources.querySelectorAll('input[name=source]')) input.checked = view.sources.includes(input.value);
+    for (const input of e.sources.querySelectorAll('input[name=source]'))
+      input.checked = view.sources.includes(input.value);
     if (document.activeElement !== e.grep || e.grep.value !== view.grep) {
       clearTimeout(this.grepTimer);
       e.grep.value = view.grep;
@@ -183,17 +247,24 @@ export class Controls {
     e.since.value = view.since;
     e.until.value = view.until;
     e.pattern.value = view.pattern;
-    e.current.textContent = view.pattern !== '' ? `pattern ${view.pattern}` : view.sandboxes.length > 0 ? view.sandboxes.join(', ') : 'no sandbox selected';
+    e.current.textContent =
+      view.pattern !== ''
+        ? `pattern ${view.pattern}`
+        : view.sandboxes.length > 0
+          ? view.sandboxes.join(', ')
+          : 'no sandbox selected';
     this.markSandboxes(view);
     this.updateMatches();
-    document.title = view.sandboxes.length + (view.pattern ? 1 : 0) > 0 ? `${e.current.textContent} · sandlog` : 'sandlog';
+    document.title =
+      view.sandboxes.length + (view.pattern ? 1 : 0) > 0 ? `${e.current.textContent} · sandlog` : 'sandlog';
   }
 
   markSandboxes(view) {
     for (const item of this.e.sandboxes.querySelectorAll('li')) {
       const name = item.dataset.name;
       const button = item.querySelector('button.sandbox');
-      if (view.pattern === '' && view.sandboxes.length === 1 && view.sandboxes[0] === name) button.setAttribute('aria-current', 'true');
+      if (view.pattern === '' && view.sandboxes.length === 1 && view.sandboxes[0] === name)
+        button.setAttribute('aria-current', 'true');
       else button.removeAttribute('aria-current');
       item.querySelector('input.pick').checked = view.pattern === '' && view.sandboxes.includes(name);
     }
@@ -206,7 +277,8 @@ export class Controls {
       list = await api('/api/sandboxes');
     } catch (error) {
       // A server that is away (restarting) is shown by the status badge; the next refresh tries again.
-      if (error.status !== undefined && error.status !== 401) this.viewer.ui.showMessage(`Could not list sandboxes: ${error.message}`);
+      if (error.status !== undefined && error.status !== 401)
+        this.viewer.ui.showMessage(`Could not list sandboxes: ${error.message}`);
       return null;
     }
     const items = list.map((sandbox) => {
@@ -303,6 +375,7 @@ export class Controls {
     const ordinal = list.currentOrdinal();
     matches.dataset.total = String(list.matches);
     matches.dataset.current = String(ordinal);
-    matches.textContent = ordinal > 0 ? `${ordinal} / ${list.matches}` : `${list.matches} ${list.matches === 1 ? 'match' : 'matches'}`;
+    matches.textContent =
+      ordinal > 0 ? `${ordinal} / ${list.matches}` : `${list.matches} ${list.matches === 1 ? 'match' : 'matches'}`;
   }
 }

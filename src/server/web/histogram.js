@@ -62,7 +62,10 @@ export class Histogram {
 
   draw() {
     const data = this.data;
-    const max = Math.max(1, ...data.buckets.map((bucket) => STACK.reduce((sum, source) => sum + (bucket.counts[source] ?? 0), 0)));
+    const max = Math.max(
+      1,
+      ...data.buckets.map((bucket) => STACK.reduce((sum, source) => sum + (bucket.counts[source] ?? 0), 0)),
+    );
     const bars = data.buckets.map((bucket) => {
       const bar = document.createElement('div');
       bar.className = 'bar';
@@ -84,7 +87,10 @@ export class Histogram {
     });
     this.bars.replaceChildren(...bars);
     const short = (iso) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-    this.label.textContent = data.buckets.length === 0 ? 'no entries in this range' : `${short(data.from)} — ${short(data.to)} · ${this.describeBucket(data.bucketMs)} per bar · drag to narrow`;
+    this.label.textContent =
+      data.buckets.length === 0
+        ? 'no entries in this range'
+        : `${short(data.from)} — ${short(data.to)} · ${this.describeBucket(data.bucketMs)} per bar · drag to narrow`;
   }
 
   describeBucket(ms) {

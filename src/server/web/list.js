@@ -216,7 +216,11 @@ export class LogList {
         this.element.dataset.loading = 'true';
         this.hooks.onNeedOlder(this.entries[0]);
       }
-    } else if (element.scrollHeight - element.scrollTop - element.clientHeight < EDGE_PX && this.hi < this.entries.length && this.paused) {
+    } else if (
+      element.scrollHeight - element.scrollTop - element.clientHeight < EDGE_PX &&
+      this.hi < this.entries.length &&
+      this.paused
+    ) {
       if (this.shiftDown()) this.update();
     }
     this.hooks.onPosition();

@@ -7,7 +7,10 @@ import { appendLogText, matchRanges, plainText } from './ansi.js';
 
 const SOURCES = new Set(['stdout', 'stderr', 'output', 'system']);
 const LEVELS = [
-  [/\b(?:FATAL|PANIC|CRIT(?:ICAL)?|ERROR|ERR)\b|\blevel[=:]"?(?:fatal|error|err|critical)\b|"level":"(?:fatal|error)"/i, 'error'],
+  [
+    /\b(?:FATAL|PANIC|CRIT(?:ICAL)?|ERROR|ERR)\b|\blevel[=:]"?(?:fatal|error|err|critical)\b|"level":"(?:fatal|error)"/i,
+    'error',
+  ],
   [/\bWARN(?:ING)?\b|\blevel[=:]"?warn(?:ing)?\b|"level":"warn(?:ing)?"/i, 'warn'],
   [/\bINFO\b|\blevel[=:]"?info\b|"level":"info"/i, 'info'],
   [/\b(?:DEBUG|TRACE)\b|\blevel[=:]"?(?:debug|trace)\b|"level":"(?:debug|trace)"/i, 'debug'],
@@ -43,7 +46,11 @@ export function matchCount(entry, pattern) {
   if (pattern === null) return 0;
   if (entry.matchesFor !== pattern) {
     Object.defineProperty(entry, 'matchesFor', { value: pattern, writable: true, enumerable: false });
-    Object.defineProperty(entry, 'matches', { value: matchRanges(pattern, plainText(bodyText(entry))).length, writable: true, enumerable: false });
+    Object.defineProperty(entry, 'matches', {
+      value: matchRanges(pattern, plainText(bodyText(entry))).length,
+      writable: true,
+      enumerable: false,
+    });
   }
   return entry.matches;
 }

@@ -16,7 +16,16 @@ export const RELATIVE_RANGES = Object.freeze({ '5m': '5m', '1h': '1h', '24h': '2
  * range: 'all' | '5m' | '1h' | '24h' | 'custom', since: string, until: string, at: string }.
  */
 export function emptyView() {
-  return { sandboxes: [], pattern: '', sources: [...DEFAULT_SOURCES], grep: '', range: 'all', since: '', until: '', at: '' };
+  return {
+    sandboxes: [],
+    pattern: '',
+    sources: [...DEFAULT_SOURCES],
+    grep: '',
+    range: 'all',
+    since: '',
+    until: '',
+    at: '',
+  };
 }
 
 /** Reads a view from an address's query string. Unknown values fall back to the defaults. */
@@ -48,9 +57,14 @@ export function formatAddress(view) {
   const query = new URLSearchParams();
   for (const name of view.sandboxes) query.append('sandbox', name);
   if (view.pattern !== '') query.set('pattern', view.pattern);
-  const defaults = view.sources.length === DEFAULT_SOURCES.length && DEFAULT_SOURCES.every((source) => view.sources.includes(source));
+  const defaults =
+    view.sources.length === DEFAULT_SOURCES.length && DEFAULT_SOURCES.every((source) => view.sources.includes(source));
   // No source ticked is a view too (it shows nothing): `source=none` keeps it apart from the default.
-  if (!defaults) query.set('source', view.sources.length === 0 ? 'none' : ALL_SOURCES.filter((source) => view.sources.includes(source)).join(','));
+  if (!defaults)
+    query.set(
+      'source',
+      view.sources.length === 0 ? 'none' : ALL_SOURCES.filter((source) => view.sources.includes(source)).join(','),
+    );
   if (view.grep !== '') query.set('grep', view.grep);
   if (view.range in RELATIVE_RANGES) query.set('range', view.range);
   if (view.range === 'custom') {

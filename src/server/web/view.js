@@ -34,7 +34,9 @@ function grepPattern(grep) {
 function sinceFilter(view) {
   const { since } = timeBounds(view);
   const bound = since === '' ? NaN : Date.parse(since);
-  return Number.isNaN(bound) ? (entries) => entries : (entries) => entries.filter((entry) => Date.parse(entry.t) >= bound);
+  return Number.isNaN(bound)
+    ? (entries) => entries
+    : (entries) => entries.filter((entry) => Date.parse(entry.t) >= bound);
 }
 
 export class Viewer {
@@ -165,7 +167,8 @@ export class Viewer {
       return page.entries.at(-1)?.cursor;
     }
     const snapshot = await api(readPath(view, 'logs', { tail: INITIAL_TAIL }));
-    if (generation === this.generation) this.list.load(snapshot.entries, { startReached: snapshot.entries.length < INITIAL_TAIL });
+    if (generation === this.generation)
+      this.list.load(snapshot.entries, { startReached: snapshot.entries.length < INITIAL_TAIL });
     return snapshot.cursor;
   }
 
@@ -193,7 +196,8 @@ export class Viewer {
     } catch (error) {
       if (generation !== this.generation) return;
       this.list.olderFailed();
-      if (error.status !== undefined && error.status !== 401) this.ui.showMessage(`Could not load older entries: ${error.message}`);
+      if (error.status !== undefined && error.status !== 401)
+        this.ui.showMessage(`Could not load older entries: ${error.message}`);
       return;
     }
     if (generation !== this.generation) return;
