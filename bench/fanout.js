@@ -31,8 +31,7 @@ function lineReader(stream) {
   const lines = [];
   stream.on('data', (chunk) => {
     pending += chunk;
-    let cut;
-    while ((cut = pending.indexOf('\n')) >= 0) {
+    for (let cut = pending.indexOf('\n'); cut >= 0; cut = pending.indexOf('\n')) {
       lines.push(pending.slice(0, cut));
       pending = pending.slice(cut + 1);
     }

@@ -28,8 +28,7 @@ function lines(stream) {
   const waiting = [];
   stream.on('data', (chunk) => {
     pending += chunk;
-    let cut;
-    while ((cut = pending.indexOf('\n')) >= 0) {
+    for (let cut = pending.indexOf('\n'); cut >= 0; cut = pending.indexOf('\n')) {
       queue.push(pending.slice(0, cut));
       pending = pending.slice(cut + 1);
     }

@@ -91,7 +91,9 @@ async function catchUp(server, name, marker, clients) {
     Array.from({ length: clients }, () => readUntil(server.url, `/api/sandboxes/${name}/logs/stream`, marker)),
   );
   const ms = performance.now() - started;
-  results.forEach((result) => result.close());
+  results.forEach((result) => {
+    result.close();
+  });
   return { ms, bytes: results.reduce((sum, result) => sum + result.bytes, 0) };
 }
 
@@ -115,7 +117,9 @@ async function live(server, home, clients, index) {
   const writtenMs = performance.now() - started;
   const results = await Promise.all(readers);
   const ms = performance.now() - started;
-  results.forEach((result) => result.close());
+  results.forEach((result) => {
+    result.close();
+  });
   return { ms, writtenMs };
 }
 

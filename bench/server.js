@@ -38,8 +38,7 @@ async function startMeasured(options) {
   let buffered = '';
   child.stdout.on('data', (text) => {
     buffered += text;
-    let at;
-    while ((at = buffered.indexOf('\n')) >= 0) {
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
       lines.push(buffered.slice(0, at));
       buffered = buffered.slice(at + 1);
     }
@@ -142,7 +141,9 @@ try {
     met: beyond.status === 503 && beyond.retryAfter !== undefined,
   });
 } finally {
-  sockets.forEach((socket) => socket.destroy());
+  sockets.forEach((socket) => {
+    socket.destroy();
+  });
   server.child.kill('SIGKILL');
 }
 
@@ -174,7 +175,9 @@ async function stallCutOff(count) {
       `live heap+external peak ${fmt((peak.heapUsed + peak.external) / MIB)} → ${fmt((after.heapUsed + after.external) / MIB)} MiB after (idle ${fmt((idle.heapUsed + idle.external) / MIB)}); RSS peak ${fmt(peak.rss / MIB)} → ${fmt(after.rss / MIB)} MiB`,
     );
   } finally {
-    clients.forEach((socket) => socket.destroy());
+    clients.forEach((socket) => {
+      socket.destroy();
+    });
     server.child.kill('SIGKILL');
   }
 }

@@ -132,7 +132,7 @@ function holdLock(path: string): WriterLock {
       if (released) return;
       released = true;
       heldHere.delete(path);
-      let current;
+      let current: ReturnType<typeof readLockPid>;
       try {
         current = readLockPid(path);
       } catch {

@@ -6,7 +6,7 @@
  * is reported once, through the warning callback and runtime.log, together
  * with how many bytes went unrecorded; the command itself is never disturbed.
  */
-import { ExecLogWriter, TextLogWriter, type ExecLogWriterOptions } from '../files/writer.js';
+import { ExecLogWriter, type TextLogWriter, type ExecLogWriterOptions } from '../files/writer.js';
 import type { WriterLock } from './lock.js';
 import { nextSessionId } from './session-id.js';
 

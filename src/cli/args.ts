@@ -87,7 +87,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   const terminator = argv.indexOf('--');
   const before = terminator < 0 ? [...argv] : argv.slice(0, terminator);
   const rest = terminator < 0 ? [] : argv.slice(terminator + 1);
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: before, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -50,8 +50,7 @@ const child = spawn(process.execPath, [cli, ...args], { stdio: terminal ? 'inher
 let pending = '';
 child.stdout?.setEncoding('utf8').on('data', (text: string) => {
   pending += text;
-  let end: number;
-  while ((end = pending.indexOf('\n')) >= 0) {
+  for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
     const line = pending.slice(0, end);
     pending = pending.slice(end + 1);
     process.stdout.write(/^https?:\/\/\S+\/$/.test(line) ? `${line}?sandbox=demo\n` : `${line}\n`);

@@ -137,7 +137,7 @@ export class FileReader {
         if (lease.at!.released) this.fail(line);
         this.successorSeen = lease.holder.after(lease.at!) !== undefined;
       }
-      let block;
+      let block: Awaited<ReturnType<typeof line.next>>;
       try {
         block = await line.next();
       } catch (error) {

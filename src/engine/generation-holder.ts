@@ -316,7 +316,10 @@ export class GenerationHolder {
    */
   private applyHolds(): void {
     const departed = this.held.filter((generation) => generation.departed && !generation.released);
-    if (departed.length === 0) return this.trim();
+    if (departed.length === 0) {
+      this.trim();
+      return;
+    }
     let bound = 0;
     let neededFrom = Infinity;
     const missed: Lease[] = [];

@@ -227,7 +227,7 @@ export class LogStream {
       // A closed reader holds no file: asked again, it would open the chain from the beginning.
       if (this.closed) head.idle = true;
       while (head.at >= head.entries.length && !head.idle) {
-        let batch;
+        let batch: Awaited<ReturnType<typeof reader.next>>;
         try {
           await reader.refreshFallbackTime();
           batch = await reader.next();

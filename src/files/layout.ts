@@ -3,7 +3,7 @@
  * files a directory holds. Adding a log file type is one entry in
  * {@link LOG_FILES}.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -100,7 +100,7 @@ export async function resolveTarget(target: LogTarget, home: string | undefined)
   const located = locateTarget(target, home);
   const what =
     located.name === undefined ? `log directory ${located.logDir}` : `sandbox ${JSON.stringify(located.name)}`;
-  let info;
+  let info: Stats;
   try {
     info = await stat(located.logDir);
   } catch (error) {

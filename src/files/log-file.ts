@@ -19,7 +19,7 @@ import {
   type BigIntStats,
   type Stats,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LogFileError } from '../errors.js';
 
@@ -66,7 +66,7 @@ function unreadable(path: string, error: unknown): LogFileError {
 
 /** Opens `path` for reading, or returns undefined when it does not exist. */
 export async function openLogFile(path: string): Promise<OpenLogFile | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, READ_FLAGS);
   } catch (error) {

@@ -236,7 +236,7 @@ export function lineForSources(entry: FleetEntry, sources: ReadonlySet<LogSource
 
 /** A shipped cursor narrowed to the files of `sources` (see {@link lineForSources}). */
 export function cursorForSources(cursor: string, sources: ReadonlySet<LogSource>): string {
-  let positions;
+  let positions: ReturnType<typeof decodeCursor>;
   try {
     positions = decodeCursor(cursor);
   } catch {

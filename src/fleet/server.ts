@@ -82,7 +82,7 @@ function readOptions(
       throw badRequest(`grep: ${(error as Error).message}`);
     }
   }
-  let sources;
+  let sources: ReturnType<typeof resolveSources>;
   try {
     sources = resolveSources(value('source')?.split(','));
   } catch (error) {

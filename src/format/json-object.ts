@@ -118,7 +118,10 @@ function skipValue(text: string, at: number): number {
       at = skipSpace(text, at + 1);
       if (text.charCodeAt(at) !== close) {
         stack.push(c === 0x7b ? IN_OBJECT : IN_ARRAY);
-        if (c === 0x7b && (at = skipMember(text, at)) < 0) return -1;
+        if (c === 0x7b) {
+          at = skipMember(text, at);
+          if (at < 0) return -1;
+        }
         continue;
       }
       at += 1;
@@ -134,7 +137,10 @@ function skipValue(text: string, at: number): number {
       const next = text.charCodeAt(at);
       if (next === 0x2c /* , */) {
         at = skipSpace(text, at + 1);
-        if (top === IN_OBJECT && (at = skipMember(text, at)) < 0) return -1;
+        if (top === IN_OBJECT) {
+          at = skipMember(text, at);
+          if (at < 0) return -1;
+        }
         break;
       }
       if ((top === IN_OBJECT && next === 0x7d) || (top === IN_ARRAY && next === 0x5d)) {

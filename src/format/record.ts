@@ -239,7 +239,7 @@ function exactRecordTime(bytes: Uint8Array, start: number): number | undefined {
 function sameMinute(bytes: Uint8Array, start: number): boolean {
   const c = cachedMinute;
   return (
-    cachedMinuteMs === cachedMinuteMs &&
+    !Number.isNaN(cachedMinuteMs) &&
     c[15] === bytes[start + 15] &&
     c[14] === bytes[start + 14] &&
     c[12] === bytes[start + 12] &&

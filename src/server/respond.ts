@@ -3,7 +3,7 @@
  * and writing a long body piece by piece without outrunning the client.
  */
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import { HttpError } from './errors.js';
+import type { HttpError } from './errors.js';
 import { SECURITY_HEADERS } from './security.js';
 
 /** Long bodies are written in pieces of about this many characters: few syscalls, bounded memory. */

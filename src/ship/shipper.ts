@@ -110,7 +110,7 @@ async function shipOver(
   };
 
   const js = jetstream(connection, { timeout: 5_000 });
-  let kv;
+  let kv: Awaited<ReturnType<typeof openCheckpoints>>;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     if (options.signal.aborted) return;
     try {

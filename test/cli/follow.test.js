@@ -2,7 +2,6 @@
 // snapshot-then-follow hand-off and every rotation lose and repeat nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { ExecLogWriter } from '../../dist/index.js';
 import { spawnCli, tempSandbox, waitFor, waitForExit, DEADLINE_MS } from '../helpers.js';
 

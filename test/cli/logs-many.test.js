@@ -86,7 +86,7 @@ test('patterns and --all select sandboxes shell-style; every line of a body gets
     result.stdout.split('\n').map((line) => line.split(' ')[0]),
     ['web-1', 'web-1', 'web-22', 'worker-a', 'api', ''],
   );
-  assert.match(result.stdout, /^api      \| api$/m);
+  assert.match(result.stdout, /^api {6}\| api$/m);
 });
 
 test('a single plain name prints exactly as before: no prefix', async (t) => {

@@ -89,7 +89,7 @@ test('--color-sessions colours each session and its id label', async (t) => {
   const colored = await runCli(['logs', 'box', '--home', box.home, '--color-sessions', '--color', 'always']);
   assertTerminalSafe(colored.stdout, { sgr: true });
   const [first, second] = colored.stdout.trimEnd().split('\n');
-  assert.match(first, /^\u001b\[\d+m\[id:  1\]\u001b\[0m \u001b\[\d+mone\u001b\[0m$/);
+  assert.match(first, /^\u001b\[\d+m\[id: {2}1\]\u001b\[0m \u001b\[\d+mone\u001b\[0m$/);
   assert.notEqual(first.slice(0, 5), second.slice(0, 5), 'different sessions, different colours');
   const plain = await runCli(['logs', 'box', '--home', box.home, '--color-sessions']);
   assert.equal(plain.stdout, '[id:  1] one\n[id:  2] two\n');

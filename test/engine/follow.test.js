@@ -175,7 +175,7 @@ test('close() on a handle ends a waiting follow cleanly, delivers nothing more a
 
 test('a 5 MiB record is read whole, between ordinary ones', async (t) => {
   const logDir = tempDir(t);
-  const big = 'x'.repeat(5 * 1024 * 1024 - 3) + 'end';
+  const big = `${'x'.repeat(5 * 1024 * 1024 - 3)}end`;
   writeFileSync(join(logDir, 'exec.log'), line(1) + line(2, big) + line(3));
   const entries = await readLogs({ logDir });
   assert.equal(entries.length, 3);

@@ -146,7 +146,11 @@ test('a followed stream hands out new entries of every sandbox, and its cursor r
   const writers = Object.fromEntries(
     ['a', 'b'].map((name) => [name, new ExecLogWriter(join(home, 'sandboxes', name, 'logs'), { maxBytes: 400 })]),
   );
-  t.after(() => Object.values(writers).forEach((writer) => writer.close()));
+  t.after(() =>
+    Object.values(writers).forEach((writer) => {
+      writer.close();
+    }),
+  );
   const stream = streamManyLogs(['a', 'b'], { home, follow: true });
   const seen = [];
   const iterator = stream[Symbol.asyncIterator]();

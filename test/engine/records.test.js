@@ -45,13 +45,13 @@ test('records in the writer key order are read with time, source, session id and
 test('records with other key orders, spacing and extra keys are read the same', async (t) => {
   const logDir = execLog(
     t,
-    [
+    `${[
       '{"s":"stdout","d":"a","t":"2026-04-30T20:00:01.000Z","id":1}',
       '{ "id" : 2 , "d" : "b" , "s" : "stderr" , "t" : "2026-04-30T20:00:02.000Z" }',
       '{"t":"2026-04-30T20:00:03.000Z","s":"stdout","d":"c","id":3,"host":"x","extra":{"nested":[1,2]}}',
       '{"t":"2026-04-30T20:00:04.000Z","s":"stdout","d":"d","id":null,"e":null}',
       '{"t":"2026-04-30T20:00:05+02:00","s":"stdout","d":"e","id":4}',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const { entries, malformed } = await readAll(logDir);
   assert.equal(malformed, 0);
@@ -91,12 +91,12 @@ test('b64 bodies are decoded to their exact bytes; an invalid b64 body is delive
 test('JSON escapes in bodies are decoded, \\u surrogate pairs to one character; a lone surrogate makes the record malformed', async (t) => {
   const logDir = execLog(
     t,
-    [
+    `${[
       String.raw`{"t":"2026-04-30T20:00:01.000Z","s":"stdout","d":"q\" b\\ s\/ n\n t\t r\r b\b f\f","id":1}`,
       String.raw`{"t":"2026-04-30T20:00:02.000Z","s":"stdout","d":"\u00e9\u2713 \ud83d\ude00!","id":1}`,
       String.raw`{"t":"2026-04-30T20:00:03.000Z","s":"stdout","d":"lone \ud800 x","id":1}`,
       String.raw`{"d":"slow \ud83d\ude00","t":"2026-04-30T20:00:04.000Z","s":"stdout","id":1}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const { entries, malformed } = await readAll(logDir);
   assert.equal(entries[0].text(), 'q" b\\ s/ n\n t\t r\r b\b f\f');

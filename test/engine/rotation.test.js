@@ -8,7 +8,7 @@ import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecLogWriter, MissedRotationError, readLogs, streamLogs } from '../../dist/index.js';
 import { watchedDirectoryCount } from '../../dist/engine/watch.js';
-import { ROOT, take, tempDir, texts, waitFor, waitForExit, withTimeout, DEADLINE_MS } from '../helpers.js';
+import { ROOT, take, tempDir, waitFor, waitForExit, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const body = (n) => `record ${String(n).padStart(6, '0')}\n`;
 const numberOf = (entry) => Number(entry.text().slice(7, 13));

@@ -146,13 +146,13 @@ test('the timestamp is the token before the first blank: not after leading blank
   const path = join(logDir, 'runtime.log');
   writeFileSync(
     path,
-    [
+    `${[
       '   2026-04-30T20:00:01.000Z   indented',
       '2026-04-30T20:00:02.000Z',
       '2026-04-30t20:00:03.000z lower case',
       '2026-02-30T20:00:04.000Z no such day',
       '2026-04-30T20:00:05.000Z\ttabbed',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const mtime = new Date('2026-04-30T21:00:00.000Z');
   utimesSync(path, mtime, mtime);

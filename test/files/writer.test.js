@@ -42,7 +42,9 @@ test('rotation renames down the chain and keeps exactly maxFiles rotated files',
   const bodies = texts(await readLogs({ logDir }));
   const numbers = bodies.map((body) => Number(body.slice(7, 11)));
   assert.equal(numbers.at(-1), 199);
-  numbers.forEach((n, i) => assert.equal(n, numbers[0] + i));
+  numbers.forEach((n, i) => {
+    assert.equal(n, numbers[0] + i);
+  });
 });
 
 test('the default keeps four rotated files', async (t) => {

@@ -43,7 +43,7 @@ async function main() {
         results.push({ entries });
       }
     } catch (error) {
-      results.push({ error: String(error && error.message) });
+      results.push({ error: String(error?.message) });
     }
   }
   // A following stream keeps the process alive: leave once the answer is out.
@@ -51,6 +51,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`binding-child: ${error && error.message}\n`);
+  process.stderr.write(`binding-child: ${error?.message}\n`);
   process.exit(1);
 });

@@ -124,25 +124,25 @@ test(
     const logDir = logDirOf(home, 'text');
     writeFileSync(
       join(logDir, 'exec.log.1'),
-      [
+      `${[
         `{"t":"${T}","s":"stdout","d":"old file, same time as the text lines\\n","id":1}`,
         `{"t":"${T}","s":"stderr","d":"old file, stderr\\n","id":1}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     writeFileSync(
       join(logDir, 'exec.log'),
-      [
+      `${[
         `{"t":"2026-04-30T20:00:09.000Z","s":"stdout","d":"before\\n","id":2}`,
         `{"t":"${T}","s":"output","d":"live file, same time\\n","id":2}`,
         `{"t":"2026-04-30T20:00:13.000Z","s":"system","d":"after the mtime\\n"}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const runtime = join(logDir, 'runtime.log');
     writeFileSync(
       runtime,
       Buffer.concat([
         Buffer.from(
-          [
+          `${[
             `${T} same time as exec.log`,
             'no time prefix: takes the mtime',
             '2026-04-30T20:00:01.123456789Z nine digits, earlier than the line before',
@@ -156,7 +156,7 @@ test(
             '',
             '   ',
             '2026-04-30T20:00:09.000Z osc \u001b]0;title\u0007 and sgr \u001b[1mbold\u001b[0m',
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         ),
         Buffer.from([0x62, 0xff, 0x0a]),
       ]),
@@ -178,12 +178,12 @@ test(
     const times = [5, 1, 9, 3, 3, 7, 2, 8, 0, 6];
     writeFileSync(
       join(logDir, 'exec.log'),
-      times
+      `${times
         .map(
           (s, i) =>
             `{"t":"2026-04-30T20:00:0${s}.000Z","s":"${['stdout', 'stderr', 'output', 'system'][i % 4]}","d":"record ${i}\\n","id":${i}}`,
         )
-        .join('\n') + '\n',
+        .join('\n')}\n`,
     );
     writeFileSync(
       join(logDir, 'exec.log.1'),
@@ -198,13 +198,13 @@ test("cursors resume both engines at the same place: each engine's cursors, eith
   const logDir = logDirOf(home, 'resume');
   writeFileSync(
     join(logDir, 'exec.log.1'),
-    [1, 2, 3].map((s) => `{"t":"2026-04-30T20:00:0${s}.000Z","s":"stdout","d":"old ${s}\\n","id":1}`).join('\n') + '\n',
+    `${[1, 2, 3].map((s) => `{"t":"2026-04-30T20:00:0${s}.000Z","s":"stdout","d":"old ${s}\\n","id":1}`).join('\n')}\n`,
   );
   writeFileSync(
     join(logDir, 'exec.log'),
-    [4, 5, 6, 7]
+    `${[4, 5, 6, 7]
       .map((s) => `{"t":"2026-04-30T20:00:0${s}.000Z","s":"${s % 2 ? 'stderr' : 'stdout'}","d":"new ${s}\\n","id":2}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   const runtime = join(logDir, 'runtime.log');
   writeFileSync(runtime, '2026-04-30T20:00:02.500Z runtime a\nruntime b, mtime\n');
@@ -231,10 +231,10 @@ test(
     const home = makeHome(t, ['nonl']);
     writeFileSync(
       join(logDirOf(home, 'nonl'), 'exec.log'),
-      [
+      `${[
         `{"t":"${T}","s":"stdout","d":"no newline","id":1}`,
         `{"t":"2026-04-30T20:00:11.000Z","s":"stdout","d":"next\\n","id":1}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
     const theirs = msbLogs(home, 'nonl', ['--timestamps', '--color', 'never']).toString();
     const ours = await runCli(['logs', 'nonl', '--home', home, '--timestamps', '--color', 'never']);
@@ -273,9 +273,9 @@ test('documented difference: --tail counts entries after --grep (msb greps withi
   const home = makeHome(t, ['grep']);
   writeFileSync(
     join(logDirOf(home, 'grep'), 'exec.log'),
-    ['match 1', 'match 2', 'other 3']
+    `${['match 1', 'match 2', 'other 3']
       .map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}\\n","id":1}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   assert.equal(msbLogs(home, 'grep', ['--tail', '2', '--grep', 'match', '--color', 'never']).toString(), 'match 2\n');
   assert.equal(

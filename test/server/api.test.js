@@ -76,7 +76,7 @@ test('GET …/logs honours tail, since, until, source, grep and after', async (t
   assert.deepEqual(await bodies('source=stderr'), ['oops\n']);
   assert.deepEqual(await bodies('source=stderr&source=system'), ['session 1 started', 'oops\n', 'runtime ready\n']);
   assert.deepEqual(await bodies('source=all&tail=1'), ['runtime ready\n']);
-  assert.deepEqual(await bodies('grep=' + encodeURIComponent('^w')), ['world\n']);
+  assert.deepEqual(await bodies(`grep=${encodeURIComponent('^w')}`), ['world\n']);
   const all = (await request(server.url, '/api/sandboxes/web/logs')).json.entries;
   assert.deepEqual(await bodies(`after=${encodeURIComponent(all[1].cursor)}`), ['world\n', 'second session\n']);
   // A cursor pasted without percent-encoding: its `+` arrives as a space and is taken back.

@@ -81,8 +81,7 @@ class EventStreamClient {
     res.on('data', (text) => {
       this.body += text;
       buffer += text;
-      let at;
-      while ((at = buffer.indexOf('\n\n')) >= 0) {
+      for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
         this.parseBlock(buffer.slice(0, at));
         buffer = buffer.slice(at + 2);
       }
@@ -255,8 +254,7 @@ export async function startMeasuredServer(home, options = {}) {
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (text) => {
     buffered += text;
-    let at;
-    while ((at = buffered.indexOf('\n')) >= 0) {
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
       lines.push(buffered.slice(0, at));
       buffered = buffered.slice(at + 1);
       waiting?.();

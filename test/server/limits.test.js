@@ -20,7 +20,11 @@ function writeMany(writer, from, to, body = (i) => `line ${i}\n`) {
 /** Opens streams one after another (each answered before the next is asked for). */
 async function openStreams(t, url, count) {
   const streams = [];
-  t.after(() => streams.forEach((stream) => stream.close()));
+  t.after(() =>
+    streams.forEach((stream) => {
+      stream.close();
+    }),
+  );
   for (let i = 0; i < count; i++) {
     const stream = await openEventStream(url, STREAM, { timeoutMs: 30_000 });
     streams.push(stream);
@@ -211,7 +215,9 @@ test('a client that stops reading is cut off after the stall timeout and resumes
   }
   t.diagnostic(`first stream cut after ${first.events.length} of ${count} entries; ${reconnects} reconnect(s)`);
   assert.equal(received.length, count);
-  received.forEach((entry, i) => assert.equal(entry.d, `line ${i} ${padding}\n`));
+  received.forEach((entry, i) => {
+    assert.equal(entry.d, `line ${i} ${padding}\n`);
+  });
 });
 
 test('a snapshot whose client stops reading is cut off after the stall timeout too', {

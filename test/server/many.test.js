@@ -169,7 +169,7 @@ test('history respects source and grep, and a cursor whose file left retention i
   for (let i = 0; i < 40; i++) writer.write('stdout', `push ${i} out of retention\n`, 1);
   writer.flush();
   const gone = await request(server.url, `/api/sandboxes/web/logs?before=${q(oldest)}&limit=5`);
-  assert.equal(gone.status, 410, gone.body + ' ' + oldest);
+  assert.equal(gone.status, 410, `${gone.body} ${oldest}`);
   assert.equal(gone.json.error, 'HISTORY_GONE');
 });
 

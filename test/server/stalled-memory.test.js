@@ -43,7 +43,11 @@ test(`server RSS with ${CLIENTS} stalled clients stays under the documented boun
   const idle = await server.memory();
 
   const sockets = Array.from({ length: CLIENTS }, () => stalledClient(server.port));
-  t.after(() => sockets.forEach((socket) => socket.destroy()));
+  t.after(() =>
+    sockets.forEach((socket) => {
+      socket.destroy();
+    }),
+  );
   const stalled = await waitFor(
     async () => {
       const memory = await server.memory();

@@ -222,13 +222,19 @@ test('many clients of one sandbox share one directory watcher, released when the
   const clients = await Promise.all(
     Array.from({ length: 20 }, () => openEventStream(server.url, '/api/sandboxes/web/logs/stream')),
   );
-  t.after(() => clients.forEach((client) => client.close()));
+  t.after(() =>
+    clients.forEach((client) => {
+      client.close();
+    }),
+  );
   await waitFor(() => server.app.activeStreams === 20, { what: '20 live streams' });
   writeMany(writer, 0, 5);
   await Promise.all(clients.map((client) => client.waitForEvents(5)));
   assert.equal(watchedDirectoryCount() - before, 1);
   for (const client of clients) assert.deepEqual(bodies(client.events), range(0, 5));
-  clients.forEach((client) => client.close());
+  clients.forEach((client) => {
+    client.close();
+  });
   await waitFor(() => server.app.activeStreams === 0 && watchedDirectoryCount() === before, {
     what: 'streams and watcher released',
   });

@@ -84,7 +84,9 @@ test('scrolling up pages back to the first entry of a 100,000-entry log in order
   // In order, once each: 0 … 99,999 as read back by scrolling.
   const history = collected.filter((text) => text.startsWith('entry '));
   assert.equal(history.length, total);
-  history.forEach((text, i) => assert.equal(text, `entry ${i}`));
+  history.forEach((text, i) => {
+    assert.equal(text, `entry ${i}`);
+  });
   // And the newest end: following again shows the live entries in order, after the last history entry.
   await page.keyboard.press('G');
   await waitForRowText(page, `live ${written - 1}`);

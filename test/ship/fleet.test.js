@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, spawnCli, waitFor } from '../helpers.js';
-import { NatsNode, client, freePort, subjectCount } from './nats-support.js';
+import { NatsNode, freePort, subjectCount } from './nats-support.js';
 import { appendRecords, localJsonLines, makeSandbox, startShipper, stopShipper } from './support.js';
 
 let dir;

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { main } from '../../dist/cli/main.js';
 import { ExecLogWriter, readLogs, decodeCursor, encodeCursor } from '../../dist/index.js';
@@ -74,7 +73,10 @@ function checkOutcome(box, cursor, { code, stdout, stderr }) {
     const suffixStart = box.full.length - stdout.length;
     const boundaries = new Set([0]);
     let at = 0;
-    for (const text of box.texts) boundaries.add((at += text.length));
+    for (const text of box.texts) {
+      at += text.length;
+      boundaries.add(at);
+    }
     assert.ok(boundaries.has(suffixStart), `${what}: output starts inside a record`);
     assert.ok(!/error|invalid/i.test(stderr), `${what}: exit 0 with ${JSON.stringify(stderr)}`);
     return 'valid';

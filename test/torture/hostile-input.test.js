@@ -29,7 +29,7 @@ import {
   LogFileError,
   InvalidSandboxNameError,
 } from '../../dist/index.js';
-import { at, recordLine, runCli, tempDir, tempSandbox, waitFor, withTimeout, DEADLINE_MS } from '../helpers.js';
+import { at, recordLine, runCli, tempDir, tempSandbox, withTimeout, DEADLINE_MS } from '../helpers.js';
 
 const T = at(0);
 

@@ -487,7 +487,9 @@ async function runScenario(scenario) {
           );
           const indexes = model.checkRun(snapshot.entries, start, 'snapshot');
           assert.equal(snapshot.entries.length, model.wantedFrom(start), 'a snapshot delivers every retained record');
-          snapshot.entries.forEach((entry, i) => remember(entry, indexes[i]));
+          snapshot.entries.forEach((entry, i) => {
+            remember(entry, indexes[i]);
+          });
           const [end] = decodeCursor(snapshot.cursor);
           if (end.generation === 0n) {
             cursors.push({ cursor: snapshot.cursor, after: -1, fromBeginning: true });

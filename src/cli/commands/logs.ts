@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OptionsError } from '../../errors.js';
+import type { OptionsError } from '../../errors.js';
 import { BOOT_ERROR_FILE, resolveTarget, type LogTarget } from '../../files/layout.js';
 import { sanitizeForTerminal } from '../../format/ansi.js';
 import { encodeBootErrorJson } from '../../format/record.js';
@@ -127,7 +127,7 @@ function resolveColor(args: ParsedArgs, context: CommandContext): boolean {
     throw new UsageError(`Expected --color to be auto, always or never, got ${JSON.stringify(mode)}`);
   }
   if (booleanFlag(args, 'no-color')) {
-    if (mode !== undefined && mode !== 'never') throw new UsageError('--no-color conflicts with --color ' + mode);
+    if (mode !== undefined && mode !== 'never') throw new UsageError(`--no-color conflicts with --color ${mode}`);
     return false;
   }
   if (mode === 'always') return true;
