@@ -65,6 +65,25 @@ export function waitForRowText(page, text, options = WAIT) {
   );
 }
 
+/**
+ * Waits until the address's `at` is the position of the entry at the top of the list (the first row whose bottom is
+ * below the scroll top, as the viewer reckons it), read from that row's link: a position written before the last
+ * scroll does not count.
+ */
+export function waitForAddressAtTopRow(page, options = WAIT) {
+  return page.waitForFunction(
+    () => {
+      const log = document.querySelector('#log');
+      const row = [...log.children].find((candidate) => candidate.offsetTop + candidate.offsetHeight > log.scrollTop);
+      const link = row?.querySelector('a.link');
+      const at = new URL(location.href).searchParams.get('at');
+      return link !== null && link !== undefined && at !== null && at === new URL(link.href).searchParams.get('at');
+    },
+    null,
+    options,
+  );
+}
+
 /** Text of the first row at least partly on screen in the list. */
 export function topRowText(page) {
   return page.$eval('#log', (log) => {

@@ -14,7 +14,16 @@ import { join } from 'node:path';
 import { ROOT, recordLine, tempDir, writeLines } from '../helpers.js';
 import { exited, request } from './http.js';
 import { startViewerServer } from './viewer-api.js';
-import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, topRowText, waitForRowText } from './viewer-browser.js';
+import {
+  NO_CHROMIUM,
+  OUTPUT,
+  WAIT,
+  openBrowser,
+  rowTexts,
+  topRowText,
+  waitForAddressAtTopRow,
+  waitForRowText,
+} from './viewer-browser.js';
 
 const BASE = Date.now() - 30 * 60_000;
 const time = (seconds) => new Date(BASE + seconds * 1000).toISOString();
@@ -83,7 +92,8 @@ test('the address holds the view: reload, a copied address and the back button r
   await page.click('#log');
   await page.keyboard.press('Space');
   await page.$eval('#log', (log) => (log.scrollTop = log.scrollHeight / 3));
-  await page.waitForFunction(() => new URL(location.href).searchParams.has('at'), null, WAIT);
+  // Pausing wrote the position at the bottom; wait for the one the scroll moved to.
+  await waitForAddressAtTopRow(page);
   await page.waitForFunction(() => document.querySelector('#log').dataset.shown > 0, null, WAIT);
   const before = await viewState(page);
   assert.equal(before.paused, 'true');
