@@ -239,7 +239,10 @@ export class SandboxShipper {
           { sources: this.context.sources, afterCursor: cursor, follow, signal: this.stopping.signal },
         );
         for await (const batch of handle.batches()) {
-          for (const entry of batch) await this.send(this.pendingOf(entry as Entry));
+          for (const entry of batch) {
+            const waiting = this.send(this.pendingOf(entry as Entry));
+            if (waiting !== undefined) await waiting;
+          }
           if (this.stopped) break;
         }
         if (this.stopped) break;
@@ -352,10 +355,25 @@ export class SandboxShipper {
 
   // ---- Publishing -------------------------------------------------------------------------------
 
-  private async send(pending: Pending): Promise<void> {
-    if (this.failed) await this.recover();
+  /**
+   * Publishes `pending`; returns a promise only when it has to wait first (a failure to recover from, or a full
+   * window), and callers await only that. The client flushes its socket in a microtask after the first publish into
+   * an empty buffer: an await between two publishes that did not wait let it write every message on its own (one
+   * syscall each, a third of the shipper's time), where publishes made back to back go out in one write.
+   */
+  private send(pending: Pending): Promise<void> | undefined {
+    if (this.failed) return this.recover().then(() => this.sendWhenFree(pending));
+    return this.sendWhenFree(pending);
+  }
+
+  private sendWhenFree(pending: Pending): Promise<void> | undefined {
     const wait = this.context.window.acquire();
-    if (wait !== undefined) await wait;
+    if (wait !== undefined) return wait.then(() => this.dispatch(pending));
+    this.dispatch(pending);
+    return undefined;
+  }
+
+  private dispatch(pending: Pending): void {
     this.inflight.push(pending);
     this.publish(pending);
   }
