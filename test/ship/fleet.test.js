@@ -24,7 +24,7 @@ before(async () => {
   const nc = await import('@nats-io/transport-node').then(({ connect }) => connect({ servers: node.url }));
   for (const name of ['api', 'db']) {
     const local = await localJsonLines(home, name);
-    await waitFor(async () => (await subjectCount(nc, `sandlog.h1.${name}.*`)) >= local.length, {
+    await waitFor(async () => (await subjectCount(nc, `sandlog.h1.${name}.*`).catch(() => 0)) >= local.length, {
       timeoutMs: 60_000,
       intervalMs: 100,
       what: `${name} shipped`,

@@ -54,11 +54,14 @@ test('three sandboxes land in the stream once each, in order, as the local --jso
   for (const [name, token] of Object.entries(NAMES)) {
     const local = await localJsonLines(home, name);
     total += local.length;
-    await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.${token}.*`)) >= local.length, {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: `${name} shipped`,
-    });
+    await waitFor(
+      async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.${token}.*`).catch(() => 0)) >= local.length,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: `${name} shipped`,
+      },
+    );
     const messages = await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.${token}.*` });
     assert.deepEqual(
       messages.map((m) => m.payload),
@@ -96,11 +99,14 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
     what: 'the shipper to connect',
   });
   appendRecords(join(home, 'sandboxes', 'alpha', 'logs'), 'live alpha', 5);
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= alphaBefore + 5, {
-    timeoutMs: 30_000,
-    intervalMs: 50,
-    what: 'live entries of alpha',
-  });
+  await waitFor(
+    async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`).catch(() => 0)) >= alphaBefore + 5,
+    {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'live entries of alpha',
+    },
+  );
   const alpha = await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.alpha.*` });
   assert.deepEqual(
     alpha.slice(-5).map((m) => JSON.parse(m.payload).d),
@@ -111,11 +117,14 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
   // A sandbox created while shipping is picked up.
   makeSandbox(home, 'late', 20);
   const lateLocal = await localJsonLines(home, 'late');
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.late.*`)) >= lateLocal.length, {
-    timeoutMs: 30_000,
-    intervalMs: 50,
-    what: 'the late sandbox',
-  });
+  await waitFor(
+    async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.late.*`).catch(() => 0)) >= lateLocal.length,
+    {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the late sandbox',
+    },
+  );
   assert.deepEqual(
     (await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.late.*` })).map((m) => m.payload),
     lateLocal,
@@ -156,7 +165,7 @@ test('the shipper waits for an unreachable NATS, saying so once, and ships when 
   t.after(() => late.stop('SIGKILL'));
   const nc = await client(t, late.url);
   const local = await localJsonLines(home, 'alpha');
-  await waitFor(async () => (await subjectCount(nc, 'sandlog.other-host.alpha.*')) >= local.length, {
+  await waitFor(async () => (await subjectCount(nc, 'sandlog.other-host.alpha.*').catch(() => 0)) >= local.length, {
     timeoutMs: 60_000,
     intervalMs: 100,
     what: 'alpha shipped once NATS is up',
@@ -189,11 +198,14 @@ test("a sandbox whose files were replaced (inode numbers reused) is not resumed 
   const before = await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`);
   const local = await localJsonLines(home, 'alpha');
   const shipper = startShipper(t, shipArgs());
-  await waitFor(async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`)) >= before + 1 + local.length, {
-    timeoutMs: 60_000,
-    intervalMs: 100,
-    what: 'the reborn sandbox shipped',
-  });
+  await waitFor(
+    async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.alpha.*`).catch(() => 0)) >= before + 1 + local.length,
+    {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the reborn sandbox shipped',
+    },
+  );
   const messages = (await readStream(nc, { filter: `sandlog.${HOST_TOKEN}.alpha.*` })).slice(before);
   const gap = JSON.parse(messages[0].payload);
   assert.equal(gap.s, 'system');
