@@ -251,8 +251,19 @@ for (const scenario of selected) {
 rmSync(distCopy, { recursive: true, force: true });
 process.stderr.write(`bench: ${selected.length} scenario(s) in ${fmt((Date.now() - started) / 1000, 0)} s\n`);
 if (!tiny) {
-  mkdirSync(join(ROOT, 'docs'), { recursive: true });
-  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderDocs(results, machine()));
-  process.stderr.write('bench: wrote docs/benchmarks.md\n');
+  // The results of earlier runs live on the machine that ran them: on another one, rewriting the document from a
+  // few scenarios would drop every other scenario's results from it.
+  const missing = SCENARIOS.filter((scenario) => results[scenario.name] === undefined).map((scenario) => scenario.name);
+  if (missing.length === 0) {
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderDocs(results, machine()));
+    process.stderr.write('bench: wrote docs/benchmarks.md\n');
+  } else {
+    const partial = join(DATA_DIR, 'benchmarks-partial.md');
+    writeFileSync(partial, renderDocs(results, machine()));
+    process.stderr.write(
+      `bench: no results on this machine for ${missing.join(', ')}: docs/benchmarks.md is left as it is; this run's document is ${partial} (merge it by hand, or run every scenario)\n`,
+    );
+  }
 }
 process.exitCode = failed > 0 ? 1 : 0;
