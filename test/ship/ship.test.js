@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,8 +114,11 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
   );
   assert.equal(await lastSequence(nc), before + 5, 'nothing but the new entries was published');
 
-  // A sandbox created while shipping is picked up.
-  makeSandbox(home, 'late', 20);
+  // A sandbox created while shipping is picked up. It is made aside and moved in whole: a shipper that found it
+  // half written would follow the rest, and a followed entry's cursor (in the payload) need not be the snapshot's.
+  const staging = join(dir, 'staging');
+  makeSandbox(staging, 'late', 20);
+  renameSync(join(staging, 'sandboxes', 'late'), join(home, 'sandboxes', 'late'));
   const lateLocal = await localJsonLines(home, 'late');
   await waitFor(
     async () => (await subjectCount(nc, `sandlog.${HOST_TOKEN}.late.*`).catch(() => 0)) >= lateLocal.length,
