@@ -30,7 +30,7 @@
  *   lease is released.
  */
 import { RotationChain, type ChainMember } from '../files/chain.js';
-import { generationOfNow, openLogFileNow, type OpenLogFile } from '../files/log-file.js';
+import { generationOfNow, openLogFileNow, renamedHereCount, type OpenLogFile } from '../files/log-file.js';
 import { subscribe } from './watch.js';
 
 /** Generations a follower may fall behind beyond retention by default before it misses a rotation. */
@@ -83,6 +83,7 @@ export class GenerationHolder {
   /** The generation at the live name as last seen in this turn of the event loop (see {@link look}). */
   private seenLive: bigint | undefined;
   private seenThisTurn = false;
+  private seenAtRename = 0;
 
   private constructor(logDir: string, fileName: string, key: string) {
     this.chain = new RotationChain(logDir, fileName);
@@ -203,9 +204,10 @@ export class GenerationHolder {
    */
   look(): bigint | undefined {
     // One wake-up resumes every reader of the holder in the same turn of the event loop: one lstat serves them all
-    // (200 readers each making their own was a fifth of their CPU). A rename after it is not missed: it comes as a
-    // watcher event or a poll, both in a later turn.
-    if (this.seenThisTurn) return this.seenLive;
+    // (200 readers each making their own was a fifth of their CPU). Another process's rename after it is not
+    // missed: it comes as a watcher event or a poll, both in a later turn; a writer of this process can rotate
+    // within the turn, and says so.
+    if (this.seenThisTurn && this.seenAtRename === renamedHereCount()) return this.seenLive;
     const live = generationOfNow(this.chain.path(0));
     this.seen(live);
     if (live !== undefined && live !== this.newest()?.generation) this.refresh();
@@ -214,6 +216,7 @@ export class GenerationHolder {
 
   private seen(live: bigint | undefined): void {
     this.seenLive = live;
+    this.seenAtRename = renamedHereCount();
     if (this.seenThisTurn) return;
     this.seenThisTurn = true;
     setImmediate(() => {

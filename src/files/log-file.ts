@@ -183,6 +183,22 @@ function closedError(): NodeJS.ErrnoException {
  * every read that reaches the end, and a thousand of them ask at once when
  * files rotate; an lstat is cheaper done than queued on the thread pool.
  */
+let renamedHere = 0;
+
+/**
+ * Says that a writer of this process moved, removed or created a log file's name (a rotation). Readers that
+ * reuse what a look at a name found within one turn of the event loop ask {@link renamedHereCount} whether
+ * such a change happened since: an in-process writer can rotate between two reads of the same turn.
+ */
+export function noteRenamedHere(): void {
+  renamedHere += 1;
+}
+
+/** How many times writers of this process changed log file names so far. */
+export function renamedHereCount(): number {
+  return renamedHere;
+}
+
 export function generationOfNow(path: string): bigint | undefined {
   try {
     return lstatSync(path, { bigint: true, throwIfNoEntry: false })?.ino;

@@ -34,6 +34,7 @@ import { encodeRecord } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
 import { formatTextLine } from '../format/text-line.js';
 import { EXEC_LOG, RUNTIME_LOG, rotatedPath } from './layout.js';
+import { noteRenamedHere } from './log-file.js';
 import { join } from 'node:path';
 
 /** 10 MiB: microsandbox's rotation size. */
@@ -254,6 +255,7 @@ export class ExecLogWriter {
       renameSync(this.livePath, rotatedPath(this.logDir, fileName, 1));
     }
     this.fd = openSync(this.livePath, APPEND_FLAGS, 0o644);
+    noteRenamedHere();
     this.size = 0;
     this.rotationCount += 1;
     this.options.onRotate?.({ rotation: this.rotationCount });
