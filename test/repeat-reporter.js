@@ -13,9 +13,10 @@ export default async function* repeatReporter(source) {
     const error = details?.error;
     if (error?.failureType === 'subtestsFailed') continue;
     const cause = error?.cause ?? error;
-    const message = String(cause?.message ?? cause ?? 'failed')
-      .split('\n')[0]
-      .slice(0, 300);
-    yield `${JSON.stringify({ name, file: file ?? null, path: enclosing.slice(0, nesting), message })}\n`;
+    const text = String(cause?.message ?? cause ?? 'failed');
+    const message = text.split('\n')[0].slice(0, 300);
+    // The whole message too (a property test's seed and path are on its later lines), to replay the failure.
+    const detail = text.slice(0, 8000);
+    yield `${JSON.stringify({ name, file: file ?? null, path: enclosing.slice(0, nesting), message, detail })}\n`;
   }
 }

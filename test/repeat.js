@@ -76,6 +76,12 @@ try {
     process.stdout.write(
       `\ntest:repeat: run ${run}/${runs} ${failed ? `FAILED (${lines.length} failing test${lines.length === 1 ? '' : 's'}, exit ${result.status ?? result.signal})` : 'passed'} in ${seconds} s\n`,
     );
+    // What each failure said, whole: a property test's seed and path are there, to replay it.
+    for (const line of lines) {
+      const failure = JSON.parse(line);
+      const detail = (failure.detail ?? failure.message).replace(/\n/g, '\n    ');
+      process.stdout.write(`  ${[...failure.path, failure.name].join(' › ')}:\n    ${detail}\n`);
+    }
     if (failed && lines.length === 0) {
       const key = `(run ${run}) › the test runner exited with ${result.status ?? result.signal}`;
       failures.set(key, { file: '(runner)', name: `exit ${result.status ?? result.signal}`, runs: [run], message: '' });
