@@ -1,7 +1,8 @@
 /**
- * The exec.log record codec: parsing one JSON Lines record, encoding one for
- * the writer, and encoding an entry as a `--json` output line. This is the one
- * module that knows the short on-disk keys (`t`, `s`, `d`, `id`, `e`).
+ * The exec.log record codec: parsing one JSON Lines record and encoding one
+ * for the writer. With json-line.ts (the `--json` output line, which uses the
+ * same keys) the one module that knows the short on-disk keys (`t`, `s`,
+ * `d`, `id`, `e`).
  *
  * Parsing is the whole cost of reading a log, so the common shape —
  * `{"t":"…","s":"…","d":"…"[,"id":N][,"e":"b64"]}`, the key order both
@@ -13,6 +14,7 @@
  * non-negative integer or null, `e` a string or null; unknown keys ignored.
  */
 import { isUtf8 } from 'node:buffer';
+import { isStrictBase64 } from './cursor.js';
 import { hasLoneSurrogate, readRecordObject } from './json-object.js';
 import { SOURCE_BITS, type LogSource } from './source.js';
 import { parseTimestamp, parseTimestampBytes } from './time.js';
@@ -519,11 +521,9 @@ function sessionIdOf(literal: string): number | bigint | undefined {
   return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** Decodes a `b64` body; one that is not valid base64 is delivered as its literal text, as the format says. */
 export function decodeBase64Body(text: string): Uint8Array {
-  return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
+  return isStrictBase64(text) ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
 }
 
 /** Decodes an escaped JSON string body (validated by {@link parseRecord}) to UTF-8 bytes. */
@@ -602,25 +602,4 @@ export function encodeRecord(
   const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;
   const id = sessionId === undefined || sessionId === null ? '' : `,"id":${sessionId}`;
   return Buffer.from(`{"t":"${timeText}","s":"${source}","d":${d}${id}${text ? '' : ',"e":"b64"'}}\n`, 'utf8');
-}
-
-/**
- * Encodes an entry as one `--json` output line (without `\n`): keys `t`, `s`,
- * `d`, `id`, `e` and `cursor`. `bodyJson` is the body as a quoted JSON string,
- * `base64` says whether it holds base64 because the bytes are not UTF-8.
- */
-export function encodeEntryJson(
-  timeText: string,
-  source: LogSource,
-  bodyJson: string,
-  base64: boolean,
-  sessionId: number | bigint | null,
-  cursor: string,
-): string {
-  return `{"t":${JSON.stringify(timeText)},"s":"${source}","d":${bodyJson},"id":${sessionId === null ? 'null' : sessionId},"e":${base64 ? '"b64"' : 'null'},"cursor":"${cursor}"}`;
-}
-
-/** The `boot-error` line of `--json` output: microsandbox's shape, the record itself under `d`. */
-export function encodeBootErrorJson(record: Record<string, unknown>): string {
-  return JSON.stringify({ t: record['t'] ?? null, s: 'boot-error', d: record });
 }
