@@ -7,8 +7,8 @@
 import { isUtf8 } from 'node:buffer';
 import { CursorEncoder, cursorLength, encodeCursor, MAX_CURSOR_POSITIONS, type FilePosition } from './cursor.js';
 import { bodyJsonString, encodeEntryJson, entryJsonBound, writeEntryJsonEnd, writeEntryJsonHead } from './json-line.js';
-import { BodyKind, decodeBase64Body, decodeEscapedBody, type RecordFields } from './record.js';
-
+import { BodyKind, type RecordFields } from './record.js';
+import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
 import { writePlainBody } from './plain-body.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
