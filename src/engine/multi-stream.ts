@@ -20,7 +20,7 @@
  *   (`sandbox-added` / `sandbox-removed` events) and through callbacks.
  *   Explicit names must exist; patterns may match nothing.
  */
-import { InvalidCursorError, SandboxNotFoundError, OptionsError } from '../errors.js';
+import { InvalidCursorError, OptionsError, SandboxNotFoundError, StreamIteratedTwiceError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { decodeMultiCursor, encodeMultiCursor, type MultiCursor } from '../format/multi-cursor.js';
 import { defaultHome } from '../files/layout.js';
@@ -217,7 +217,7 @@ class ManyStream implements ManyLogStreamHandle {
   }
 
   async *events(): AsyncGenerator<ManyLogEvent> {
-    if (this.started) throw new Error('a log stream can be iterated only once');
+    if (this.started) throw new StreamIteratedTwiceError();
     this.started = true;
     try {
       const members = await this.prepare();

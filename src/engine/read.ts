@@ -4,7 +4,7 @@
  * follow from) and {@link readLogs} (just the entries). All three share one
  * path: resolve the target, then either tail backwards or merge forwards.
  */
-import { InvalidCursorError } from '../errors.js';
+import { InvalidCursorError, StreamIteratedTwiceError } from '../errors.js';
 import { filesForSources, resolveTarget, type LogTarget } from '../files/layout.js';
 import type { Checkpoint } from '../format/checkpoint.js';
 import { decodeCursor, encodeCursor, type FilePosition } from '../format/cursor.js';
@@ -149,7 +149,7 @@ class StreamHandle implements LogStreamHandle {
   }
 
   async *batches(): AsyncGenerator<Entry[]> {
-    if (this.started) throw new Error('a log stream can be iterated only once');
+    if (this.started) throw new StreamIteratedTwiceError();
     this.started = true;
     try {
       const tailEntries = await this.prepare();
