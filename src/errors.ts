@@ -116,6 +116,38 @@ export class InvalidStateError extends SandlogError {
   }
 }
 
+/** A log stream iterated a second time (by `for await`, `batches()` or `events()`): programmer misuse. */
+export class StreamIteratedTwiceError extends InvalidStateError {
+  constructor() {
+    super('a log stream can be iterated only once');
+  }
+}
+
+/** A writer used after its close(): programmer misuse. */
+export class WriterClosedError extends InvalidStateError {
+  constructor(writer: string) {
+    super(`${writer} is closed`);
+  }
+}
+
+/**
+ * A read of a log file that was closed meanwhile (a follower closed while its
+ * read was queued). Its code is the system's `EBADF`, what the read itself
+ * would have failed with, so that it is handled as that.
+ */
+export class FileClosedError extends SandlogError {
+  constructor() {
+    super('EBADF', 'EBADF: file closed');
+  }
+}
+
+/** The web viewer's static files are not where the server looks for them (a broken install). */
+export class ViewerMissingError extends SandlogError {
+  constructor(directories: readonly string[]) {
+    super('VIEWER_MISSING', `the web viewer's files are missing (looked in ${directories.join(' and ')})`);
+  }
+}
+
 /** Describes a value for an error message: `-1` (number), `"x"` (string). */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;

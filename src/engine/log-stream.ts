@@ -22,6 +22,8 @@ import type { EntryFilter } from './filter.js';
 import type { ResolvedOptions } from './options.js';
 import { FileReader } from './file-reader.js';
 import { snapshotBatches } from './snapshot.js';
+import { onAbort } from './shared-abort.js';
+import { Waker } from './waker.js';
 import { POLL_INTERVAL_MS, WATCHED_POLL_INTERVAL_MS, subscribe } from './watch.js';
 
 /**
@@ -35,36 +37,6 @@ interface Head {
   at: number;
   end: FilePosition;
   idle: boolean;
-}
-
-/** Wakes a follower on directory events, its poll timeout, or abort, without losing an event that arrives while it reads. */
-class Waker {
-  private dirty = false;
-  private release: (() => void) | undefined;
-
-  readonly notify = (): void => {
-    this.dirty = true;
-    this.release?.();
-  };
-
-  async wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.dirty || signal?.aborted === true) {
-      this.dirty = false;
-      return;
-    }
-    // Abort wakes the wait through the stream's one abort listener (see LogStream.open): a listener
-    // added per wait costs O(listeners) on a signal shared by a thousand followers.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.release = done;
-    });
-    this.release = undefined;
-    this.dirty = false;
-  }
 }
 
 export function filterOf(options: ResolvedOptions): EntryFilter {
@@ -347,39 +319,6 @@ export class LogStream {
     this.waker.notify();
     await Promise.all(this.readers.map((reader) => reader.close()));
   }
-}
-
-// Streams sharing one signal share one abort listener on it: a listener per stream makes Node print
-// "MaxListenersExceededWarning: Possible EventTarget memory leak" to the caller's stderr from the 11th on.
-const abortCallbacks = new WeakMap<
-  AbortSignal,
-  { readonly callbacks: Set<() => void>; readonly listener: () => void }
->();
-
-/** Calls `callback` once when `signal` aborts; returns the function that cancels that. */
-function onAbort(signal: AbortSignal, callback: () => void): () => void {
-  let entry = abortCallbacks.get(signal);
-  if (entry === undefined) {
-    const callbacks = new Set<() => void>();
-    const listener = (): void => {
-      abortCallbacks.delete(signal);
-      for (const waiting of [...callbacks]) waiting();
-    };
-    entry = { callbacks, listener };
-    abortCallbacks.set(signal, entry);
-    signal.addEventListener('abort', listener, { once: true });
-  }
-  const { callbacks, listener } = entry;
-  // A distinct function per call, so that one callback registered twice is called twice.
-  const own = (): void => callback();
-  callbacks.add(own);
-  return () => {
-    callbacks.delete(own);
-    if (callbacks.size === 0 && abortCallbacks.get(signal)?.callbacks === callbacks) {
-      abortCallbacks.delete(signal);
-      signal.removeEventListener('abort', listener);
-    }
-  };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -20,10 +20,12 @@
  *   (`sandbox-added` / `sandbox-removed` events) and through callbacks.
  *   Explicit names must exist; patterns may match nothing.
  */
-import { InvalidCursorError, SandboxNotFoundError, OptionsError } from '../errors.js';
+import { InvalidCursorError, OptionsError, SandboxNotFoundError, StreamIteratedTwiceError } from '../errors.js';
 import type { Entry } from '../format/entry.js';
 import { decodeMultiCursor, encodeMultiCursor, type MultiCursor } from '../format/multi-cursor.js';
 import { defaultHome } from '../files/layout.js';
+import { EntryByEntry } from './entry-by-entry.js';
+import { mergeRuns, mergeSnapshots, type SandboxRun } from './multi-merge.js';
 import { resolveOptions, type ReadOptions } from './options.js';
 import { streamLogs, type LogStreamHandle } from './read.js';
 import { SandboxEntry, type SandboxLogEntry } from './sandbox-entry.js';
@@ -36,13 +38,13 @@ import {
   type ResolvedSelection,
   type SandboxSelection,
 } from './selection.js';
+import { onAbort } from './shared-abort.js';
+import { Waker } from './waker.js';
 
 /** How often a followed pattern looks for sandboxes appearing and disappearing. */
 export const DISCOVERY_INTERVAL_MS = 1000;
 /** Batches a follower may read ahead of the consumer. */
 const MAX_QUEUED_BATCHES = 4;
-/** Most entries handed out in one batch of a snapshot merge. */
-const MAX_BATCH_ENTRIES = 512;
 
 /** Options of {@link streamManyLogs}; all optional. */
 export interface ManyStreamOptions extends ReadOptions {
@@ -110,8 +112,7 @@ class ManyStream implements ManyLogStreamHandle {
   private opening: Promise<Member[]> | undefined;
   private started = false;
   private closed = false;
-  private lastHandedOut: SandboxEntry | undefined;
-  private midBatch = false;
+  private readonly handedOut = new EntryByEntry<SandboxEntry>();
   private stopListening: (() => void) | undefined;
 
   constructor(selection: SandboxSelection, options: ManyStreamOptions) {
@@ -138,10 +139,7 @@ class ManyStream implements ManyLogStreamHandle {
     if (signal !== undefined) {
       const abort = (): void => this.stop.abort();
       if (signal.aborted) abort();
-      else {
-        signal.addEventListener('abort', abort, { once: true });
-        this.stopListening = () => signal.removeEventListener('abort', abort);
-      }
+      else this.stopListening = onAbort(signal, abort);
     }
   }
 
@@ -150,8 +148,7 @@ class ManyStream implements ManyLogStreamHandle {
   }
 
   get cursor(): string {
-    if (this.midBatch && this.lastHandedOut !== undefined) return this.lastHandedOut.cursor;
-    return encodeMultiCursor(this.state);
+    return this.handedOut.cursorInBatch ?? encodeMultiCursor(this.state);
   }
 
   get malformed(): number {
@@ -220,62 +217,19 @@ class ManyStream implements ManyLogStreamHandle {
   }
 
   async *events(): AsyncGenerator<ManyLogEvent> {
-    if (this.started) throw new Error('a log stream can be iterated only once');
+    if (this.started) throw new StreamIteratedTwiceError();
     this.started = true;
     try {
       const members = await this.prepare();
-      for await (const entries of this.snapshot(members)) yield { type: 'entries', entries };
-      if (this.options.follow !== true || this.stop.signal.aborted) return;
+      // What is there now, merged by time across sandboxes; then every sandbox's cursor after all it read.
+      const tag = (name: string, entry: Entry): SandboxEntry => this.tag(name, entry);
+      for await (const entries of mergeSnapshots(members, tag, this.stop.signal)) yield { type: 'entries', entries };
+      if (this.stop.signal.aborted) return;
+      for (const { name, handle } of members) this.state = { ...this.state, [name]: handle.cursor };
+      if (this.options.follow !== true) return;
       yield* this.followAll(members.map((member) => member.name));
     } finally {
       await this.close();
-    }
-  }
-
-  // What is there now, merged by time across sandboxes; then every sandbox's cursor after all it read.
-  private async *snapshot(members: Member[]): AsyncGenerator<SandboxEntry[]> {
-    const heads = members.map((member) => ({
-      member,
-      iterator: member.handle.batches()[Symbol.asyncIterator](),
-      batch: [] as Entry[],
-      at: 0,
-      done: false,
-    }));
-    const fill = async (head: (typeof heads)[number]): Promise<void> => {
-      while (head.at >= head.batch.length && !head.done) {
-        const next = await head.iterator.next();
-        if (next.done === true) head.done = true;
-        else {
-          head.batch = next.value as Entry[];
-          head.at = 0;
-        }
-      }
-    };
-    try {
-      await Promise.all(heads.map(fill));
-      let out: SandboxEntry[] = [];
-      for (;;) {
-        let best: (typeof heads)[number] | undefined;
-        for (const head of heads) {
-          if (
-            head.at < head.batch.length &&
-            (best === undefined || head.batch[head.at]!.time < best.batch[best.at]!.time)
-          )
-            best = head;
-        }
-        if (best === undefined || this.stop.signal.aborted) break;
-        out.push(this.tag(best.member.name, best.batch[best.at++]!));
-        if (best.at >= best.batch.length) await fill(best);
-        if (out.length >= MAX_BATCH_ENTRIES) {
-          yield out;
-          out = [];
-        }
-      }
-      if (out.length > 0) yield out;
-      if (this.stop.signal.aborted) return;
-      for (const head of heads) this.state = { ...this.state, [head.member.name]: head.member.handle.cursor };
-    } finally {
-      await Promise.all(heads.map((head) => head.iterator.return?.(undefined)));
     }
   }
 
@@ -283,12 +237,8 @@ class ManyStream implements ManyLogStreamHandle {
     const members = new Map<string, Member>();
     const pending: ManyLogEvent[] = [];
     let failure: unknown;
-    let wake: (() => void) | undefined;
-    let dirty = false;
-    const notify = (): void => {
-      dirty = true;
-      wake?.();
-    };
+    const waker = new Waker();
+    const notify = waker.notify;
     this.stop.signal.addEventListener('abort', notify, { once: true });
 
     const start = (name: string, cursor: string | undefined, handle = this.sandboxStream(name, cursor, true)): void => {
@@ -374,7 +324,6 @@ class ManyStream implements ManyLogStreamHandle {
 
     try {
       for (;;) {
-        dirty = false;
         if (failure !== undefined) throw failure;
         if (this.stop.signal.aborted) return;
         for (const event of pending.splice(0)) yield event;
@@ -384,8 +333,7 @@ class ManyStream implements ManyLogStreamHandle {
         if (this.until !== Infinity && Date.now() >= this.until) return;
         const live = [...members.values()];
         if (!this.selection.dynamic && live.every((member) => member.ended && member.queue.length === 0)) return;
-        if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+        await waker.wait(undefined, this.stop.signal);
       }
     } finally {
       clearTimeout(timer);
@@ -397,41 +345,22 @@ class ManyStream implements ManyLogStreamHandle {
 
   // Takes every batch the followers have queued and merges them by time (ties: name order).
   private mergeQueued(members: Map<string, Member>): SandboxEntry[] {
-    const lists: { name: string; entries: Entry[]; at: number }[] = [];
+    const lists: SandboxRun[] = [];
     for (const member of [...members.values()].sort((a, b) => compareNames(a.name, b.name))) {
       if (member.queue.length === 0) continue;
       lists.push({ name: member.name, entries: member.queue.splice(0).flat(), at: 0 });
       member.resume?.();
       member.resume = undefined;
     }
-    const out: SandboxEntry[] = [];
-    for (;;) {
-      let best: (typeof lists)[number] | undefined;
-      for (const list of lists) {
-        if (
-          list.at < list.entries.length &&
-          (best === undefined || list.entries[list.at]!.time < best.entries[best.at]!.time)
-        )
-          best = list;
-      }
-      if (best === undefined) return out;
-      out.push(this.tag(best.name, best.entries[best.at++]!));
-    }
+    return mergeRuns(lists, (name, entry) => this.tag(name, entry));
   }
 
   async *batches(): AsyncGenerator<SandboxEntry[]> {
     for await (const event of this.events()) if (event.type === 'entries') yield event.entries;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<SandboxLogEntry> {
-    for await (const batch of this.batches()) {
-      for (let i = 0; i < batch.length; i++) {
-        this.lastHandedOut = batch[i];
-        this.midBatch = i < batch.length - 1;
-        yield batch[i]!;
-      }
-      this.midBatch = false;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<SandboxLogEntry> {
+    return this.handedOut.entries(this.batches());
   }
 
   async close(): Promise<void> {

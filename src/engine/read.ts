@@ -4,12 +4,13 @@
  * follow from) and {@link readLogs} (just the entries). All three share one
  * path: resolve the target, then either tail backwards or merge forwards.
  */
-import { InvalidCursorError } from '../errors.js';
+import { InvalidCursorError, StreamIteratedTwiceError } from '../errors.js';
 import { filesForSources, resolveTarget, type LogTarget } from '../files/layout.js';
 import type { Checkpoint } from '../format/checkpoint.js';
 import { decodeCursor, encodeCursor, type FilePosition } from '../format/cursor.js';
 import type { Entry, LogEntry } from '../format/entry.js';
 import { digestPositions, verifyCheckpoint } from './checkpoint.js';
+import { EntryByEntry } from './entry-by-entry.js';
 import { LogStream } from './log-stream.js';
 import { resolveOptions, type ReadOptions, type ResolvedOptions, type StreamOptions } from './options.js';
 import { readTail } from './tail.js';
@@ -65,13 +66,11 @@ class StreamHandle implements LogStreamHandle {
     this.options = options;
   }
 
-  // The entry iterator hands out a batch one entry at a time: until the batch's last entry, the stream's
-  // positions are ahead of what the consumer has seen, so the cursor is that of the last entry handed out.
-  private lastHandedOut: LogEntry | undefined;
-  private midBatch = false;
+  private readonly handedOut = new EntryByEntry<LogEntry>();
 
   get cursor(): string {
-    if (this.midBatch && this.lastHandedOut !== undefined) return this.lastHandedOut.cursor;
+    const inBatch = this.handedOut.cursorInBatch;
+    if (inBatch !== undefined) return inBatch;
     return encodeCursor(this.stream === undefined ? this.positions : this.stream.currentPositions());
   }
 
@@ -150,7 +149,7 @@ class StreamHandle implements LogStreamHandle {
   }
 
   async *batches(): AsyncGenerator<Entry[]> {
-    if (this.started) throw new Error('a log stream can be iterated only once');
+    if (this.started) throw new StreamIteratedTwiceError();
     this.started = true;
     try {
       const tailEntries = await this.prepare();
@@ -173,15 +172,8 @@ class StreamHandle implements LogStreamHandle {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<LogEntry> {
-    for await (const batch of this.batches()) {
-      for (let i = 0; i < batch.length; i++) {
-        this.lastHandedOut = batch[i];
-        this.midBatch = i < batch.length - 1;
-        yield batch[i]!;
-      }
-      this.midBatch = false;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<LogEntry> {
+    return this.handedOut.entries(this.batches());
   }
 
   async close(): Promise<void> {

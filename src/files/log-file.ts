@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LogFileError } from '../errors.js';
+import { FileClosedError, LogFileError } from '../errors.js';
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
@@ -130,7 +130,7 @@ class DescriptorHandle implements LogFileDescriptor {
   private track<T>(
     run: (fd: number, done: (error: NodeJS.ErrnoException | null, value: T) => void) => void,
   ): Promise<T> {
-    if (this.fd < 0 || this.closed !== undefined) return Promise.reject(closedError());
+    if (this.fd < 0 || this.closed !== undefined) return Promise.reject(new FileClosedError());
     this.pending += 1;
     return new Promise<T>((resolve, reject) => {
       run(this.fd, (error, value) => {
@@ -171,10 +171,6 @@ class DescriptorHandle implements LogFileDescriptor {
     });
     return this.closed;
   }
-}
-
-function closedError(): NodeJS.ErrnoException {
-  return Object.assign(new Error('EBADF: file closed'), { code: 'EBADF' });
 }
 
 /**

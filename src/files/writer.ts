@@ -29,7 +29,7 @@ import {
   writevSync,
   constants,
 } from 'node:fs';
-import { OptionsError, describeValue } from '../errors.js';
+import { OptionsError, WriterClosedError, describeValue } from '../errors.js';
 import { encodeRecord } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
 import { formatTextLine } from '../format/text-line.js';
@@ -199,7 +199,7 @@ export class ExecLogWriter {
   }
 
   private append(line: Buffer): void {
-    if (this.closed) throw new Error('ExecLogWriter is closed');
+    if (this.closed) throw new WriterClosedError('ExecLogWriter');
     if (this.liveBytes > 0 && this.liveBytes + line.length > this.options.maxBytes) {
       this.flush();
       this.rotate();

@@ -5,8 +5,10 @@
  * consumer touches.
  */
 import { isUtf8 } from 'node:buffer';
-import { encodeCursor, type FilePosition } from './cursor.js';
-import { BodyKind, decodeBase64Body, decodeEscapedBody, encodeEntryJson, type RecordFields } from './record.js';
+import { CursorEncoder, cursorLength, encodeCursor, MAX_CURSOR_POSITIONS, type FilePosition } from './cursor.js';
+import { bodyJsonString, encodeEntryJson, entryJsonBound, writeEntryJsonEnd, writeEntryJsonHead } from './json-line.js';
+import { BodyKind, type RecordFields } from './record.js';
+import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
 import { writePlainBody } from './plain-body.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
@@ -42,82 +44,8 @@ export interface LogEntry {
 
 const EMPTY = new Uint8Array(0);
 
-// Cursors are encoded here without a Buffer and BigInt conversions per entry: the binary form
-// (the same bytes as `encodeCursor`) goes into a scratch array, with each slot's generation
-// bytes cached, and is base64-encoded by hand.
-const BASE64_ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
-const MAX_CURSOR_POSITIONS = 255;
-let cursorBinary = new Uint8Array(1 + 16 * 3);
-let cursorText = Buffer.allocUnsafe(4 * Math.ceil(cursorBinary.length / 3));
-const slotGenerations: (bigint | undefined)[] = [];
-const slotGenerationBytes: Uint8Array[] = [];
-
-function putGeneration(slot: number, generation: bigint, at: number): void {
-  let bytes = slotGenerationBytes[slot];
-  if (bytes === undefined || slotGenerations[slot] !== generation) {
-    bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, generation, true);
-    slotGenerations[slot] = generation;
-    slotGenerationBytes[slot] = bytes;
-  }
-  cursorBinary.set(bytes, at);
-}
-
-function putOffset(offset: number, at: number): void {
-  const low = offset % 0x1_0000_0000;
-  const high = (offset - low) / 0x1_0000_0000;
-  const b = cursorBinary;
-  b[at] = low & 0xff;
-  b[at + 1] = (low >>> 8) & 0xff;
-  b[at + 2] = (low >>> 16) & 0xff;
-  b[at + 3] = low >>> 24;
-  b[at + 4] = high & 0xff;
-  b[at + 5] = (high >>> 8) & 0xff;
-  b[at + 6] = (high >>> 16) & 0xff;
-  b[at + 7] = high >>> 24;
-}
-
-// Standard padded base64 of `source[0, length)` into `target` at `at`; returns the end.
-function base64Into(source: Uint8Array, length: number, target: Uint8Array, at: number): number {
-  const alphabet = BASE64_ALPHABET;
-  let i = 0;
-  for (; i + 3 <= length; i += 3) {
-    const n = (source[i]! << 16) | (source[i + 1]! << 8) | source[i + 2]!;
-    target[at++] = alphabet[n >>> 18]!;
-    target[at++] = alphabet[(n >>> 12) & 63]!;
-    target[at++] = alphabet[(n >>> 6) & 63]!;
-    target[at++] = alphabet[n & 63]!;
-  }
-  const rest = length - i;
-  if (rest > 0) {
-    const n = (source[i]! << 16) | (rest === 2 ? source[i + 1]! << 8 : 0);
-    target[at++] = alphabet[n >>> 18]!;
-    target[at++] = alphabet[(n >>> 12) & 63]!;
-    target[at++] = rest === 2 ? alphabet[(n >>> 6) & 63]! : 0x3d;
-    target[at++] = 0x3d;
-  }
-  return at;
-}
-
-/** Bytes of a cursor string of `count` positions. */
-function cursorChars(count: number): number {
-  return 4 * Math.ceil((1 + 16 * count) / 3);
-}
-
-// Literal parts of a `--json` line.
-const JSON_T = Buffer.from('{"t":"', 'latin1');
-const JSON_S = Buffer.from('","s":"', 'latin1');
-const JSON_D = Buffer.from('","d":', 'latin1');
-const JSON_ID = Buffer.from(',"id":', 'latin1');
-const JSON_NULL = Buffer.from('null', 'latin1');
-const JSON_CURSOR = Buffer.from(',"e":null,"cursor":"', 'latin1');
-const JSON_END = Buffer.from('"}\n', 'latin1');
-const SOURCE_BYTES: Readonly<Record<LogSource, Buffer>> = {
-  stdout: Buffer.from('stdout'),
-  stderr: Buffer.from('stderr'),
-  output: Buffer.from('output'),
-  system: Buffer.from('system'),
-};
+// One encoder for every entry's cursor: its scratch state is reused from one cursor to the next.
+const cursorEncoder = new CursorEncoder();
 
 /** The engine's entry: a {@link LogEntry} plus what the engine needs to order it and place it. */
 export class Entry implements LogEntry {
@@ -317,8 +245,8 @@ export class Entry implements LogEntry {
       if (count > MAX_CURSOR_POSITIONS) {
         this.cursorValue = encodeCursor(this.positions);
       } else {
-        const end = this.writeCursor(cursorText, 0);
-        this.cursorValue = cursorText.toString('latin1', 0, end);
+        this.putCursor();
+        this.cursorValue = cursorEncoder.toString();
       }
     }
     return this.cursorValue;
@@ -329,32 +257,21 @@ export class Entry implements LogEntry {
     return base === undefined ? 0 : base.length;
   }
 
-  // Writes the cursor string (base64) into `target` at `at`; returns the end. Needs ≤ 255 positions.
-  private writeCursor(target: Uint8Array, at: number): number {
+  // Puts this entry's positions into the cursor encoder. Needs ≤ 255 positions.
+  private putCursor(): void {
     const count = this.positionCount();
-    const binaryLength = 1 + 16 * count;
-    if (cursorBinary.length < binaryLength) {
-      cursorBinary = new Uint8Array(binaryLength);
-      cursorText = Buffer.allocUnsafe(cursorChars(count));
-    }
-    cursorBinary[0] = count;
+    cursorEncoder.begin(count);
     const base = this.cursorBase;
     const own = this.cursorOwn;
     for (let slot = 0; slot < count; slot++) {
-      let generation: bigint;
-      let offset: number;
       if (slot === this.reader && own !== null) {
-        generation = own === undefined ? this.generation : own.generation;
-        offset = own === undefined ? this.offset : own.offset;
+        if (own === undefined) cursorEncoder.put(slot, this.generation, this.offset);
+        else cursorEncoder.put(slot, own.generation, own.offset);
       } else {
         const position = base![slot]!;
-        generation = position.generation;
-        offset = position.offset;
+        cursorEncoder.put(slot, position.generation, position.offset);
       }
-      putGeneration(slot, generation, 1 + 16 * slot);
-      putOffset(offset, 1 + 16 * slot + 8);
     }
-    return base64Into(cursorBinary, binaryLength, target, at);
   }
 
   /**
@@ -374,20 +291,11 @@ export class Entry implements LogEntry {
       return at + target.write(line, at, 'utf8');
     }
     // The body between its quotes is already a valid JSON string (checked while parsing): copied as it is.
-    const bound = 96 + (this.timeEnd - this.timeStart) + (this.bodyEnd - this.bodyStart) + cursorChars(count);
-    if (bound > target.length - at) return -1;
-    at += JSON_T.copy(target, at);
-    at += this.buffer.copy(target, at, this.timeStart, this.timeEnd);
-    at += JSON_S.copy(target, at);
-    at += SOURCE_BYTES[this.source].copy(target, at);
-    at += JSON_D.copy(target, at);
-    at += this.buffer.copy(target, at, this.bodyStart - 1, this.bodyEnd + 1);
-    at += JSON_ID.copy(target, at);
-    const id = this.sessionId;
-    at = id === null ? at + JSON_NULL.copy(target, at) : writeDigits(id, target, at);
-    at += JSON_CURSOR.copy(target, at);
-    at = this.writeCursor(target, at);
-    return at + JSON_END.copy(target, at);
+    const { buffer, timeStart, timeEnd, bodyStart, bodyEnd } = this;
+    if (entryJsonBound(timeEnd - timeStart, bodyEnd - bodyStart, cursorLength(count)) > target.length - at) return -1;
+    at = writeEntryJsonHead(target, at, buffer, timeStart, timeEnd, this.source, bodyStart, bodyEnd, this.sessionId);
+    this.putCursor();
+    return writeEntryJsonEnd(target, cursorEncoder.writeTo(target, at));
   }
 
   /**
@@ -412,7 +320,7 @@ export class Entry implements LogEntry {
       const data = this.data;
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       if (isUtf8(bytes)) {
-        bodyJson = jsonString(bytes.toString('utf8'));
+        bodyJson = bodyJsonString(bytes.toString('utf8'));
       } else {
         bodyJson = `"${bytes.toString('base64')}"`;
         base64 = true;
@@ -431,27 +339,4 @@ export class Entry implements LogEntry {
     if (typeof this.sessionId === 'bigint') value['id'] = this.sessionId.toString();
     return value;
   }
-}
-
-const TERMINAL_CONTROL = /[\u007f-\u009f]/;
-const TERMINAL_CONTROLS = /[\u007f-\u009f]/g;
-
-// JSON.stringify, with DEL and C1 controls escaped too: JSON allows them raw, but a terminal showing
-// the output would act on them (U+009B is CSI).
-function jsonString(text: string): string {
-  const json = JSON.stringify(text);
-  return TERMINAL_CONTROL.test(json)
-    ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
-    : json;
-}
-
-// Decimal digits of a non-negative integer into `target` at `at`; returns the end.
-function writeDigits(value: number | bigint, target: Uint8Array, at: number): number {
-  if (typeof value === 'number' && value < 10) {
-    target[at] = 0x30 + value;
-    return at + 1;
-  }
-  const text = String(value);
-  for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
-  return at + text.length;
 }

@@ -1,7 +1,8 @@
 /**
- * The exec.log record codec: parsing one JSON Lines record, encoding one for
- * the writer, and encoding an entry as a `--json` output line. This is the one
- * module that knows the short on-disk keys (`t`, `s`, `d`, `id`, `e`).
+ * The exec.log record codec: parsing one JSON Lines record and encoding one
+ * for the writer. With json-line.ts (the `--json` output line, which uses the
+ * same keys) the one module that knows the short on-disk keys (`t`, `s`,
+ * `d`, `id`, `e`).
  *
  * Parsing is the whole cost of reading a log, so the common shape —
  * `{"t":"…","s":"…","d":"…"[,"id":N][,"e":"b64"]}`, the key order both
@@ -13,9 +14,18 @@
  * non-negative integer or null, `e` a string or null; unknown keys ignored.
  */
 import { isUtf8 } from 'node:buffer';
-import { hasLoneSurrogate, readRecordObject } from './json-object.js';
+import {
+  afterLowSurrogate,
+  decodeBase64Body,
+  exactSessionId,
+  hexValue,
+  sessionIdOf,
+  stringValue,
+} from './record-values.js';
+import { RecordParser } from './record-parser.js';
+import { readRecordObject } from './json-object.js';
 import { SOURCE_BITS, type LogSource } from './source.js';
-import { parseTimestamp, parseTimestampBytes } from './time.js';
+import { parseTimestamp } from './time.js';
 
 /** How a record's body is held. */
 export const enum BodyKind {
@@ -89,17 +99,6 @@ const MIDDLE_D = Buffer.from('","d":"');
 const KEY_ID = Buffer.from(',"id":');
 const KEY_E_B64 = Buffer.from(',"e":"b64"');
 
-// A 32-bit view of the buffer being parsed, for the word-at-a-time body scan (byte order does not matter to it).
-let wordsBuffer: ArrayBufferLike | undefined;
-let words32 = new Int32Array(0);
-function wordsOf(bytes: Uint8Array): Int32Array {
-  if (bytes.buffer !== wordsBuffer) {
-    wordsBuffer = bytes.buffer;
-    words32 = new Int32Array(bytes.buffer as ArrayBuffer, 0, bytes.buffer.byteLength >> 2);
-  }
-  return words32;
-}
-
 function matchesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
@@ -165,107 +164,8 @@ function sourceAt(bytes: Uint8Array, at: number): LogSource | undefined {
   return undefined;
 }
 
-function hexValue(code: number | undefined): number {
-  if (code === undefined) return -1;
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  const lower = code | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
-}
-
-// The last `YYYY-MM-DDTHH:MM` seen and its epoch milliseconds: consecutive records share their minute.
-const cachedMinute = new Uint8Array(16);
-let cachedMinuteMs = Number.NaN;
-
-/**
- * Epoch ms of the exact `YYYY-MM-DDTHH:MM:SS.mmmZ` form (24 bytes, what writers
- * emit), with the minute looked up in a one-entry cache; anything else goes to
- * the general RFC 3339 parser.
- */
-function parseRecordTime(bytes: Uint8Array, start: number, end: number): number | undefined {
-  if (end - start === 24) {
-    const time = exactRecordTime(bytes, start);
-    if (time !== undefined || exactMinuteFailed) return time;
-  }
-  return parseTimestampBytes(bytes, start, end);
-}
-
-// Set by exactRecordTime when the bytes had the exact form but named no real minute (the record is malformed).
-let exactMinuteFailed = false;
-
-/**
- * Epoch ms of `bytes[start, start + 24)` when it has the exact
- * `YYYY-MM-DDTHH:MM:SS.mmmZ` form, every byte checked (so none is a quote);
- * undefined otherwise.
- */
-function exactRecordTime(bytes: Uint8Array, start: number): number | undefined {
-  exactMinuteFailed = false;
-  if (bytes[start + 23] === 0x5a && bytes[start + 19] === 0x2e && bytes[start + 16] === 0x3a) {
-    const s1 = bytes[start + 17]! - 48;
-    const s2 = bytes[start + 18]! - 48;
-    const m1 = bytes[start + 20]! - 48;
-    const m2 = bytes[start + 21]! - 48;
-    const m3 = bytes[start + 22]! - 48;
-    if (
-      s1 >= 0 &&
-      s1 <= 6 &&
-      s2 >= 0 &&
-      s2 <= 9 &&
-      m1 >= 0 &&
-      m1 <= 9 &&
-      m2 >= 0 &&
-      m2 <= 9 &&
-      m3 >= 0 &&
-      m3 <= 9 &&
-      s1 * 10 + s2 <= 60
-    ) {
-      if (!sameMinute(bytes, start)) {
-        // Parse the minute once through the general parser, which validates the date.
-        const minute = parseMinute(bytes, start);
-        if (minute === undefined) {
-          exactMinuteFailed = true;
-          return undefined;
-        }
-        cachedMinute.set(bytes.subarray(start, start + 16));
-        cachedMinuteMs = minute;
-      }
-      return cachedMinuteMs + (s1 * 10 + s2) * 1000 + m1 * 100 + m2 * 10 + m3;
-    }
-  }
-  return undefined;
-}
-
-// Whether `bytes[start, start + 16)` is the cached minute; the minute digits, which change most, first.
-function sameMinute(bytes: Uint8Array, start: number): boolean {
-  const c = cachedMinute;
-  return (
-    !Number.isNaN(cachedMinuteMs) &&
-    c[15] === bytes[start + 15] &&
-    c[14] === bytes[start + 14] &&
-    c[12] === bytes[start + 12] &&
-    c[11] === bytes[start + 11] &&
-    c[9] === bytes[start + 9] &&
-    c[8] === bytes[start + 8] &&
-    c[6] === bytes[start + 6] &&
-    c[5] === bytes[start + 5] &&
-    c[3] === bytes[start + 3] &&
-    c[2] === bytes[start + 2] &&
-    c[1] === bytes[start + 1] &&
-    c[0] === bytes[start] &&
-    c[4] === bytes[start + 4] &&
-    c[7] === bytes[start + 7] &&
-    c[10] === bytes[start + 10] &&
-    c[13] === bytes[start + 13]
-  );
-}
-
-const MINUTE_SUFFIX = Buffer.from(':00Z');
-const minuteScratch = Buffer.alloc(20);
-function parseMinute(bytes: Uint8Array, start: number): number | undefined {
-  minuteScratch.set(bytes.subarray(start, start + 16), 0);
-  minuteScratch.set(MINUTE_SUFFIX, 16);
-  return parseTimestampBytes(minuteScratch, 0, 20);
-}
+// The one parser state: parsing is synchronous, so every caller can share it.
+const parser = new RecordParser();
 
 /**
  * Parses the record in `bytes[start, end)` (one line, without its `\n`) into
@@ -289,8 +189,10 @@ export function parseRecord(
   const timeStart = start + PREFIX_T.length;
   // The time writers emit is 24 bytes: checked whole at once, it needs no scan for its closing quote.
   let timeEnd = timeStart + 24;
-  let time = bytes[timeEnd] === QUOTE ? exactRecordTime(bytes, timeStart) : undefined;
-  if (time === undefined) {
+  let time = bytes[timeEnd] === QUOTE ? parser.exactTime(bytes, timeStart) : undefined;
+  if (time === undefined || Number.isNaN(time)) {
+    // No exact time (or no real minute: parser.time below says so again, once the record's shape is known).
+    time = undefined;
     timeEnd = timeStart;
     while (timeEnd < end && bytes[timeEnd] !== QUOTE && bytes[timeEnd] !== BACKSLASH) timeEnd += 1;
   }
@@ -303,7 +205,7 @@ export function parseRecord(
   const sourceEnd = sourceStart + source.length;
   if (!isMiddle(bytes, sourceEnd, 0x64 /* d */)) return parseRecordSlowly(bytes, start, end, sourceMask, minTime, out);
   if ((SOURCE_BITS[source] & sourceMask) === 0) return ParseOutcome.Filtered;
-  time ??= parseRecordTime(bytes, timeStart, timeEnd);
+  time ??= parser.time(bytes, timeStart, timeEnd);
   if (time === undefined) return ParseOutcome.Malformed;
   if (time < minTime) return ParseOutcome.Filtered;
 
@@ -314,7 +216,7 @@ export function parseRecord(
   let escaped = false;
   let needsReencoding = false;
   const base = bytes.byteOffset;
-  const words = wordsOf(bytes);
+  const words = parser.wordsOf(bytes);
   const wordsEnd = (base + end) >> 2;
   for (;;) {
     // Four bytes at a time while none is a quote, a backslash or a control character (the common case).
@@ -433,22 +335,6 @@ export function parseRecord(
 
 // Kept out of parseRecord, which stays small enough to be optimised whole: the rare cases.
 
-/**
- * After a high surrogate escape whose second hex digit is `h2` (8–F), ending
- * at `at`: the position after the low surrogate escape that must follow it,
- * or -1 (a lone surrogate, which serde refuses).
- */
-function afterLowSurrogate(bytes: Uint8Array, at: number, h2: number): number {
-  if (h2 >= 0xc || bytes[at] !== BACKSLASH || bytes[at + 1] !== 0x75 || hexValue(bytes[at + 2]) !== 0xd) return -1;
-  if (hexValue(bytes[at + 3]) < 0xc || (hexValue(bytes[at + 4]) | hexValue(bytes[at + 5])) < 0) return -1;
-  return at + 6;
-}
-
-/** Ids are u64: beyond 2^53 held exactly as a bigint; beyond 2^64 - 1 undefined (malformed, as to serde). */
-function exactSessionId(bytes: Uint8Array, start: number, digits: number): bigint | number | undefined {
-  return sessionIdOf(Buffer.from(bytes.buffer, bytes.byteOffset + start, digits).toString('latin1'));
-}
-
 /** The general path: any valid JSON object with the record's keys, in any order, with any spacing. */
 function parseRecordSlowly(
   bytes: Uint8Array,
@@ -499,93 +385,6 @@ function parseRecordSlowly(
   return ParseOutcome.Ok;
 }
 
-/** A string value's text; undefined when the literal is not a string or holds a lone surrogate. */
-function stringValue(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw.charCodeAt(0) !== 0x22) return undefined;
-  if (!raw.includes('\\')) return raw.slice(1, -1);
-  const text = JSON.parse(raw) as string;
-  return hasLoneSurrogate(text) ? undefined : text;
-}
-
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
-const INTEGER = /^(?:0|[1-9][0-9]*)$/;
-
-/** A u64 id from its literal digits: a number when safe, else a bigint; undefined when not a u64. */
-function sessionIdOf(literal: string): number | bigint | undefined {
-  if (!INTEGER.test(literal)) return undefined;
-  if (literal.length < 16) return Number(literal);
-  const value = BigInt(literal);
-  if (value > U64_MAX) return undefined;
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-}
-
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes a `b64` body; one that is not valid base64 is delivered as its literal text, as the format says. */
-export function decodeBase64Body(text: string): Uint8Array {
-  return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
-}
-
-/** Decodes an escaped JSON string body (validated by {@link parseRecord}) to UTF-8 bytes. */
-export function decodeEscapedBody(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  const out = Buffer.allocUnsafe(end - start);
-  let length = 0;
-  let at = start;
-  while (at < end) {
-    const c = bytes[at]!;
-    if (c !== BACKSLASH) {
-      out[length++] = c;
-      at += 1;
-      continue;
-    }
-    const next = bytes[at + 1]!;
-    at += 2;
-    switch (next) {
-      case 0x6e:
-        out[length++] = 0x0a;
-        break;
-      case 0x74:
-        out[length++] = 0x09;
-        break;
-      case 0x72:
-        out[length++] = 0x0d;
-        break;
-      case 0x62:
-        out[length++] = 0x08;
-        break;
-      case 0x66:
-        out[length++] = 0x0c;
-        break;
-      case 0x75: {
-        let unit =
-          (hexValue(bytes[at]) << 12) |
-          (hexValue(bytes[at + 1]) << 8) |
-          (hexValue(bytes[at + 2]) << 4) |
-          hexValue(bytes[at + 3]);
-        at += 4;
-        if (unit >= 0xd800 && unit <= 0xdbff && bytes[at] === BACKSLASH && bytes[at + 1] === 0x75) {
-          const low =
-            (hexValue(bytes[at + 2]) << 12) |
-            (hexValue(bytes[at + 3]) << 8) |
-            (hexValue(bytes[at + 4]) << 4) |
-            hexValue(bytes[at + 5]);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-            at += 6;
-          }
-        }
-        // A lone surrogate has no UTF-8 form: it becomes U+FFFD, as a lossy decoder would make it.
-        if (unit >= 0xd800 && unit <= 0xdfff) unit = 0xfffd;
-        length += out.write(String.fromCodePoint(unit), length, 'utf8');
-        break;
-      }
-      default:
-        out[length++] = next; // " \ /
-    }
-  }
-  return out.subarray(0, length);
-}
-
 /**
  * Encodes one exec.log record line (with its `\n`). Valid UTF-8 bodies are
  * written as text, anything else as base64 with `e: "b64"`; `sessionId`
@@ -602,25 +401,4 @@ export function encodeRecord(
   const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;
   const id = sessionId === undefined || sessionId === null ? '' : `,"id":${sessionId}`;
   return Buffer.from(`{"t":"${timeText}","s":"${source}","d":${d}${id}${text ? '' : ',"e":"b64"'}}\n`, 'utf8');
-}
-
-/**
- * Encodes an entry as one `--json` output line (without `\n`): keys `t`, `s`,
- * `d`, `id`, `e` and `cursor`. `bodyJson` is the body as a quoted JSON string,
- * `base64` says whether it holds base64 because the bytes are not UTF-8.
- */
-export function encodeEntryJson(
-  timeText: string,
-  source: LogSource,
-  bodyJson: string,
-  base64: boolean,
-  sessionId: number | bigint | null,
-  cursor: string,
-): string {
-  return `{"t":${JSON.stringify(timeText)},"s":"${source}","d":${bodyJson},"id":${sessionId === null ? 'null' : sessionId},"e":${base64 ? '"b64"' : 'null'},"cursor":"${cursor}"}`;
-}
-
-/** The `boot-error` line of `--json` output: microsandbox's shape, the record itself under `d`. */
-export function encodeBootErrorJson(record: Record<string, unknown>): string {
-  return JSON.stringify({ t: record['t'] ?? null, s: 'boot-error', d: record });
 }

@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ViewerMissingError } from '../errors.js';
 
 /** One file the server hands out. */
 export interface StaticFile {
@@ -32,9 +33,7 @@ export function viewerDirectory(): string {
     const path = fileURLToPath(candidate);
     if (existsSync(`${path}index.html`)) return path;
   }
-  throw new Error(
-    `the web viewer's files are missing (looked in ${CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)).join(' and ')})`,
-  );
+  throw new ViewerMissingError(CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)));
 }
 
 /** Reads the viewer's files: request path → file. */

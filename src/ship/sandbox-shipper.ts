@@ -27,7 +27,7 @@ import { InvalidCursorError, MissedRotationError, SandboxNotFoundError } from '.
 import { filesForSources, sandboxLogDir, type LogFileSpec } from '../files/layout.js';
 import { encodeCursor, START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
-import { encodeEntryJson } from '../format/record.js';
+import { encodeEntryJson } from '../format/json-line.js';
 import type { LogSource } from '../format/source.js';
 import { streamLogs } from '../engine/read.js';
 import {

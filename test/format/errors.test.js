@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import {
   InvalidCursorError,
   InvalidSandboxNameError,
+  InvalidStateError,
   MissedRotationError,
   OptionsError,
   SandboxNotFoundError,
   SandlogError,
   decodeCursor,
+  streamLogs,
 } from '../../dist/index.js';
 import { resolveSources } from '../../dist/format/source.js';
 import { parseTimeArgument } from '../../dist/format/time.js';
@@ -63,4 +65,17 @@ test('time arguments: RFC 3339 with offsets and fractions, and relative duration
   for (const bad of ['', '5', 'm5', '5 m', '-5m', '2026-02-30T00:00:00Z', '2026-04-30T20:32:59']) {
     assert.throws(() => parseTimeArgument(bad), OptionsError, bad);
   }
+});
+
+test('iterating a log stream a second time is an InvalidStateError, whatever the first did', async () => {
+  const stream = streamLogs({ logDir: '/nonexistent/sandlog-errors-test' });
+  await stream
+    .batches()
+    [Symbol.asyncIterator]()
+    .next()
+    .catch(() => undefined);
+  await assert.rejects(
+    stream.batches()[Symbol.asyncIterator]().next(),
+    (error) => error instanceof InvalidStateError && error.code === 'INVALID_STATE' && /only once/.test(error.message),
+  );
 });

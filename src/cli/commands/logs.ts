@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { OptionsError } from '../../errors.js';
 import { BOOT_ERROR_FILE, resolveTarget, type LogTarget } from '../../files/layout.js';
 import { sanitizeForTerminal } from '../../format/ansi.js';
-import { encodeBootErrorJson } from '../../format/record.js';
+import { encodeBootErrorJson } from '../../format/json-line.js';
 import { resolveSources } from '../../format/source.js';
 import { parseTimeArgument } from '../../format/time.js';
 import { streamLogs, type LogStreamHandle } from '../../engine/read.js';

@@ -1,0 +1,117 @@
+/**
+ * The `--json` output line: one entry as `{"t","s","d","id","e","cursor"}`,
+ * the shape `msb logs --json` prints, byte for byte. The one module that
+ * knows that shape, in both its forms: built as a string (any entry), and
+ * written straight from the read buffer as bytes (the hot path of
+ * `sandlog logs --json`, for a record whose time and body can be copied as
+ * they are on disk). Both must give the same bytes: the byte path is the
+ * string path without the string.
+ */
+import type { LogSource } from './source.js';
+
+/**
+ * Encodes an entry as one `--json` output line (without `\n`): keys `t`, `s`,
+ * `d`, `id`, `e` and `cursor`. `bodyJson` is the body as a quoted JSON string
+ * (see {@link bodyJsonString}), `base64` says whether it holds base64 because
+ * the bytes are not UTF-8.
+ */
+export function encodeEntryJson(
+  timeText: string,
+  source: LogSource,
+  bodyJson: string,
+  base64: boolean,
+  sessionId: number | bigint | null,
+  cursor: string,
+): string {
+  return `{"t":${JSON.stringify(timeText)},"s":"${source}","d":${bodyJson},"id":${sessionId === null ? 'null' : sessionId},"e":${base64 ? '"b64"' : 'null'},"cursor":"${cursor}"}`;
+}
+
+/** The `boot-error` line of `--json` output: microsandbox's shape, the record itself under `d`. */
+export function encodeBootErrorJson(record: Record<string, unknown>): string {
+  return JSON.stringify({ t: record['t'] ?? null, s: 'boot-error', d: record });
+}
+
+const TERMINAL_CONTROL = /[\u007f-\u009f]/;
+const TERMINAL_CONTROLS = /[\u007f-\u009f]/g;
+
+/**
+ * A body's text as the quoted JSON string of the `d` key: JSON.stringify,
+ * with DEL and C1 controls escaped too. JSON allows them raw, but a terminal
+ * showing the output would act on them (U+009B is CSI).
+ */
+export function bodyJsonString(text: string): string {
+  const json = JSON.stringify(text);
+  return TERMINAL_CONTROL.test(json)
+    ? json.replace(TERMINAL_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
+    : json;
+}
+
+// Literal parts of a `--json` line, for the byte path.
+const JSON_T = Buffer.from('{"t":"', 'latin1');
+const JSON_S = Buffer.from('","s":"', 'latin1');
+const JSON_D = Buffer.from('","d":', 'latin1');
+const JSON_ID = Buffer.from(',"id":', 'latin1');
+const JSON_NULL = Buffer.from('null', 'latin1');
+const JSON_CURSOR = Buffer.from(',"e":null,"cursor":"', 'latin1');
+const JSON_END = Buffer.from('"}\n', 'latin1');
+const SOURCE_BYTES: Readonly<Record<LogSource, Buffer>> = {
+  stdout: Buffer.from('stdout'),
+  stderr: Buffer.from('stderr'),
+  output: Buffer.from('output'),
+  system: Buffer.from('system'),
+};
+
+/**
+ * An upper bound on the bytes of a line written by {@link writeEntryJsonHead}
+ * and {@link writeEntryJsonEnd}, with the cursor between them: the literal
+ * parts, the source and an id of up to 20 digits fit in 96.
+ */
+export function entryJsonBound(timeBytes: number, bodyBytes: number, cursorChars: number): number {
+  return 96 + timeBytes + bodyBytes + cursorChars;
+}
+
+/**
+ * Writes a `--json` line up to its cursor's value into `target` at `at`,
+ * copying the time `buffer[timeStart, timeEnd)` (already in the form
+ * microsandbox prints) and the body with its quotes, `buffer[bodyStart - 1,
+ * bodyEnd + 1)` (already a valid JSON string that needs no re-escaping, and
+ * not base64). Returns the end; the caller writes the cursor there, then
+ * {@link writeEntryJsonEnd}. The caller checked the room with {@link entryJsonBound}.
+ */
+export function writeEntryJsonHead(
+  target: Buffer,
+  at: number,
+  buffer: Buffer,
+  timeStart: number,
+  timeEnd: number,
+  source: LogSource,
+  bodyStart: number,
+  bodyEnd: number,
+  sessionId: number | bigint | null,
+): number {
+  at += JSON_T.copy(target, at);
+  at += buffer.copy(target, at, timeStart, timeEnd);
+  at += JSON_S.copy(target, at);
+  at += SOURCE_BYTES[source].copy(target, at);
+  at += JSON_D.copy(target, at);
+  at += buffer.copy(target, at, bodyStart - 1, bodyEnd + 1);
+  at += JSON_ID.copy(target, at);
+  at = sessionId === null ? at + JSON_NULL.copy(target, at) : writeDigits(sessionId, target, at);
+  return at + JSON_CURSOR.copy(target, at);
+}
+
+/** Ends the line begun by {@link writeEntryJsonHead} after its cursor, with the `\n`; returns the end. */
+export function writeEntryJsonEnd(target: Buffer, at: number): number {
+  return at + JSON_END.copy(target, at);
+}
+
+// Decimal digits of a non-negative integer into `target` at `at`; returns the end.
+function writeDigits(value: number | bigint, target: Uint8Array, at: number): number {
+  if (typeof value === 'number' && value < 10) {
+    target[at] = 0x30 + value;
+    return at + 1;
+  }
+  const text = String(value);
+  for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
