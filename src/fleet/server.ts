@@ -10,7 +10,7 @@
  * - `GET /`, `/app.js`, … — the viewer (src/server/web/; no token needed: it holds no data).
  * - `GET /api/sandboxes` — `[{ id, host, name, entries, lastEntry }]`: what `sandlog ls --nats --json`
  *   prints, each with its id `host/name`, which the viewer's routes take (./viewer-routes.ts):
- *   `/api/sandboxes/:id/logs[/stream]`, `/api/logs[/stream]`, `/api/histogram` (501 for now).
+ *   `/api/sandboxes/:id/logs[/stream]`, `/api/logs[/stream]`, `/api/histogram`.
  * - `GET /api/hosts/:host/sandboxes/:name/logs` — `{ entries, cursor }`: the
  *   payloads (the `--json` shape) with `host`, `sandbox` and `seq` added; `cursor` is the last sequence.
  *   Parameters: `tail`, `since`, `until`, `source`, `grep`, `after` (a sequence). `*` for host or name merges.

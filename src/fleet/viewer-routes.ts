@@ -9,8 +9,8 @@
  * stream sequence, `sandbox` the id, `host`, `name`, `seq`, and `hostCursor`
  * (the cursor on the shipping host, which resumes `sandlog logs` there).
  * Merged reads are in stream order (the order entries reached the broker),
- * not by time as on one machine. `GET /api/histogram` is not served yet: it
- * answers 501 and the viewer shows no histogram.
+ * not by time as on one machine. `GET /api/histogram` counts what the same
+ * read returns (./histogram.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -23,6 +23,7 @@ import { sendJson } from '../server/respond.js';
 import { SECURITY_HEADERS } from '../server/security.js';
 import { SseResponse } from '../server/sse.js';
 import { FleetUnavailableError } from './connect.js';
+import { DEFAULT_BUCKETS, readFleetHistogram } from './histogram.js';
 import { readFleetPage } from './history.js';
 import { readFleet, type FleetEntry, type FleetReadOptions } from './read.js';
 import { fleetId, manySelection, singleSelection, type FleetSelection } from './selection.js';
@@ -34,6 +35,7 @@ const MAX_PAGE_ENTRIES = 10_000;
 const SELECTION_PARAMETERS = ['sandbox', 'pattern', 'all'];
 const LOGS_PARAMETERS = ['tail', 'since', 'until', 'source', 'grep', 'after', 'before', 'limit'];
 const STREAM_PARAMETERS = ['tail', 'since', 'source', 'grep', 'after', 'token'];
+const HISTOGRAM_PARAMETERS = [...SELECTION_PARAMETERS, 'since', 'until', 'source', 'grep', 'buckets'];
 
 /** What the routes need from the server. */
 export interface ViewerRoutesContext {
@@ -288,12 +290,17 @@ export function createViewerRoutes(context: ViewerRoutesContext) {
         );
         return true;
       }
-      if (first === 'histogram' && segments.length === 2)
-        throw new HttpError(
-          501,
-          'NOT_IMPLEMENTED',
-          'the volume histogram is not served over the fleet yet (serve --nats); the entries are',
-        );
+      if (first === 'histogram' && segments.length === 2) {
+        const parameters = readParameters(query, HISTOGRAM_PARAMETERS);
+        const histogram = await readFleetHistogram(connection, {
+          stream,
+          ...readFilters(parameters, readSelection(parameters)),
+          buckets: integerParameter(parameters, 'buckets') ?? DEFAULT_BUCKETS,
+          signal: new AbortController().signal,
+        });
+        sendJson(response, 200, JSON.stringify(histogram));
+        return true;
+      }
       return false;
     },
   };
