@@ -219,7 +219,7 @@ export async function runFleetLs(args: ParsedArgs, context: CommandContext): Pro
   }
 }
 
-/** `sandlog serve --nats URL`: the fleet API (src/fleet/server.ts) until SIGINT/SIGTERM. */
+/** `sandlog serve --nats URL`: the fleet's viewer and API (src/fleet/server.ts) until SIGINT/SIGTERM. */
 export async function runFleetServe(
   args: ParsedArgs,
   context: CommandContext,
@@ -231,7 +231,7 @@ export async function runFleetServe(
     const server = await startFleetServer({ connection, stream: streamName(args), ...listen });
     context.stdout.write(`${server.url}\n`);
     context.stderr.write(
-      `sandlog: serving the fleet of stream ${streamName(args)} on ${server.url}api/sandboxes; Ctrl-C stops\n`,
+      `sandlog: serving the viewer and API of the fleet (stream ${streamName(args)}) on ${server.url}; Ctrl-C stops\n`,
     );
     if (!context.signal.aborted)
       await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
