@@ -130,10 +130,23 @@ test('the viewer routes name sandboxes host/name and give the entries of /api/ho
   const byName = await json('/api/logs?pattern=w*');
   assert.deepEqual(texts(byName.entries), texts(pick((_, s) => s === 'web')));
 
-  // What is not served, or not valid, says so in JSON.
-  const histogram = await request(base, '/api/histogram?all=1');
-  assert.equal(histogram.status, 501);
-  assert.equal(histogram.json.error, 'NOT_IMPLEMENTED');
+  // The histogram counts what the same read returns: in all, and bucket by bucket.
+  const histogram = await json(`/api/histogram?pattern=${encodeURIComponent('h1/*')}&buckets=5`);
+  const sum = (bucket) => Object.values(bucket.counts).reduce((a, b) => a + b, 0);
+  assert.ok(histogram.buckets.length >= 1 && histogram.buckets.length <= 5);
+  assert.equal(
+    histogram.buckets.map(sum).reduce((a, b) => a + b, 0),
+    pick((h) => h === 'h1').length,
+  );
+  for (const bucket of histogram.buckets) {
+    const until = new Date(Date.parse(bucket.t) + histogram.bucketMs).toISOString();
+    const read = await json(`/api/logs?pattern=${encodeURIComponent('h1/*')}&since=${bucket.t}&until=${until}`);
+    assert.equal(sum(bucket), read.entries.length, bucket.t);
+  }
+  const nothing = await json('/api/histogram?pattern=nobody');
+  assert.deepEqual(nothing, { from: null, to: null, bucketMs: 0, buckets: [] });
+
+  // What is not valid says so in JSON.
   const badCursor = await request(base, `/api/sandboxes/${id('h1', 'db')}/logs?after=ASoAAAAA`);
   assert.equal(badCursor.status, 400);
   assert.equal(badCursor.json.error, 'INVALID_CURSOR');
@@ -207,6 +220,15 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   await page.waitForFunction((count) => document.querySelectorAll('#log .row').length === count, expected.length, WAIT);
   assert.deepEqual(await rowTexts(page), expected);
   assert.equal(new URL(page.url()).searchParams.get('sandbox'), 'h1/db');
+  // The histogram above counts the same entries.
+  await page.waitForFunction(
+    (count) =>
+      [...document.querySelectorAll('#histogram .bar')]
+        .map((bar) => Number(bar.dataset.stdout) + Number(bar.dataset.stderr) + Number(bar.dataset.output))
+        .reduce((a, b) => a + b, 0) === count,
+    expected.length,
+    WAIT,
+  );
 
   appendRecords(join(homes.h1, 'sandboxes', 'db', 'logs'), 'shown live', 3);
   await waitForRowText(page, 'shown live 2');
@@ -226,6 +248,34 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   const names = new Set(await page.$$eval('#log .row .sbx', (cells) => cells.map((cell) => cell.textContent)));
   assert.deepEqual([...names].sort(), ['h1/db', 'h2/web']);
   await page.waitForSelector('#status[data-state="live"]', WAIT);
-  assert.match(await page.textContent('#histogram .axis'), /no histogram/);
+  assert.deepEqual(problems, []);
+});
+
+test('with a token, the page needs none, /api needs it (the stream also in its URL), and the page takes it from #token=', {
+  timeout: 180_000,
+}, async (t) => {
+  const token = 'fleet-secret';
+  const guarded = await startServeProcess(['--nats', node.url, '--port', '0'], { env: { SANDLOG_TOKEN: token } });
+  t.after(async () => {
+    guarded.child.kill('SIGTERM');
+    await exited(guarded.child);
+  });
+  const url = guarded.url.replace(/\/$/, '');
+  assert.equal((await request(url, '/')).status, 200);
+  assert.equal((await request(url, '/api/sandboxes')).status, 401);
+  assert.equal((await request(url, `/api/sandboxes/${id('h2', 'web')}/logs`)).status, 401);
+  assert.equal((await request(url, `/api/sandboxes/${id('h2', 'web')}/logs?token=${token}`)).status, 401);
+  const bearer = { authorization: `Bearer ${token}` };
+  assert.equal((await request(url, '/api/sandboxes', { headers: bearer })).status, 200);
+  const stream = await openEventStream(url, `/api/logs/stream?pattern=h2/*&token=${token}`);
+  assert.equal(stream.status, 200);
+  await stream.waitForEvents(1);
+  stream.close();
+  if (NO_CHROMIUM) return;
+  const { page, problems } = await openBrowser(t);
+  await page.goto(`${guarded.url}?sandbox=${encodeURIComponent('h2/web')}#token=${token}`);
+  await waitForRowText(page, 'web 1 x');
+  await page.waitForSelector('li.host[data-host="h2"] button.sandbox[data-name="h2/web"][aria-current="true"]', WAIT);
+  assert.equal(new URL(page.url()).hash, '');
   assert.deepEqual(problems, []);
 });
