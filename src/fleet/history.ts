@@ -63,9 +63,13 @@ async function firstMatching(
   filter: string,
   from: number,
 ): Promise<number | undefined> {
-  const message = await jsm.streams
-    .getMessage(stream, { seq: from, next_by_subj: filter } as unknown as { seq: number })
-    .catch(() => null);
+  // No such message is null; an error is the broker failing, which must not pass for the start of history.
+  let message: Awaited<ReturnType<JetStreamManager['streams']['getMessage']>>;
+  try {
+    message = await jsm.streams.getMessage(stream, { seq: from, next_by_subj: filter } as unknown as { seq: number });
+  } catch (error) {
+    throw new FleetUnavailableError(`cannot read stream ${stream}: ${(error as Error).message}`);
+  }
   return message === null ? undefined : message.seq;
 }
 
