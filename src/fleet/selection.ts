@@ -20,6 +20,8 @@ export interface FleetSelection {
   readonly matches: (host: string, sandbox: string) => boolean;
   /** True unless exactly one sandbox is named: entries then carry their id as `sandbox`. */
   readonly merged: boolean;
+  /** Whether sandboxes that appear later can join it (a pattern, or all): a stream then says when one does. */
+  readonly watchesNew: boolean;
 }
 
 /** The id of a host's sandbox, as the viewer names it. */
@@ -49,6 +51,7 @@ export function singleSelection(id: string): FleetSelection {
     pattern: { host, sandbox, merged: false },
     matches: (h, s) => h === host && s === sandbox,
     merged: false,
+    watchesNew: false,
   };
 }
 
@@ -57,7 +60,8 @@ export function singleSelection(id: string): FleetSelection {
  * filter names a host when every part of the selection is on that one host.
  */
 export function manySelection(ids: readonly string[], patterns: readonly string[], all: boolean): FleetSelection {
-  if (all) return { pattern: { host: '*', sandbox: '*', merged: true }, matches: () => true, merged: true };
+  if (all)
+    return { pattern: { host: '*', sandbox: '*', merged: true }, matches: () => true, merged: true, watchesNew: true };
   if (ids.length === 0 && patterns.length === 0) throw badRequest('Expected `sandbox`, `pattern` or `all=1`');
   const exact = new Set(ids.map((id) => fleetId(parseFleetId(id).host, parseFleetId(id).sandbox)));
   const hosts = new Set(ids.map((id) => parseFleetId(id).host));
@@ -81,5 +85,6 @@ export function manySelection(ids: readonly string[], patterns: readonly string[
       return exact.has(id) || globs.some((glob) => glob.regexp.test(glob.whole ? id : s));
     },
     merged: true,
+    watchesNew: globs.length > 0,
   };
 }

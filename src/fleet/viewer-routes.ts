@@ -15,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { resolveSources } from '../format/source.js';
+import { ALL_SOURCES, resolveSources } from '../format/source.js';
 import { parseTimeArgument } from '../format/time.js';
 import { badRequest, HttpError } from '../server/errors.js';
 import { integerParameter, readParameters } from '../server/parameters.js';
@@ -25,6 +25,8 @@ import { SseResponse } from '../server/sse.js';
 import { FleetUnavailableError } from './connect.js';
 import { DEFAULT_BUCKETS, readFleetHistogram } from './histogram.js';
 import { readFleetPage } from './history.js';
+import { parseEntrySubject } from '../ship/naming.js';
+import { patternFilter } from './pattern.js';
 import { readFleet, type FleetEntry, type FleetReadOptions } from './read.js';
 import { fleetId, manySelection, singleSelection, type FleetSelection } from './selection.js';
 
@@ -125,6 +127,24 @@ function readSelection(parameters: Map<string, string[]>): FleetSelection {
   return manySelection(ids, patterns, all !== undefined);
 }
 
+/** The ids of the sandboxes a subject filter holds messages of now (none when the stream is missing). */
+async function idsIn(connection: NatsConnection, stream: string, filter: string): Promise<Set<string>> {
+  const jsm = await jetstreamManager(connection, { timeout: 5_000 });
+  let subjects: Record<string, number>;
+  try {
+    subjects = (await jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {};
+  } catch (error) {
+    if (/not found/i.test((error as Error).message)) return new Set();
+    throw new FleetUnavailableError(`cannot read stream ${stream}: ${(error as Error).message}`);
+  }
+  const ids = new Set<string>();
+  for (const subject of Object.keys(subjects)) {
+    const names = parseEntrySubject(subject);
+    if (names !== undefined) ids.add(fleetId(names.host, names.sandbox));
+  }
+  return ids;
+}
+
 /** The stream's last sequence now (0 when it is missing or empty). */
 async function lastSequence(connection: NatsConnection, stream: string): Promise<number> {
   const jsm = await jetstreamManager(connection, { timeout: 5_000 });
@@ -204,7 +224,11 @@ export function createViewerRoutes(context: ViewerRoutesContext) {
     sendJson(response, 200, `{"entries":[${entries.join(',')}],"cursor":${JSON.stringify(String(cursor))}}`);
   }
 
-  /** `…/logs/stream`: every entry as an event whose `id:` is its sequence, then live ones. */
+  /**
+   * `…/logs/stream`: every entry as an event whose `id:` is its sequence, then live ones. While a
+   * pattern (or `all`) is followed, `event: sandbox-added` comes before the first entry of a
+   * sandbox the stream held nothing of when the request came.
+   */
   async function serveStream(
     request: IncomingMessage,
     response: ServerResponse,
@@ -236,13 +260,24 @@ export function createViewerRoutes(context: ViewerRoutesContext) {
       follow: true,
       signal: abort.signal,
     };
+    const known = selection.watchesNew
+      ? await idsIn(connection, stream, patternFilter(selection.pattern, new Set(ALL_SOURCES)))
+      : undefined;
     const events = readFleet(connection, read)[Symbol.asyncIterator]();
     context.streams.add(abort);
     let sse: SseResponse | undefined;
     try {
       sse = new SseResponse(response, { ...SECURITY_HEADERS });
       for (let next = await events.next(); !next.done; next = await events.next()) {
-        const text = next.value.map((entry) => `id: ${entry.sequence}\ndata: ${viewerEntryJson(entry)}\n\n`).join('');
+        let text = '';
+        for (const entry of next.value) {
+          const id = fleetId(entry.host, entry.sandbox);
+          if (known !== undefined && !known.has(id)) {
+            known.add(id);
+            text += `event: sandbox-added\ndata: ${JSON.stringify({ sandbox: id })}\n\n`;
+          }
+          text += `id: ${entry.sequence}\ndata: ${viewerEntryJson(entry)}\n\n`;
+        }
         if (!(await sse.send(text))) break;
       }
     } finally {

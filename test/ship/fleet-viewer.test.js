@@ -192,6 +192,21 @@ test('a viewer stream resumes exactly after Last-Event-ID, then follows live ent
     what: 'the live entries',
   });
   resumed.close();
+
+  // A pattern's stream says when a sandbox that had shipped nothing appears, before its first entry.
+  const web = (await json(`/api/sandboxes/${id('h2', 'web')}/logs`)).entries;
+  const pattern = await openEventStream(base, `/api/logs/stream?pattern=${encodeURIComponent('h2/*')}`);
+  await pattern.waitForEvents(web.length);
+  makeSandbox(homes.h2, 'late', 5);
+  await pattern.waitFor((client) => client.events.some((event) => JSON.parse(event.data).d === 'late 4 xxxx\n'), {
+    what: 'the entries of the new sandbox',
+  });
+  const added = pattern.events.findIndex((event) => event.event === 'sandbox-added');
+  assert.deepEqual(JSON.parse(pattern.events[added].data), { sandbox: 'h2/late' });
+  assert.equal(pattern.events.filter((event) => event.event === 'sandbox-added').length, 1);
+  assert.equal(JSON.parse(pattern.events[added + 1].data).sandbox, 'h2/late');
+  assert.ok(pattern.events.slice(0, added).every((event) => JSON.parse(event.data).sandbox === 'h2/web'));
+  pattern.close();
 });
 
 test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entries and follows new ones live', {
@@ -209,7 +224,7 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   );
   assert.deepEqual(groups, [
     ['h1', ['h1/api', 'h1/db']],
-    ['h2', ['h2/web']],
+    ['h2', ['h2/late', 'h2/web']],
   ]);
   assert.equal(await page.textContent('#current'), 'no sandbox selected');
 
@@ -248,6 +263,18 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   const names = new Set(await page.$$eval('#log .row .sbx', (cells) => cells.map((cell) => cell.textContent)));
   assert.deepEqual([...names].sort(), ['h1/db', 'h2/web']);
   await page.waitForSelector('#status[data-state="live"]', WAIT);
+
+  // A pattern over one host's ids: a sandbox that appears there joins the view and the list.
+  await page.fill('#pattern', 'h1/*');
+  await page.press('#pattern', 'Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('pattern') === 'h1/*', null, WAIT);
+  await page.waitForSelector('#status[data-state="live"]', WAIT);
+  makeSandbox(homes.h1, 'later', 5);
+  await page.waitForSelector('li.host[data-host="h1"] button.sandbox[data-name="h1/later"]', WAIT);
+  await waitForRowText(page, 'later 4 xxxx');
+  const joined = new Set(await page.$$eval('#log .row .sbx', (cells) => cells.map((cell) => cell.textContent)));
+  assert.deepEqual([...joined].sort(), ['h1/api', 'h1/db', 'h1/later']);
+  await page.screenshot({ path: join(OUTPUT, 'fleet-viewer-pattern.png') });
   assert.deepEqual(problems, []);
 });
 
