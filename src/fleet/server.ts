@@ -26,6 +26,7 @@ import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unautho
 import { sendError, sendJson } from '../server/respond.js';
 import { hostHeaderIsLoopback, isLoopbackHost, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
 import { SseResponse } from '../server/sse.js';
+import { checkServerOptions } from '../server/server.js';
 import { loadViewer } from '../server/static.js';
 import { readFleet, listFleet, type FleetEntry, type FleetReadOptions } from './read.js';
 import { fleetId } from './selection.js';
@@ -128,8 +129,14 @@ function readOptions(
   };
 }
 
-/** Starts the fleet API on `host:port`. */
+/** Starts the fleet's viewer and API on `host:port`. */
 export async function startFleetServer(options: FleetServerOptions): Promise<FleetServer> {
+  // The local server's rules: a printable token, and none but a loopback address without one.
+  checkServerOptions({
+    host: options.host,
+    port: options.port,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
   const token = options.token === undefined ? undefined : new TokenCheck(options.token);
   const loopbackOnly = isLoopbackHost(options.host);
   const streams = new Set<AbortController>();

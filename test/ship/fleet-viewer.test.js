@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '../helpers.js';
+import { runCli, waitFor } from '../helpers.js';
 import { exited, openEventStream, request, startServeProcess } from '../server/http.js';
 import { NO_CHROMIUM, OUTPUT, WAIT, openBrowser, rowTexts, waitForRowText } from '../server/viewer-browser.js';
 import { NatsNode, freePort, subjectCount } from './nats-support.js';
@@ -156,7 +156,7 @@ test('the viewer routes name sandboxes host/name and give the entries of /api/ho
   assert.equal(unknown.status, 400);
 });
 
-test('the viewer is served with the local server headers, and the Host check applies to it too', async () => {
+test('the viewer is served with the local server headers, the Host check applies to it too, and no other address without a token', async () => {
   const page = await request(base, '/');
   assert.equal(page.status, 200);
   assert.match(page.headers['content-type'], /^text\/html/);
@@ -167,6 +167,9 @@ test('the viewer is served with the local server headers, and the Host check app
   assert.match(script.headers['content-type'], /^text\/javascript/);
   assert.equal((await request(base, '/nothing.js')).status, 404);
   assert.equal((await request(base, '/', { headers: { host: 'evil.example' } })).status, 403);
+  const open = await runCli(['serve', '--nats', node.url, '--host', '0.0.0.0', '--port', '0']);
+  assert.equal(open.code, 2);
+  assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without a token/);
 });
 
 test('a viewer stream resumes exactly after Last-Event-ID, then follows live entries', async () => {

@@ -18,6 +18,7 @@ import { DEFAULT_STREAM } from '../../ship/broker.js';
 import { connectReader, fleetTarget } from '../../fleet/connect.js';
 import { parseSandboxPattern } from '../../fleet/pattern.js';
 import { startFleetServer } from '../../fleet/server.js';
+import { checkServerOptions } from '../../server/server.js';
 import { lineForSources, listFleet, readFleet, type FleetEntry } from '../../fleet/read.js';
 import {
   booleanFlag,
@@ -226,6 +227,8 @@ export async function runFleetServe(
   listen: { host: string; port: number; token?: string },
 ): Promise<number> {
   if (stringFlag(args, 'home') !== undefined) throw new UsageError('--nats serves the fleet: it conflicts with --home');
+  // Before connecting: a refused address is a usage error whether or not the broker answers.
+  checkServerOptions(listen);
   const connection = await openFleet(args, context);
   try {
     const server = await startFleetServer({ connection, stream: streamName(args), ...listen });
