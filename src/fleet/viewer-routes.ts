@@ -249,7 +249,8 @@ export function createViewerRoutes(context: ViewerRoutesContext) {
     );
     const tail = after === undefined ? integerParameter(parameters, 'tail') : undefined;
     const abort = new AbortController();
-    request.once('close', () => abort.abort());
+    // The response closes when the client goes (or once it is ended): either way the read stops.
+    response.once('close', () => abort.abort());
     const { since, ...rest } = filters;
     const read: FleetReadOptions = {
       stream,

@@ -216,7 +216,7 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   timeout: 180_000,
   skip: NO_CHROMIUM,
 }, async (t) => {
-  const { page, problems } = await openBrowser(t);
+  const { page, problems, newPage } = await openBrowser(t);
   await page.goto(server.url);
   await page.waitForSelector('li.host[data-host="h2"] button.sandbox[data-name="h2/web"]', WAIT);
   const groups = await page.$$eval('#sandboxes > li.host', (hosts) =>
@@ -254,6 +254,22 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
   assert.deepEqual(rows.slice(-3), ['shown live 0', 'shown live 1', 'shown live 2']);
   assert.equal(rows.length, expected.length + 3);
   await page.screenshot({ path: join(OUTPUT, 'fleet-viewer.png') });
+
+  // An entry's link opens the view at that entry (its `at` is the stream sequence), paused, all around it loaded.
+  const link = await page.$eval('#log .row:nth-child(30) a.link', (anchor) => anchor.href);
+  const targetText = await page.$eval('#log .row:nth-child(30) .body', (body) => body.textContent);
+  assert.match(new URL(link).searchParams.get('at'), /^\d+$/);
+  const copy = await newPage();
+  await copy.goto(link);
+  await copy.waitForSelector('#log .row.target', WAIT);
+  assert.equal(await copy.$eval('#log .row.target .body', (body) => body.textContent), targetText);
+  assert.equal(await copy.getAttribute('#pause', 'aria-pressed'), 'true');
+  await copy.waitForFunction(
+    (count) => document.querySelector('#count').dataset.loaded === String(count),
+    rows.length,
+    WAIT,
+  );
+  await copy.close();
 
   // Ticking a sandbox of the other host merges them: each row names its host/name.
   await page.check('li[data-name="h2/web"] input.pick');
