@@ -46,6 +46,8 @@ export interface FleetReadOptions {
   readonly afterSequence?: number;
   /** Start after the message carrying this sandbox cursor (single sandbox only). */
   readonly afterCursor?: string;
+  /** Keeps only the sandboxes it accepts (a selection finer than the pattern's subject filter). */
+  readonly only?: (host: string, sandbox: string) => boolean;
   readonly signal: AbortSignal;
 }
 
@@ -53,7 +55,9 @@ function entryText(fields: FleetEntry['fields']): string {
   return fields.e === 'b64' ? Buffer.from(fields.d, 'base64').toString('utf8') : fields.d;
 }
 
-function keep(entry: FleetEntry, options: FleetReadOptions): boolean {
+/** Whether an entry passes the read's filters (its sandbox, source, time range and grep). */
+export function keep(entry: FleetEntry, options: Omit<FleetReadOptions, 'follow' | 'signal' | 'stream'>): boolean {
+  if (options.only !== undefined && !options.only(entry.host, entry.sandbox)) return false;
   if (!options.sources.has(entry.fields.s)) return false;
   const time = Date.parse(entry.fields.t);
   if (options.since !== undefined && time < options.since) return false;

@@ -1,12 +1,16 @@
 /**
- * `sandlog serve --nats`: the log API over the fleet's stream instead of a
- * home — every host's sandboxes, addressed by host. Same checks as the local
- * server (loopback Host header unless told otherwise, optional bearer
- * token), JSON and Server-Sent Events; the event id is the stream sequence,
- * so a client resumes with `Last-Event-ID` exactly where it was.
+ * `sandlog serve --nats`: the log API and the web viewer over the fleet's
+ * stream instead of a home — every host's sandboxes, addressed by host. Same
+ * checks as the local server (loopback Host header unless told otherwise,
+ * optional bearer token on /api, the viewer's files with the same headers
+ * and page policy), JSON and Server-Sent Events; the event id is the stream
+ * sequence, so a client resumes with `Last-Event-ID` exactly where it was.
  *
  * Routes:
- * - `GET /api/sandboxes` — `[{ host, name, entries, lastEntry }]`, what `sandlog ls --nats --json` prints.
+ * - `GET /`, `/app.js`, … — the viewer (src/server/web/; no token needed: it holds no data).
+ * - `GET /api/sandboxes` — `[{ id, host, name, entries, lastEntry }]`: what `sandlog ls --nats --json`
+ *   prints, each with its id `host/name`, which the viewer's routes take (./viewer-routes.ts):
+ *   `/api/sandboxes/:id/logs[/stream]`, `/api/logs[/stream]`, `/api/histogram`.
  * - `GET /api/hosts/:host/sandboxes/:name/logs` — `{ entries, cursor }`: the
  *   payloads (the `--json` shape) with `host`, `sandbox` and `seq` added; `cursor` is the last sequence.
  *   Parameters: `tail`, `since`, `until`, `source`, `grep`, `after` (a sequence). `*` for host or name merges.
@@ -20,9 +24,13 @@ import { resolveSources } from '../format/source.js';
 import { parseTimeArgument } from '../format/time.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from '../server/errors.js';
 import { sendError, sendJson } from '../server/respond.js';
-import { hostHeaderIsLoopback, isLoopbackHost, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
+import { hostHeaderIsLoopback, isLoopbackHost, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
 import { SseResponse } from '../server/sse.js';
+import { checkServerOptions } from '../server/server.js';
+import { loadViewer } from '../server/static.js';
 import { readFleet, listFleet, type FleetEntry, type FleetReadOptions } from './read.js';
+import { fleetId } from './selection.js';
+import { createViewerRoutes } from './viewer-routes.js';
 
 /** Options of {@link startFleetServer}. */
 export interface FleetServerOptions {
@@ -40,6 +48,20 @@ export interface FleetServer {
 }
 
 const PARAMETERS = new Set(['tail', 'since', 'until', 'source', 'grep', 'after', 'token']);
+const STATIC_METHODS = ['GET', 'HEAD'];
+// As the local server's: only the page's HTML gets a policy that lets its script run.
+const STATIC_HEADERS = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' });
+
+function decodeSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
+  }
+  if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
+  return decoded;
+}
 
 function entryJson(entry: FleetEntry): string {
   return `${entry.line.slice(0, -1)},"host":${JSON.stringify(entry.host)},"sandbox":${JSON.stringify(entry.sandbox)},"seq":${entry.sequence}}`;
@@ -107,20 +129,44 @@ function readOptions(
   };
 }
 
-/** Starts the fleet API on `host:port`. */
+/** Starts the fleet's viewer and API on `host:port`. */
 export async function startFleetServer(options: FleetServerOptions): Promise<FleetServer> {
+  // The local server's rules: a printable token, and none but a loopback address without one.
+  checkServerOptions({
+    host: options.host,
+    port: options.port,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
   const token = options.token === undefined ? undefined : new TokenCheck(options.token);
   const loopbackOnly = isLoopbackHost(options.host);
   const streams = new Set<AbortController>();
+  const viewer = loadViewer();
+  const viewerRoutes = createViewerRoutes({ connection: options.connection, stream: options.stream, streams });
+
+  function serveStatic(request: IncomingMessage, response: ServerResponse, segments: readonly string[]): void {
+    const file = segments.length === 1 ? viewer.get(`/${segments[0]}`) : undefined;
+    if (file === undefined) throw notFound();
+    if (!STATIC_METHODS.includes(request.method ?? '')) throw methodNotAllowed(STATIC_METHODS);
+    const headers: Record<string, string> = {
+      ...STATIC_HEADERS,
+      'content-type': file.contentType,
+      'content-length': String(file.body.length),
+    };
+    if (file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
+    response.writeHead(200, headers);
+    response.end(request.method === 'HEAD' ? undefined : file.body);
+  }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (loopbackOnly && !hostHeaderIsLoopback(request.headers.host))
       throw new HttpError(403, 'FORBIDDEN_HOST', 'forbidden host');
-    const segments = url.pathname
-      .split('/')
-      .slice(1)
-      .map((segment) => decodeURIComponent(segment));
+    // Split before decoding: an id's `/` travels as %2F inside one segment.
+    const segments = url.pathname.split('/').slice(1).map(decodeSegment);
+    if (segments[0] !== 'api') {
+      serveStatic(request, response, segments);
+      return;
+    }
     const isStream = segments.at(-1) === 'stream';
     if (
       token !== undefined &&
@@ -129,10 +175,16 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     )
       throw unauthorized();
     if (request.method !== 'GET') throw methodNotAllowed(['GET']);
-    if (segments.length === 2 && segments[0] === 'api' && segments[1] === 'sandboxes') {
-      sendJson(response, 200, JSON.stringify(await listFleet(options.connection, options.stream)));
+    if (segments.length === 2 && segments[1] === 'sandboxes') {
+      const sandboxes = await listFleet(options.connection, options.stream);
+      sendJson(
+        response,
+        200,
+        JSON.stringify(sandboxes.map((sandbox) => ({ id: fleetId(sandbox.host, sandbox.name), ...sandbox }))),
+      );
       return;
     }
+    if (await viewerRoutes.serve(request, response, segments, url.searchParams)) return;
     if (
       segments[0] !== 'api' ||
       segments[1] !== 'hosts' ||

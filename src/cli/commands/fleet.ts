@@ -18,6 +18,7 @@ import { DEFAULT_STREAM } from '../../ship/broker.js';
 import { connectReader, fleetTarget } from '../../fleet/connect.js';
 import { parseSandboxPattern } from '../../fleet/pattern.js';
 import { startFleetServer } from '../../fleet/server.js';
+import { checkServerOptions } from '../../server/server.js';
 import { lineForSources, listFleet, readFleet, type FleetEntry } from '../../fleet/read.js';
 import {
   booleanFlag,
@@ -219,19 +220,21 @@ export async function runFleetLs(args: ParsedArgs, context: CommandContext): Pro
   }
 }
 
-/** `sandlog serve --nats URL`: the fleet API (src/fleet/server.ts) until SIGINT/SIGTERM. */
+/** `sandlog serve --nats URL`: the fleet's viewer and API (src/fleet/server.ts) until SIGINT/SIGTERM. */
 export async function runFleetServe(
   args: ParsedArgs,
   context: CommandContext,
   listen: { host: string; port: number; token?: string },
 ): Promise<number> {
   if (stringFlag(args, 'home') !== undefined) throw new UsageError('--nats serves the fleet: it conflicts with --home');
+  // Before connecting: a refused address is a usage error whether or not the broker answers.
+  checkServerOptions(listen);
   const connection = await openFleet(args, context);
   try {
     const server = await startFleetServer({ connection, stream: streamName(args), ...listen });
     context.stdout.write(`${server.url}\n`);
     context.stderr.write(
-      `sandlog: serving the fleet of stream ${streamName(args)} on ${server.url}api/sandboxes; Ctrl-C stops\n`,
+      `sandlog: serving the viewer and API of the fleet (stream ${streamName(args)}) on ${server.url}; Ctrl-C stops\n`,
     );
     if (!context.signal.aborted)
       await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));

@@ -24,6 +24,11 @@ function formatBytes(bytes) {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** How the API names a sandbox: its id on a fleet server (`host/name`), else its name. */
+function sandboxId(sandbox) {
+  return typeof sandbox.id === 'string' ? sandbox.id : sandbox.name;
+}
+
 export class Controls {
   constructor() {
     this.viewer = null;
@@ -225,7 +230,7 @@ export class Controls {
     const name =
       this.viewer.view.pattern !== ''
         ? this.viewer.view.pattern.replace(/[^\w.-]+/g, '_')
-        : this.viewer.view.sandboxes.join('+');
+        : this.viewer.view.sandboxes.join('+').replace(/\//g, '_');
     link.download = `${name || 'sandlog'}.${format === 'jsonl' ? 'jsonl' : 'log'}`;
     document.body.append(link);
     link.click();
@@ -260,7 +265,7 @@ export class Controls {
   }
 
   markSandboxes(view) {
-    for (const item of this.e.sandboxes.querySelectorAll('li')) {
+    for (const item of this.e.sandboxes.querySelectorAll('li[data-name]')) {
       const name = item.dataset.name;
       const button = item.querySelector('button.sandbox');
       if (view.pattern === '' && view.sandboxes.length === 1 && view.sandboxes[0] === name)
@@ -270,7 +275,10 @@ export class Controls {
     }
   }
 
-  /** Fetches and shows the sandbox list; resolves to the names (null when it could not be read). */
+  /**
+   * Fetches and shows the sandbox list; resolves to the names (null when it could not be read).
+   * A fleet's list (`serve --nats`) names each sandbox by its id `host/name` and is grouped by host.
+   */
   async loadSandboxes() {
     let list;
     try {
@@ -281,35 +289,66 @@ export class Controls {
         this.viewer.ui.showMessage(`Could not list sandboxes: ${error.message}`);
       return null;
     }
-    const items = list.map((sandbox) => {
-      const item = document.createElement('li');
-      item.dataset.name = sandbox.name;
-      const pick = document.createElement('input');
-      pick.type = 'checkbox';
-      pick.className = 'pick';
-      pick.title = 'Show in a merged view with the other ticked sandboxes';
-      pick.setAttribute('aria-label', `merge ${sandbox.name}`);
-      pick.addEventListener('change', () => this.togglePick(sandbox.name, pick.checked));
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'sandbox';
-      button.dataset.name = sandbox.name;
-      const name = document.createElement('span');
-      name.className = 'name';
-      name.textContent = sandbox.name;
-      const meta = document.createElement('span');
-      meta.className = 'meta';
-      meta.textContent = `${formatBytes(sandbox.bytes)} · ~${sandbox.entriesEstimate} entries${sandbox.lastEntry ? ` · ${sandbox.lastEntry.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''}`;
-      button.append(name, meta);
-      button.addEventListener('click', () => this.viewer.change({ sandboxes: [sandbox.name], pattern: '' }));
-      item.append(pick, button);
-      return item;
+    const items = list.map((sandbox) => this.sandboxItem(sandbox));
+    const groups = new Map();
+    list.forEach((sandbox, i) => {
+      if (typeof sandbox.host !== 'string') return;
+      if (!groups.has(sandbox.host)) groups.set(sandbox.host, []);
+      groups.get(sandbox.host).push(items[i]);
     });
-    this.e.sandboxes.replaceChildren(...items);
+    if (groups.size === 0) this.e.sandboxes.replaceChildren(...items);
+    else {
+      const hostItems = [...groups].map(([host, members]) => {
+        const group = document.createElement('li');
+        group.className = 'host';
+        group.dataset.host = host;
+        const heading = document.createElement('span');
+        heading.className = 'host-name';
+        heading.textContent = host;
+        const inner = document.createElement('ul');
+        inner.className = 'host-sandboxes';
+        inner.append(...members);
+        group.append(heading, inner);
+        return group;
+      });
+      this.e.sandboxes.replaceChildren(...hostItems);
+    }
     this.e.noSandboxes.hidden = list.length > 0;
-    this.sandboxNames = list.map((sandbox) => sandbox.name);
+    this.sandboxNames = list.map(sandboxId);
     this.markSandboxes(this.viewer.view);
     return this.sandboxNames;
+  }
+
+  /** One sandbox of the list: a tick box to merge it, and a button to view it alone. */
+  sandboxItem(sandbox) {
+    const id = sandboxId(sandbox);
+    const item = document.createElement('li');
+    item.dataset.name = id;
+    const pick = document.createElement('input');
+    pick.type = 'checkbox';
+    pick.className = 'pick';
+    pick.title = 'Show in a merged view with the other ticked sandboxes';
+    pick.setAttribute('aria-label', `merge ${id}`);
+    pick.addEventListener('change', () => this.togglePick(id, pick.checked));
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'sandbox';
+    button.dataset.name = id;
+    const name = document.createElement('span');
+    name.className = 'name';
+    // Under its host's heading, a fleet sandbox shows its own name only.
+    name.textContent = sandbox.name;
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const size =
+      typeof sandbox.bytes === 'number'
+        ? `${formatBytes(sandbox.bytes)} · ~${sandbox.entriesEstimate} entries`
+        : `${sandbox.entries} ${sandbox.entries === 1 ? 'entry' : 'entries'}`;
+    meta.textContent = `${size}${sandbox.lastEntry ? ` · ${sandbox.lastEntry.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : ''}`;
+    button.append(name, meta);
+    button.addEventListener('click', () => this.viewer.change({ sandboxes: [id], pattern: '' }));
+    item.append(pick, button);
+    return item;
   }
 
   togglePick(name, picked) {
