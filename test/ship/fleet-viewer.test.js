@@ -270,6 +270,9 @@ test('the page in --nats mode lists sandboxes by host, shows a sandbox’s entri
     WAIT,
   );
   await copy.close();
+  // A tab behind another is hidden, and a hidden page draws no frames (the list draws new rows in one).
+  await page.bringToFront();
+  await page.waitForFunction(() => document.visibilityState === 'visible', null, WAIT);
 
   // Ticking a sandbox of the other host merges them: each row names its host/name.
   await page.check('li[data-name="h2/web"] input.pick');
