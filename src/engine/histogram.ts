@@ -22,8 +22,9 @@ export const MAX_BUCKETS = 2000;
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const NICE_WIDTHS_MS = [
+export const DAY = 24 * HOUR;
+/** The round bucket widths, smallest first (the fleet's histogram uses the same, so bars fall alike). */
+export const NICE_WIDTHS_MS = [
   1,
   2,
   5,
@@ -103,7 +104,8 @@ class Samples {
   }
 }
 
-function widthFor(span: number, buckets: number): number {
+/** The smallest round width that splits `span` into at most `buckets` intervals. */
+export function widthFor(span: number, buckets: number): number {
   const wanted = Math.max(1, Math.ceil(span / buckets));
   return NICE_WIDTHS_MS.find((width) => width >= wanted) ?? Math.ceil(wanted / DAY) * DAY;
 }

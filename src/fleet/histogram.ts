@@ -11,48 +11,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { badRequest } from '../server/errors.js';
 import { ALL_SOURCES, type LogSource } from '../format/source.js';
+import { DAY, MAX_BUCKETS, NICE_WIDTHS_MS, widthFor } from '../engine/histogram.js';
 import { readFleet, type FleetReadOptions } from './read.js';
 
-/** Buckets when the request names no number, and the most it may ask for (as on one machine). */
-export const DEFAULT_BUCKETS = 60;
-export const MAX_BUCKETS = 2000;
-
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-// The widths of src/engine/histogram.ts, so that a fleet's bars fall where a host's do.
-const NICE_WIDTHS_MS = [
-  1,
-  2,
-  5,
-  10,
-  20,
-  50,
-  100,
-  200,
-  500,
-  SECOND,
-  2 * SECOND,
-  5 * SECOND,
-  10 * SECOND,
-  15 * SECOND,
-  30 * SECOND,
-  MINUTE,
-  2 * MINUTE,
-  5 * MINUTE,
-  10 * MINUTE,
-  15 * MINUTE,
-  30 * MINUTE,
-  HOUR,
-  2 * HOUR,
-  3 * HOUR,
-  6 * HOUR,
-  12 * HOUR,
-  DAY,
-  2 * DAY,
-  7 * DAY,
-];
+export { DEFAULT_BUCKETS, MAX_BUCKETS } from '../engine/histogram.js';
 
 /** What a histogram reads: a non-following read without `tail` or a start, and the number of buckets. */
 export type FleetHistogramOptions = Omit<FleetReadOptions, 'follow' | 'tail' | 'afterSequence' | 'afterCursor'> & {
@@ -65,11 +27,6 @@ export interface FleetHistogram {
   readonly to: string | null;
   readonly bucketMs: number;
   readonly buckets: { t: string; counts: Record<LogSource, number> }[];
-}
-
-function widthFor(span: number, buckets: number): number {
-  const wanted = Math.max(1, Math.ceil(span / buckets));
-  return NICE_WIDTHS_MS.find((width) => width >= wanted) ?? Math.ceil(wanted / DAY) * DAY;
 }
 
 /** Counts the selected entries per interval and source. */
