@@ -69,18 +69,19 @@ export function keep(entry: FleetEntry, options: Omit<FleetReadOptions, 'follow'
   return true;
 }
 
-/** Messages the filter matches now (0 when the stream is missing). */
+/** Messages the filter matches now, and the stream's last sequence (0 for both when the stream is missing). */
 async function matching(
   connection: NatsConnection,
   stream: string,
   filter: string,
-): Promise<{ count: number; exists: boolean }> {
+): Promise<{ count: number; last: number; exists: boolean }> {
   const jsm = await jetstreamManager(connection, { timeout: 5_000 });
   try {
     const info = await jsm.streams.info(stream, { subjects_filter: filter });
-    return { count: Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0), exists: true };
+    const count = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+    return { count, last: info.state.last_seq, exists: true };
   } catch (error) {
-    if (/not found/i.test((error as Error).message)) return { count: 0, exists: false };
+    if (/not found/i.test((error as Error).message)) return { count: 0, last: 0, exists: false };
     throw new FleetUnavailableError(`cannot read stream ${stream}: ${(error as Error).message}`);
   }
 }
@@ -100,7 +101,7 @@ async function anyFrom(connection: NatsConnection, stream: string, filter: strin
  */
 export async function* readFleet(connection: NatsConnection, options: FleetReadOptions): AsyncGenerator<FleetEntry[]> {
   const filter = patternFilter(options.pattern, options.sources);
-  const { count, exists } = await matching(connection, options.stream, filter);
+  const { count, last, exists } = await matching(connection, options.stream, filter);
   if (!exists && !options.follow)
     throw new FleetUnavailableError(`stream ${options.stream} does not exist (nothing was shipped yet?)`);
   if (options.afterCursor !== undefined && options.pattern.merged)
@@ -158,17 +159,23 @@ export async function* readFleet(connection: NatsConnection, options: FleetReadO
           } else batch.push(entry);
         }
       }
-      const caughtUp = message.info.pending === 0;
+      // The broker's count of what is left is one too many on messages stored after the consumer was made
+      // (nats-server 2.9): a message the stream did not hold when the read began also ends the catch-up.
+      const caughtUp = message.info.pending === 0 || message.seq >= last;
       if (caughtUp && !live) {
         live = true;
         if (skipping) throw new InvalidCursorError('invalid cursor: no message of this sandbox carries it');
         batch.push(...flushTail());
       }
+      if (caughtUp && !options.follow) {
+        if (batch.length > 0) yield batch;
+        return;
+      }
+      // Live (every message is then past `last`), each entry goes out as it comes.
       if (batch.length >= 512 || caughtUp) {
         if (batch.length > 0) yield batch;
         batch = [];
       }
-      if (caughtUp && !options.follow) break;
     }
     if (batch.length > 0) yield batch;
   } finally {

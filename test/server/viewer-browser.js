@@ -57,12 +57,28 @@ export function rowTexts(page) {
   return page.$$eval('#log .row .body', (bodies) => bodies.map((body) => body.textContent));
 }
 
-export function waitForRowText(page, text, options = WAIT) {
-  return page.waitForFunction(
-    (wanted) => [...document.querySelectorAll('#log .row .body')].some((body) => body.textContent === wanted),
-    text,
-    options,
-  );
+/** Waits until a row on screen has body `text`; a timeout says what the page showed instead. */
+export async function waitForRowText(page, text, options = WAIT) {
+  try {
+    return await page.waitForFunction(
+      (wanted) => [...document.querySelectorAll('#log .row .body')].some((body) => body.textContent === wanted),
+      text,
+      options,
+    );
+  } catch (error) {
+    const shown = await page
+      .evaluate(() => ({
+        rows: [...document.querySelectorAll('#log .row .body')].map((body) => body.textContent).slice(-5),
+        status: document.querySelector('#status')?.dataset.state,
+        paused: document.querySelector('#pause')?.getAttribute('aria-pressed'),
+        loaded: document.querySelector('#count')?.dataset.loaded,
+        count: document.querySelector('#count')?.textContent,
+        address: location.href,
+      }))
+      .catch((reason) => ({ unreadable: String(reason) }));
+    error.message += `\nwaiting for a row ${JSON.stringify(text)}; the page showed ${JSON.stringify(shown)}`;
+    throw error;
+  }
 }
 
 /**
