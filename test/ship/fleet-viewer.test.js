@@ -196,11 +196,39 @@ test('a viewer stream resumes exactly after Last-Event-ID, then follows live ent
   });
   resumed.close();
 
+  // A stream that starts after the stream's newest entry (nothing to catch up on) delivers what comes next.
+  const newest = (await json('/api/logs?all=1&source=all')).cursor;
+  // (The second batch is shipped once the stream surely reads live: nats-server 2.9 counted one message too many
+  // left on messages stored after a consumer was made, and the stream waited for it.)
+  const caughtUp = await openEventStream(base, `${path}&after=${newest}`);
+  appendRecords(join(homes.h1, 'sandboxes', 'api', 'logs'), 'after the newest', 1);
+  await caughtUp.waitFor((client) => client.events.length >= 1, { what: 'the first entry after the newest' });
+  appendRecords(join(homes.h1, 'sandboxes', 'api', 'logs'), 'live after the newest', 3);
+  await caughtUp.waitFor((client) => client.events.length >= 4, { what: 'the live entries after the newest' });
+  assert.deepEqual(
+    caughtUp.events.map((event) => JSON.parse(event.data).d),
+    ['after the newest 0\n', 'live after the newest 0\n', 'live after the newest 1\n', 'live after the newest 2\n'],
+  );
+  caughtUp.close();
+
   // A pattern's stream says when a sandbox that had shipped nothing appears, before its first entry.
   const web = (await json(`/api/sandboxes/${id('h2', 'web')}/logs`)).entries;
   const pattern = await openEventStream(base, `/api/logs/stream?pattern=${encodeURIComponent('h2/*')}`);
   await pattern.waitForEvents(web.length);
+  // One more started after the stream's newest entry: it has nothing to catch up on when the sandbox appears.
+  const newestNow = (await json('/api/logs?all=1&source=all')).cursor;
+  const fromNewest = await openEventStream(
+    base,
+    `/api/logs/stream?pattern=${encodeURIComponent('h2/*')}&after=${newestNow}`,
+  );
   makeSandbox(homes.h2, 'late', 5);
+  await fromNewest.waitFor(
+    (client) =>
+      client.events.some((event) => event.event !== 'sandbox-added' && JSON.parse(event.data).d === 'late 4 xxxx\n'),
+    { what: 'the entries of the new sandbox, after the newest' },
+  );
+  assert.deepEqual(JSON.parse(fromNewest.events[0].data), { sandbox: 'h2/late' });
+  fromNewest.close();
   await pattern.waitFor((client) => client.events.some((event) => JSON.parse(event.data).d === 'late 4 xxxx\n'), {
     what: 'the entries of the new sandbox',
   });
