@@ -81,26 +81,65 @@ export interface Histogram {
 
 const SOURCE_INDEX: Readonly<Record<LogSource, number>> = { stdout: 0, stderr: 1, output: 2, system: 3 };
 
-/** Grows as entries are counted: their times (whole ms) and sources. */
-class Samples {
+/** What is counted, as it grows: each entry's time (whole ms) and source, and the first and last time. */
+export class HistogramSamples {
   times = new Float64Array(4096);
   sources = new Uint8Array(4096);
   length = 0;
+  first = Infinity;
+  last = -Infinity;
 
-  add(entries: readonly Entry[]): void {
-    if (this.length + entries.length > this.times.length) {
-      const size = Math.max(this.times.length * 2, this.length + entries.length);
-      const times = new Float64Array(size);
-      times.set(this.times.subarray(0, this.length));
-      const sources = new Uint8Array(size);
-      sources.set(this.sources.subarray(0, this.length));
+  /** Counts one entry at `time` (ms) of `source`. */
+  push(time: number, source: LogSource): void {
+    if (this.length === this.times.length) {
+      const times = new Float64Array(this.times.length * 2);
+      times.set(this.times);
+      const sources = new Uint8Array(this.sources.length * 2);
+      sources.set(this.sources);
       this.times = times;
       this.sources = sources;
     }
-    for (const entry of entries) {
-      this.times[this.length] = Math.floor(entry.time);
-      this.sources[this.length++] = SOURCE_INDEX[entry.source];
+    const whole = Math.floor(time);
+    this.times[this.length] = whole;
+    this.sources[this.length++] = SOURCE_INDEX[source];
+    if (whole < this.first) this.first = whole;
+    if (whole > this.last) this.last = whole;
+  }
+
+  /**
+   * The histogram of what was counted over `[since, until)` (either open: from the first entry rounded down to the
+   * width, to just after the last, or to now with `since` alone), in at most `wanted` round buckets.
+   */
+  count(range: { readonly since?: number; readonly until?: number }, wanted: number): Histogram {
+    const hasSince = range.since !== undefined;
+    const hasUntil = range.until !== undefined;
+    if (this.length === 0 && !hasSince) return { from: null, to: null, bucketMs: 0, buckets: [] };
+    const to = hasUntil ? Math.ceil(range.until!) : Math.max(this.last + 1, hasSince ? Date.now() : -Infinity);
+    let from = hasSince ? Math.ceil(range.since!) : this.first;
+    let width = widthFor(to - from, wanted);
+    if (!hasSince) {
+      // Round the start down to the width: bars start at round times. A wider start may need the next width.
+      for (;;) {
+        from = Math.floor(this.first / width) * width;
+        if (Math.ceil((to - from) / width) <= wanted) break;
+        width = NICE_WIDTHS_MS.find((nice) => nice > width) ?? width + DAY;
+      }
     }
+    const count = Math.max(0, Math.ceil((to - from) / width));
+    const counts = Array.from({ length: count }, () => new Uint32Array(ALL_SOURCES.length));
+    for (let i = 0; i < this.length; i++) {
+      const bucket = Math.floor((this.times[i]! - from) / width);
+      if (bucket >= 0 && bucket < count) counts[bucket]![this.sources[i]!]! += 1;
+    }
+    return {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      bucketMs: width,
+      buckets: counts.map((row, i) => ({
+        t: new Date(from + i * width).toISOString(),
+        counts: { stdout: row[0]!, stderr: row[1]!, output: row[2]!, system: row[3]! },
+      })),
+    };
   }
 }
 
@@ -124,7 +163,7 @@ export async function readHistogram(selection: SandboxSelection, options: Histog
   const resolved = resolveOptions(read);
   const home = resolved.home ?? defaultHome();
   const names = await selectedSandboxes(resolveSelection(selection), home);
-  const samples = new Samples();
+  const samples = new HistogramSamples();
   for (const name of names) {
     const handle = streamLogs(
       { name, home },
@@ -134,43 +173,14 @@ export async function readHistogram(selection: SandboxSelection, options: Histog
         ...(resolved.until === Infinity ? {} : { until: resolved.until }),
       },
     );
-    for await (const batch of handle.batches()) samples.add(batch as Entry[]);
+    for await (const batch of handle.batches())
+      for (const entry of batch as Entry[]) samples.push(entry.time, entry.source);
   }
-
-  let first = Infinity;
-  let last = -Infinity;
-  for (let i = 0; i < samples.length; i++) {
-    const time = samples.times[i]!;
-    if (time < first) first = time;
-    if (time > last) last = time;
-  }
-  const hasSince = resolved.since !== -Infinity;
-  const hasUntil = resolved.until !== Infinity;
-  if (samples.length === 0 && !hasSince) return { from: null, to: null, bucketMs: 0, buckets: [] };
-  const to = hasUntil ? Math.ceil(resolved.until) : Math.max(last + 1, hasSince ? Date.now() : -Infinity);
-  let from = hasSince ? Math.ceil(resolved.since) : first;
-  let width = widthFor(to - from, wanted);
-  if (!hasSince) {
-    // Round the start down to the width: bars start at round times. A wider start may need the next width.
-    for (;;) {
-      from = Math.floor(first / width) * width;
-      if (Math.ceil((to - from) / width) <= wanted) break;
-      width = NICE_WIDTHS_MS.find((nice) => nice > width) ?? width + DAY;
-    }
-  }
-  const count = Math.max(0, Math.ceil((to - from) / width));
-  const counts = Array.from({ length: count }, () => new Uint32Array(ALL_SOURCES.length));
-  for (let i = 0; i < samples.length; i++) {
-    const bucket = Math.floor((samples.times[i]! - from) / width);
-    if (bucket >= 0 && bucket < count) counts[bucket]![samples.sources[i]!]! += 1;
-  }
-  return {
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
-    bucketMs: width,
-    buckets: counts.map((row, i) => ({
-      t: new Date(from + i * width).toISOString(),
-      counts: { stdout: row[0]!, stderr: row[1]!, output: row[2]!, system: row[3]! },
-    })),
-  };
+  return samples.count(
+    {
+      ...(resolved.since === -Infinity ? {} : { since: resolved.since }),
+      ...(resolved.until === Infinity ? {} : { until: resolved.until }),
+    },
+    wanted,
+  );
 }
