@@ -13,10 +13,9 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { LogSource } from '../format/source.js';
-import { parseEntrySubject } from '../ship/naming.js';
 import { FleetUnavailableError } from './connect.js';
 import { patternFilter, type SandboxPattern } from './pattern.js';
-import { keep, type FleetEntry } from './read.js';
+import { fleetEntry, keep, type FleetEntry } from './read.js';
 
 /** The smallest window of sequences read at once. */
 const FIRST_WINDOW_SEQUENCES = 1024;
@@ -94,16 +93,8 @@ async function readWindow(
   try {
     for await (const message of messages) {
       if (message.seq >= to) break;
-      const names = parseEntrySubject(message.subject);
-      const line = message.string();
-      let fields: FleetEntry['fields'] | undefined;
-      try {
-        fields = JSON.parse(line) as FleetEntry['fields'];
-      } catch {
-        fields = undefined;
-      }
-      if (names !== undefined && fields !== undefined) {
-        const entry: FleetEntry = { sequence: message.seq, host: names.host, sandbox: names.sandbox, line, fields };
+      const entry = fleetEntry(message);
+      if (entry !== undefined) {
         if (keep(entry, options)) out.push(entry);
         // Only the newest `limit + 1` can be on the page: a wide window of a busy stream is not held whole.
         if (out.length > 2 * (options.limit + 1)) out.splice(0, out.length - (options.limit + 1));

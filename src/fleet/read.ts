@@ -11,7 +11,7 @@
  * its host) is accepted too for a single sandbox: the read then starts after
  * the message that carries it.
  */
-import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { InvalidCursorError } from '../errors.js';
 import { filesForSources, LOG_FILES } from '../files/layout.js';
@@ -67,6 +67,19 @@ export function keep(entry: FleetEntry, options: Omit<FleetReadOptions, 'follow'
     if (!options.grep.test(entryText(entry.fields))) return false;
   }
   return true;
+}
+
+/** A message of the stream as an entry; undefined when its subject or payload is not a shipped entry's. */
+export function fleetEntry(message: JsMsg): FleetEntry | undefined {
+  const names = parseEntrySubject(message.subject);
+  if (names === undefined) return undefined;
+  const line = message.string();
+  try {
+    const fields = JSON.parse(line) as FleetEntry['fields'];
+    return { sequence: message.seq, host: names.host, sandbox: names.sandbox, line, fields };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Messages the filter matches now, and the stream's last sequence (0 for both when the stream is missing). */
@@ -136,16 +149,9 @@ export async function* readFleet(connection: NatsConnection, options: FleetReadO
   try {
     let batch: FleetEntry[] = [];
     for await (const message of messages) {
-      const names = parseEntrySubject(message.subject);
-      const line = message.string();
-      let fields: FleetEntry['fields'] | undefined;
-      try {
-        fields = JSON.parse(line) as FleetEntry['fields'];
-      } catch {
-        fields = undefined;
-      }
-      if (names !== undefined && fields !== undefined) {
-        const entry: FleetEntry = { sequence: message.seq, host: names.host, sandbox: names.sandbox, line, fields };
+      const entry = fleetEntry(message);
+      if (entry !== undefined) {
+        const { fields } = entry;
         if (skipping) {
           if (
             fields.cursor === options.afterCursor ||
