@@ -11,6 +11,7 @@
  * have been reused, so that file is read again from the start of retained
  * history and the gap is reported — never resumed at a stranger's offset.
  */
+import { describeValue, SandlogError } from '../errors.js';
 import { RotationChain } from '../files/chain.js';
 import { LOG_FILES, type LogFileSpec } from '../files/layout.js';
 import { openLogFile } from '../files/log-file.js';
@@ -87,8 +88,16 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint | undefined {
   }
 }
 
+/** A stored checkpoint that is not one of ours (decoding then ignores it). */
+class CheckpointFormatError extends SandlogError {
+  constructor(what: string, value: unknown) {
+    super('BAD_CHECKPOINT', `Expected ${what} in a stored checkpoint, got ${describeValue(value)}`);
+  }
+}
+
 function checkOffset(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new Error('bad offset');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new CheckpointFormatError('a byte offset', value);
   return value;
 }
 

@@ -13,14 +13,14 @@
  *   in flight the failed entries are sent again in order (same message id:
  *   the broker keeps one copy) until acknowledged, then pipelining resumes.
  *   Nothing is skipped, ever: only the shutdown deadline abandons retries,
- *   and those entries are after the stored checkpoint.
+ *   and those entries are after the stored checkpoint. (The publishing is
+ *   ordered-publisher.ts; this module reads and keeps the checkpoint.)
  * - Checkpoints move over the acknowledged prefix only (never past an entry
  *   that was not acknowledged).
  * - Falling behind retention (at restart, or a missed rotation while
  *   following) publishes one `system` entry saying what was lost, and reading
  *   goes on from the oldest retained entry.
  */
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { InvalidCursorError, MissedRotationError, SandboxNotFoundError } from '../errors.js';
@@ -40,15 +40,13 @@ import {
   type LastEntry,
   type LostFile,
 } from './checkpoint.js';
-import { checkpointKey, entryMessageId, entrySubject, HOST_HEADER, SANDBOX_HEADER } from './naming.js';
+import { checkpointKey, entryMessageId, entrySubject } from './naming.js';
+import { OrderedPublisher, type Pending } from './ordered-publisher.js';
 import { sleep } from './nats.js';
 import { recordDigest } from '../format/record-digest.js';
 import type { PublishWindow } from './window.js';
 
-/** How long to wait for a publish acknowledgement before sending again. */
-export const PUBLISH_TIMEOUT_MS = 5_000;
 const RETRY_FIRST_MS = 100;
-const GUARD_MARGIN_MS = 2_000;
 const RETRY_MAX_MS = 2_000;
 /** Headers and framing a message needs besides its payload, with margin (for the max_payload check). */
 const HEADER_ALLOWANCE = 1_024;
@@ -81,26 +79,6 @@ export interface ShipContext {
   readonly onNotice: (message: string) => void;
 }
 
-const enum State {
-  Sending,
-  Acked,
-  Failed,
-}
-
-interface Pending {
-  readonly subject: string;
-  readonly payload: Uint8Array;
-  readonly msgId: string;
-  readonly cursor: string;
-  readonly digest: string;
-  readonly positions: readonly FilePosition[];
-  readonly fileIndex: number;
-  /** The entry itself (null: this message resets its file's last entry, as a gap notice does). */
-  readonly last: LastEntry | null;
-  readonly readAt: number;
-  state: State;
-}
-
 function describeError(error: unknown): string {
   return ((error as Error | undefined)?.message ?? String(error)).replace(/\s+/g, ' ');
 }
@@ -113,11 +91,7 @@ export class SandboxShipper {
   private readonly files: LogFileSpec[];
   private readonly key: string;
   private readonly stopping = new AbortController();
-  private abandoned = false;
-  private readonly inflight: Pending[] = [];
-  private sending = 0;
-  private failed = false;
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly publisher: OrderedPublisher;
   // The acknowledged prefix: what a checkpoint stores.
   private acked: { cursor: string; digest: string; positions: readonly FilePosition[] } | undefined;
   private readonly lastOfFile: (LastEntry | null)[];
@@ -135,6 +109,11 @@ export class SandboxShipper {
     this.files = filesForSources(context.sources);
     this.key = checkpointKey(context.host, name);
     this.lastOfFile = this.files.map(() => null);
+    this.publisher = new OrderedPublisher(context, name, (head) => {
+      this.acked = { cursor: head.cursor, digest: head.digest, positions: head.positions };
+      if (head.fileIndex >= 0) this.lastOfFile[head.fileIndex] = head.last;
+      this.ackedVersion += 1;
+    });
   }
 
   /** Starts shipping in the background. */
@@ -146,8 +125,7 @@ export class SandboxShipper {
 
   /** Entries read and not yet acknowledged, and how long the oldest has waited (ms). */
   lag(now = Date.now()): { entries: number; ms: number } {
-    const oldest = this.inflight[0];
-    return { entries: this.inflight.length, ms: oldest === undefined ? 0 : now - oldest.readAt };
+    return this.publisher.lag(now);
   }
 
   /**
@@ -156,17 +134,11 @@ export class SandboxShipper {
    */
   async stop(deadline: number): Promise<void> {
     this.stopping.abort();
-    const timer = setTimeout(
-      () => {
-        this.abandoned = true;
-        this.wakeIdle();
-      },
-      Math.max(0, deadline - Date.now()),
-    );
+    const timer = setTimeout(() => this.publisher.abandon(), Math.max(0, deadline - Date.now()));
     try {
       await this.running;
       await this.storeCheckpoint(true);
-      if (this.removed && !this.abandoned) await this.context.kv.delete(this.key).catch(() => undefined);
+      if (this.removed && !this.publisher.abandoned) await this.context.kv.delete(this.key).catch(() => undefined);
     } finally {
       clearTimeout(timer);
     }
@@ -240,7 +212,7 @@ export class SandboxShipper {
         );
         for await (const batch of handle.batches()) {
           for (const entry of batch) {
-            const waiting = this.send(this.pendingOf(entry as Entry));
+            const waiting = this.publisher.send(this.pendingOf(entry as Entry));
             if (waiting !== undefined) await waiting;
           }
           if (this.stopped) break;
@@ -251,7 +223,7 @@ export class SandboxShipper {
         follow = true;
       } catch (error) {
         if (this.stopped) break;
-        await this.drain();
+        await this.publisher.drain();
         if (error instanceof SandboxNotFoundError) {
           this.removed = true;
           break;
@@ -289,7 +261,7 @@ export class SandboxShipper {
         follow = true;
       }
     }
-    await this.drain();
+    await this.publisher.drain();
   }
 
   private pendingOf(entry: Entry): Pending {
@@ -317,7 +289,6 @@ export class SandboxShipper {
       fileIndex: entry.reader,
       last: { generation: entry.generation, offset: entry.offset, digest, time: entry.timeText },
       readAt: Date.now(),
-      state: State.Sending,
     };
   }
 
@@ -335,7 +306,7 @@ export class SandboxShipper {
       ),
     );
     const body = `sandlog ship: fell behind retention: ${what}\n`;
-    await this.send({
+    await this.publisher.send({
       subject: entrySubject(this.context.host, this.name, 'system'),
       payload: Buffer.from(
         encodeEntryJson(new Date().toISOString(), 'system', JSON.stringify(body), false, null, cursor),
@@ -348,137 +319,8 @@ export class SandboxShipper {
       fileIndex: index,
       last: null,
       readAt: Date.now(),
-      state: State.Sending,
     });
-    await this.drain();
-  }
-
-  // ---- Publishing -------------------------------------------------------------------------------
-
-  /**
-   * Publishes `pending`; returns a promise only when it has to wait first (a failure to recover from, or a full
-   * window), and callers await only that. The client flushes its socket in a microtask after the first publish into
-   * an empty buffer: an await between two publishes that did not wait let it write every message on its own (one
-   * syscall each, a third of the shipper's time), where publishes made back to back go out in one write.
-   */
-  private send(pending: Pending): Promise<void> | undefined {
-    if (this.failed) return this.recover().then(() => this.sendWhenFree(pending));
-    return this.sendWhenFree(pending);
-  }
-
-  private sendWhenFree(pending: Pending): Promise<void> | undefined {
-    const wait = this.context.window.acquire();
-    if (wait !== undefined) return wait.then(() => this.dispatch(pending));
-    this.dispatch(pending);
-    return undefined;
-  }
-
-  private dispatch(pending: Pending): void {
-    this.inflight.push(pending);
-    this.publish(pending);
-  }
-
-  private publish(pending: Pending): void {
-    pending.state = State.Sending;
-    this.sending += 1;
-    const headers = natsHeaders();
-    headers.set(HOST_HEADER, this.context.host);
-    headers.set(SANDBOX_HEADER, this.name);
-    // The client's own timeout is the normal path; this guard makes sure a request the client lost
-    // track of across a reconnect still settles, so that nothing waits for it forever.
-    let settled = false;
-    const guard = setTimeout(() => fail(new Error('no acknowledgement')), PUBLISH_TIMEOUT_MS + GUARD_MARGIN_MS);
-    const fail = (error: unknown): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(guard);
-      pending.state = State.Failed;
-      this.failed = true;
-      this.context.onPublishFailure(error);
-      this.settle();
-    };
-    this.context.js
-      .publish(pending.subject, pending.payload, { msgID: pending.msgId, headers, timeout: PUBLISH_TIMEOUT_MS })
-      .then((ack) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(guard);
-        pending.state = State.Acked;
-        if (ack.duplicate) this.context.stats.duplicates += 1;
-        else {
-          this.context.stats.published += 1;
-          this.context.stats.bytes += pending.payload.length;
-        }
-        this.context.onPublishSuccess();
-        this.settle();
-        this.advance();
-      }, fail);
-  }
-
-  private settle(): void {
-    this.sending -= 1;
-    this.context.window.release();
-    if (this.sending === 0) this.wakeIdle();
-  }
-
-  private wakeIdle(): void {
-    for (const wake of this.idleWaiters.splice(0)) wake();
-  }
-
-  private async untilIdle(): Promise<void> {
-    while (this.sending > 0 && !this.abandoned) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  // Moves the checkpoint over the acknowledged prefix.
-  private advance(): void {
-    let head = this.inflight[0];
-    if (head === undefined || head.state !== State.Acked) return;
-    while (head !== undefined && head.state === State.Acked) {
-      this.inflight.shift();
-      this.acked = { cursor: head.cursor, digest: head.digest, positions: head.positions };
-      if (head.fileIndex >= 0) this.lastOfFile[head.fileIndex] = head.last;
-      head = this.inflight[0];
-    }
-    this.ackedVersion += 1;
-  }
-
-  // After a failure: once nothing is in flight, the first failed entry is sent alone (with back-off)
-  // until the broker takes it; then the other failed ones are sent again in order, pipelined (one
-  // connection keeps their order), and so on until none is left.
-  private async recover(): Promise<void> {
-    await this.untilIdle();
-    let delay = RETRY_FIRST_MS;
-    while (!this.abandoned) {
-      const failed = this.inflight.filter((pending) => pending.state === State.Failed);
-      if (failed.length === 0) break;
-      await this.resend(failed[0]!);
-      await this.untilIdle();
-      if (failed[0]!.state === State.Failed) {
-        await sleep(delay);
-        delay = Math.min(delay * 2, RETRY_MAX_MS);
-        continue;
-      }
-      delay = RETRY_FIRST_MS;
-      for (const pending of failed.slice(1)) {
-        if (this.abandoned) break;
-        await this.resend(pending);
-      }
-      await this.untilIdle();
-    }
-    if (!this.abandoned) this.failed = false;
-    this.advance();
-  }
-
-  private async resend(pending: Pending): Promise<void> {
-    const wait = this.context.window.acquire();
-    if (wait !== undefined) await wait;
-    this.publish(pending);
-  }
-
-  /** Waits until everything read is acknowledged (or the shutdown deadline passed). */
-  private async drain(): Promise<void> {
-    await this.untilIdle();
-    while (this.failed && !this.abandoned) await this.recover();
+    await this.publisher.drain();
   }
 }
 
