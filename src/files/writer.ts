@@ -4,9 +4,9 @@
  * runtime.log or kernel.log.
  *
  * The exec.log writer's promises, which readers rely on:
- * - a record is one line, written by one `write(2)` (records are batched
- *   within one turn of the event loop, never split across files, never
- *   interleaved);
+ * - a record is one line, written by one `write(2)` (records are encoded
+ *   straight into one reused buffer and batched within one turn of the event
+ *   loop, never split across files, never interleaved);
  * - rotation renames `name.{N-1}` → `name.N` … `name` → `name.1` (the oldest
  *   is overwritten) and opens a fresh live file, so a reader's open
  *   descriptor keeps reading the same bytes;
@@ -18,6 +18,7 @@
  *   is never glued to the fragment.
  */
 import {
+  close,
   closeSync,
   fstatSync,
   mkdirSync,
@@ -26,11 +27,10 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
-  writevSync,
   constants,
 } from 'node:fs';
 import { OptionsError, WriterClosedError, describeValue } from '../errors.js';
-import { encodeRecord } from '../format/record.js';
+import { encodeRecordInto, maxEncodedRecordBytes } from '../format/record.js';
 import type { LogSource } from '../format/source.js';
 import { formatTextLine } from '../format/text-line.js';
 import { EXEC_LOG, RUNTIME_LOG, rotatedPath } from './layout.js';
@@ -42,8 +42,10 @@ export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** Rotated files kept besides the live one, as microsandbox keeps. */
 export const DEFAULT_MAX_ROTATED_FILES = 4;
 
-// Records written within one turn of the event loop go out together, up to this much.
-const MAX_PENDING_BYTES = 256 * 1024;
+// Records written within one turn of the event loop go out together, up to this much: one write(2) per MiB.
+const MAX_PENDING_BYTES = 1024 * 1024;
+// The reused output buffer: a batch plus room for the worst case of one more 64 KiB read (every byte `\u00xx`).
+const OUTPUT_BUFFER_BYTES = MAX_PENDING_BYTES + 512 * 1024;
 
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
 
@@ -115,14 +117,35 @@ function nowText(): string {
   return lastClockText;
 }
 
+/**
+ * Unlinks `path` without freeing its blocks on this thread: ext4 frees a file's blocks when its last
+ * name and descriptor are gone, synchronously (a 10 MiB file: milliseconds). Holding a descriptor over
+ * the unlink moves that work to its close, done in the thread pool.
+ */
+function dropFile(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+  } catch {
+    // Missing or unreadable: the unlink below says which, or drops it the plain way.
+  }
+  try {
+    unlinkSync(path);
+  } finally {
+    if (fd !== undefined) close(fd, () => undefined);
+  }
+}
+
 /** Appends records to a sandbox's exec.log, rotating it by rename. */
 export class ExecLogWriter {
   readonly logDir: string;
   readonly options: ResolvedWriterOptions;
   private fd: number;
   private size: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  // Encoded records not written yet: out[batchStart, batchEnd).
+  private out: Buffer = Buffer.allocUnsafe(OUTPUT_BUFFER_BYTES);
+  private batchStart = 0;
+  private batchEnd = 0;
   private flushScheduled = false;
   private readonly carries = new Map<string, Buffer>();
   private rotationCount = 0;
@@ -145,7 +168,7 @@ export class ExecLogWriter {
 
   /** Bytes in the live file, counting records not flushed yet. */
   get liveBytes(): number {
-    return this.size + this.pendingBytes;
+    return this.size + this.batchEnd - this.batchStart;
   }
 
   /** Rotations this writer has made. */
@@ -174,7 +197,7 @@ export class ExecLogWriter {
       this.carries.set(key, Buffer.from(bytes.subarray(bytes.length - tail)));
       bytes = bytes.subarray(0, bytes.length - tail);
     }
-    if (bytes.length > 0) this.append(encodeRecord(nowText(), source, bytes, sessionId));
+    if (bytes.length > 0) this.appendEncoded(source, bytes, sessionId);
   }
 
   /** Ends one stream: bytes still carried (an unfinished character) are written as they are. */
@@ -183,30 +206,51 @@ export class ExecLogWriter {
     const carried = this.carries.get(key);
     if (carried === undefined) return;
     this.carries.delete(key);
-    this.append(encodeRecord(nowText(), source, carried, sessionId));
+    this.appendEncoded(source, carried, sessionId);
   }
 
   /** Appends a `system` lifecycle marker (no session id; a newline is added when missing). */
   system(message: string): void {
-    this.append(
-      encodeRecord(nowText(), 'system', Buffer.from(message.endsWith('\n') ? message : `${message}\n`, 'utf8')),
-    );
+    this.appendEncoded('system', Buffer.from(message.endsWith('\n') ? message : `${message}\n`, 'utf8'), undefined);
   }
 
   /** Appends one already-encoded record line (with its `\n`). */
   appendRecord(line: Uint8Array): void {
-    this.append(Buffer.from(line.buffer, line.byteOffset, line.byteLength));
+    const at = this.reserve(line.length);
+    this.out.set(line, at);
+    this.append(this.out.subarray(at, at + line.length));
   }
 
-  private append(line: Buffer): void {
+  private appendEncoded(source: LogSource, body: Uint8Array, sessionId: number | undefined): void {
+    const timeText = nowText();
+    const at = this.reserve(maxEncodedRecordBytes(timeText, body.length, sessionId));
+    this.append(this.out.subarray(at, encodeRecordInto(this.out, at, timeText, source, body, sessionId)));
+  }
+
+  // Makes room for `bytes` more at the end of the batch; returns where they go.
+  private reserve(bytes: number): number {
     if (this.closed) throw new WriterClosedError('ExecLogWriter');
+    if (this.batchEnd + bytes > this.out.length) {
+      this.flush();
+      // A record larger than the buffer gets a buffer of its own size; the next small one goes back to the default.
+      if (bytes > this.out.length) this.out = Buffer.allocUnsafe(bytes);
+    } else if (this.batchEnd === 0 && this.out.length > OUTPUT_BUFFER_BYTES && bytes <= OUTPUT_BUFFER_BYTES) {
+      this.out = Buffer.allocUnsafe(OUTPUT_BUFFER_BYTES);
+    }
+    return this.batchEnd;
+  }
+
+  // Takes one record line, encoded in place at the end of the batch (where reserve() said), into the batch.
+  private append(line: Buffer): void {
     if (this.liveBytes > 0 && this.liveBytes + line.length > this.options.maxBytes) {
       this.flush();
       this.rotate();
+      // The batch now starts with this record, where it lies: no copy.
+      this.batchStart = line.byteOffset - this.out.byteOffset;
+      this.batchEnd = this.batchStart;
     }
-    this.pending.push(line);
-    this.pendingBytes += line.length;
-    if (this.pendingBytes >= MAX_PENDING_BYTES) {
+    this.batchEnd += line.length;
+    if (this.batchEnd - this.batchStart >= MAX_PENDING_BYTES) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -219,16 +263,16 @@ export class ExecLogWriter {
 
   /** Writes out every record appended so far. */
   flush(): void {
-    if (this.pending.length === 0) return;
-    let buffers = this.pending;
-    let remaining = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    while (remaining > 0) {
-      const written = buffers.length === 1 ? writeSync(this.fd, buffers[0]!) : writevSync(this.fd, buffers);
+    let offset = this.batchStart;
+    const end = this.batchEnd;
+    if (offset === end) return;
+    // Emptied first: a write that fails loses this batch (as a crash would), it is never written twice.
+    this.batchStart = 0;
+    this.batchEnd = 0;
+    while (offset < end) {
+      const written = writeSync(this.fd, this.out, offset, end - offset);
       this.size += written;
-      remaining -= written;
-      if (remaining > 0) buffers = [Buffer.concat(buffers).subarray(written)];
+      offset += written;
     }
   }
 
@@ -236,12 +280,12 @@ export class ExecLogWriter {
     closeSync(this.fd);
     const { maxFiles, fileName } = this.options;
     if (maxFiles === 0) {
-      unlinkSync(this.livePath);
+      dropFile(this.livePath);
     } else {
       // Dropping the oldest before the renames is measurably cheaper than renaming over it (ext4 frees the
       // blocks either way, but not inside the rename); readers holding it open keep reading it regardless.
       try {
-        unlinkSync(rotatedPath(this.logDir, fileName, maxFiles));
+        dropFile(rotatedPath(this.logDir, fileName, maxFiles));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
@@ -278,7 +322,7 @@ export class ExecLogWriter {
     if (this.closed) return;
     for (const [key, carried] of this.carries) {
       const [source, session] = key.split('\u0000') as [Exclude<LogSource, 'system'>, string];
-      this.append(encodeRecord(nowText(), source, carried, Number(session)));
+      this.appendEncoded(source, carried, Number(session));
     }
     this.carries.clear();
     this.flush();

@@ -1,8 +1,8 @@
 /**
  * The exec.log record codec: parsing one JSON Lines record and encoding one
- * for the writer. With json-line.ts (the `--json` output line, which uses the
- * same keys) the one module that knows the short on-disk keys (`t`, `s`,
- * `d`, `id`, `e`).
+ * for the writer (record-encoder.ts, re-exported here). With json-line.ts
+ * (the `--json` output line, which uses the same keys) the one module that
+ * knows the short on-disk keys (`t`, `s`, `d`, `id`, `e`).
  *
  * Parsing is the whole cost of reading a log, so the common shape —
  * `{"t":"…","s":"…","d":"…"[,"id":N][,"e":"b64"]}`, the key order both
@@ -385,20 +385,5 @@ function parseRecordSlowly(
   return ParseOutcome.Ok;
 }
 
-/**
- * Encodes one exec.log record line (with its `\n`). Valid UTF-8 bodies are
- * written as text, anything else as base64 with `e: "b64"`; `sessionId`
- * undefined or null leaves out `id` (system markers).
- */
-export function encodeRecord(
-  timeText: string,
-  source: LogSource,
-  body: Uint8Array,
-  sessionId?: number | bigint | null,
-): Buffer {
-  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const text = isUtf8(buffer);
-  const d = text ? JSON.stringify(buffer.toString('utf8')) : `"${buffer.toString('base64')}"`;
-  const id = sessionId === undefined || sessionId === null ? '' : `,"id":${sessionId}`;
-  return Buffer.from(`{"t":"${timeText}","s":"${source}","d":${d}${id}${text ? '' : ',"e":"b64"'}}\n`, 'utf8');
-}
+// Encoding lives in record-encoder.ts (bytes straight into the writer's buffer); re-exported for callers of this module.
+export { encodeRecord, encodeRecordInto, maxEncodedRecordBytes } from './record-encoder.js';
