@@ -21,8 +21,11 @@ import type { Checkpoint } from '../format/checkpoint.js';
 /** What a cursor file holds: a checkpoint, or (older files) a bare cursor. */
 export type StoredPlace = { readonly checkpoint: Checkpoint } | { readonly cursor: string };
 
-/** Reads a cursor file; undefined when it does not exist or is empty. */
-export function readCursorFile(path: string): StoredPlace | undefined {
+/**
+ * The text of a cursor file, trimmed; undefined when it does not exist or is
+ * empty (no place kept yet). What every kind of cursor file is read with.
+ */
+export function readCursorFileText(path: string): string | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -31,7 +34,13 @@ export function readCursorFile(path: string): StoredPlace | undefined {
     throw new OptionsError(`cannot read --cursor-file ${path}: ${(error as Error).message}`);
   }
   const content = text.trim();
-  if (content === '') return undefined;
+  return content === '' ? undefined : content;
+}
+
+/** Reads a cursor file; undefined when it does not exist or is empty. */
+export function readCursorFile(path: string): StoredPlace | undefined {
+  const content = readCursorFileText(path);
+  if (content === undefined) return undefined;
   if (!content.startsWith('{')) return { cursor: content };
   let value: unknown;
   try {

@@ -192,13 +192,7 @@ export class FileReader {
     }
     if (next === undefined) {
       if (live !== at.generation || line.sizeNow() >= line.offset) return false;
-      this.warn(
-        'FILE_TRUNCATED',
-        `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`,
-      );
-      line.offset = 0;
-      this.consumed = { generation: at.generation, offset: 0 };
-      return true;
+      return this.restartTruncated(line, at.generation);
     }
     // The last read began before the next generation was seen: the old one may have taken a last write. Read it once more.
     if (!this.successorSeen) return true;
@@ -216,19 +210,24 @@ export class FileReader {
     throw new MissedRotationError(this.spec.fileName, generation, line.offset);
   }
 
+  // The file was truncated in place below where the reader got: it is read again from its start.
+  private restartTruncated(line: LineReader, generation: bigint): true {
+    this.warn(
+      'FILE_TRUNCATED',
+      `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`,
+    );
+    line.offset = 0;
+    this.consumed = { generation, offset: 0 };
+    return true;
+  }
+
   // A text log at its end: see whether its name now holds another file. True when there is more to read.
   private async followText(line: LineReader): Promise<boolean> {
     const current = generationOfNow(this.primaryPath);
     if (current === undefined) return false;
     if (current === line.generation) {
       if (line.sizeNow() >= line.offset) return false;
-      this.warn(
-        'FILE_TRUNCATED',
-        `${this.spec.fileName} was truncated in place below offset ${line.offset}; reading it again from the start`,
-      );
-      line.offset = 0;
-      this.consumed = { generation: line.generation, offset: 0 };
-      return true;
+      return this.restartTruncated(line, line.generation);
     }
     // The old file may have taken a last write between our read and the replacement: read it once more first.
     if (!this.liveMoved) {

@@ -13,11 +13,9 @@ import { filesForSources, type LogFileSpec } from '../files/layout.js';
 import type { OpenLogFile } from '../files/log-file.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
-import { linesBackward } from './backward.js';
-import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
-import { endOfWholeLines, isLineBoundary } from './line-reader.js';
+import { openNewestFirst, walkBackward, type BackwardWalk } from './backward-walk.js';
+import { isLineBoundary } from './line-reader.js';
 import { filterOf } from './log-stream.js';
-import { openNewestFirst } from './tail.js';
 import type { ResolvedOptions } from './options.js';
 
 /** A page of history. */
@@ -32,15 +30,6 @@ export interface HistoryWalk {
   readonly start: FilePosition[];
   /** Whether the walk reached the oldest retained entry (or `since`) of every file: nothing older passes the filter. */
   readonly complete: boolean;
-}
-
-interface SourceTail {
-  entries: Entry[];
-  start: FilePosition;
-  end: FilePosition;
-  malformed: number;
-  /** The walk ran out of data (or reached `since`) rather than stopping at the count. */
-  exhausted: boolean;
 }
 
 // Drops the files newer than the one holding `from` (closing them); throws when no file holds it any more.
@@ -67,67 +56,6 @@ async function startAt(files: OpenLogFile[], from: FilePosition, spec: LogFileSp
   return kept;
 }
 
-async function tailOf(
-  logDir: string,
-  spec: LogFileSpec,
-  reader: number,
-  filter: EntryFilter,
-  count: number,
-  from?: FilePosition,
-): Promise<SourceTail> {
-  if (from !== undefined && from.generation === 0n) {
-    return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0, exhausted: true };
-  }
-  let files = await openNewestFirst(logDir, spec);
-  if (from !== undefined) files = await startAt(files, from, spec);
-  // Time is checked here, not by the parser: the first entry older than `since` ends the walk.
-  const scanFilter: EntryFilter = { ...filter, since: -Infinity };
-  const found: Entry[] = [];
-  const result: { entry: Entry | undefined } = { entry: undefined };
-  let end = START_POSITION;
-  let start: FilePosition | undefined;
-  let malformed = 0;
-  let exhausted = true;
-  try {
-    walk: for (const [i, file] of files.entries()) {
-      const stats = await file.handle.stat();
-      const fileEnd = i === 0 && from !== undefined ? from.offset : await endOfWholeLines(file, stats.size);
-      if (i === 0) end = { generation: file.generation, offset: fileEnd };
-      if (count === 0) {
-        exhausted = false;
-        break;
-      }
-      for await (const line of linesBackward(file, fileEnd)) {
-        const position = { generation: file.generation, offset: line.endOffset };
-        const outcome =
-          spec.format === 'jsonl'
-            ? parseJsonLine(line.buffer, line.start, line.end, position, reader, scanFilter, result)
-            : parseTextFileLine(line.buffer, line.start, line.end, position, reader, scanFilter, stats.mtimeMs, result);
-        if (outcome === LineOutcome.Malformed) {
-          malformed += 1;
-        } else if (outcome === LineOutcome.Until) {
-          // Entries after the first one at or past `until` are not part of the stream.
-          found.length = 0;
-          start = undefined;
-        } else if (outcome === LineOutcome.Kept) {
-          const entry = result.entry!;
-          if (entry.time < filter.since) break walk;
-          found.push(entry);
-          start = { generation: file.generation, offset: line.startOffset };
-          if (found.length >= count) {
-            exhausted = false;
-            break walk;
-          }
-        }
-      }
-    }
-  } finally {
-    await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
-  }
-  found.reverse();
-  return { entries: found, start: start ?? end, end, malformed, exhausted };
-}
-
 /**
  * Reads the last `count` entries of a log directory (default `options.tail`),
  * or with `before` (one position per file read, a cursor's), the last
@@ -143,30 +71,18 @@ export async function readHistoryWalk(
   const filter = filterOf(options);
   const specs = filesForSources(options.sources);
   const tails = await Promise.all(
-    specs.map((spec, reader) =>
-      tailOf(
-        logDir,
-        spec,
-        reader,
-        filter,
-        count,
-        before === undefined ? undefined : (before[reader] ?? START_POSITION),
-      ),
-    ),
+    specs.map(async (spec, reader): Promise<BackwardWalk> => {
+      const from = before === undefined ? undefined : (before[reader] ?? START_POSITION);
+      if (from?.generation === 0n) {
+        return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0, limited: false };
+      }
+      let files = await openNewestFirst(logDir, spec);
+      if (from !== undefined) files = await startAt(files, from, spec);
+      return walkBackward(files, spec, reader, filter, count, from?.offset);
+    }),
   );
 
-  // Merge the per-file tails by time (ties by file order), then keep the last `count`.
-  const merged: Entry[] = [];
-  const at = tails.map(() => 0);
-  for (;;) {
-    let best = -1;
-    for (let r = 0; r < tails.length; r++) {
-      const entry = tails[r]!.entries[at[r]!];
-      if (entry !== undefined && (best < 0 || entry.time < tails[best]!.entries[at[best]!]!.time)) best = r;
-    }
-    if (best < 0) break;
-    merged.push(tails[best]!.entries[at[best]!++]!);
-  }
+  const merged = mergeByTime(tails.map((tail) => tail.entries)).map(({ entry }) => entry);
   const positions = tails.map((tail) => tail.start);
   const keepFrom = Math.max(0, merged.length - count);
   let start = [...positions];
@@ -180,6 +96,24 @@ export async function readHistoryWalk(
     end: tails.map((tail) => tail.end),
     malformed: tails.reduce((sum, tail) => sum + tail.malformed, 0),
     start: keepFrom < merged.length ? start : tails.map((tail) => tail.end),
-    complete: keepFrom === 0 && tails.every((tail) => tail.exhausted),
+    complete: keepFrom === 0 && tails.every((tail) => !tail.limited),
   };
+}
+
+/**
+ * Merges lists that are each in time order into one in time order (ties: the
+ * earlier list first), each entry with the index of its list.
+ */
+export function mergeByTime(lists: readonly (readonly Entry[])[]): { list: number; entry: Entry }[] {
+  const merged: { list: number; entry: Entry }[] = [];
+  const at = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    for (let l = 0; l < lists.length; l++) {
+      const entry = lists[l]![at[l]!];
+      if (entry !== undefined && (best < 0 || entry.time < lists[best]![at[best]!]!.time)) best = l;
+    }
+    if (best < 0) return merged;
+    merged.push({ list: best, entry: lists[best]![at[best]!++]! });
+  }
 }

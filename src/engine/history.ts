@@ -17,7 +17,7 @@ import { decodeMultiCursor, encodeMultiCursor } from '../format/multi-cursor.js'
 import { resolveOptions, type ReadOptions, type ResolvedOptions } from './options.js';
 import { SandboxEntry } from './sandbox-entry.js';
 import { resolveSelection, selectedSandboxes, type SandboxSelection } from './selection.js';
-import { readHistoryWalk } from './history-walk.js';
+import { mergeByTime, readHistoryWalk } from './history-walk.js';
 
 /** Entries per page when the caller names no limit. */
 export const DEFAULT_HISTORY_LIMIT = 200;
@@ -107,25 +107,15 @@ export async function readManyHistory(
   );
 
   // Merge by time, ties by name order (the order of `names`), each sandbox's entries in their order.
-  const merged: { sandbox: number; entry: Entry }[] = [];
-  const at = pages.map(() => 0);
-  for (;;) {
-    let best = -1;
-    for (let s = 0; s < pages.length; s++) {
-      const entry = pages[s]!.entries[at[s]!];
-      if (entry !== undefined && (best < 0 || entry.time < pages[best]!.entries[at[best]!]!.time)) best = s;
-    }
-    if (best < 0) break;
-    merged.push({ sandbox: best, entry: pages[best]!.entries[at[best]!++]! });
-  }
+  const merged = mergeByTime(pages.map((page) => page.entries));
   if (before !== undefined) merged.pop();
   const keepFrom = Math.max(0, merged.length - limit);
 
   let state: Record<string, string> = {};
   for (const [s, name] of names.entries()) state[name] = encodeCursor(pages[s]!.start);
   const entries: SandboxEntry[] = [];
-  for (const [i, { sandbox, entry }] of merged.entries()) {
-    const name = names[sandbox]!;
+  for (const [i, { list, entry }] of merged.entries()) {
+    const name = names[list]!;
     state = { ...state, [name]: entry.cursor };
     if (i >= keepFrom) entries.push(new SandboxEntry(name, entry, state));
   }

@@ -125,15 +125,24 @@ function resolveGrep(value: RegExp | string | undefined): RegExp | undefined {
   if (typeof value !== 'string')
     throw new OptionsError(`Expected the \`grep\` option to be a RegExp or a string, got ${describeValue(value)}`);
   try {
-    return new RegExp(value, 'u');
+    return compileGrep(value);
+  } catch (error) {
+    throw new OptionsError(
+      `Expected the \`grep\` option to be a valid regular expression, got ${JSON.stringify(value)}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * A `grep` pattern as a RegExp: with the `u` flag where the pattern is valid
+ * with it, else without (such as `a{` or `\-`, which are valid only so). Throws the
+ * latter's SyntaxError.
+ */
+export function compileGrep(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern, 'u');
   } catch {
-    try {
-      return new RegExp(value);
-    } catch (error) {
-      throw new OptionsError(
-        `Expected the \`grep\` option to be a valid regular expression, got ${JSON.stringify(value)}: ${(error as Error).message}`,
-      );
-    }
+    return new RegExp(pattern);
   }
 }
 

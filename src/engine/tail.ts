@@ -19,9 +19,8 @@ import { filesForSources, type LogFileSpec } from '../files/layout.js';
 import { openLogFile, type OpenLogFile } from '../files/log-file.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
-import { linesBackward } from './backward.js';
-import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
-import { endOfWholeLines } from './line-reader.js';
+import { openNewestFirst, walkBackward, type BackwardWalk } from './backward-walk.js';
+import { LineOutcome, parseTextFileLine, type EntryFilter } from './filter.js';
 import { LogStream, filterOf } from './log-stream.js';
 import type { ResolvedOptions } from './options.js';
 import { StepTable, accumulateCursors, snapshotComparator, sortByTime } from './snapshot-order.js';
@@ -37,24 +36,7 @@ export interface TailResult {
   readonly malformed: number;
 }
 
-interface SourceTail {
-  entries: Entry[];
-  start: FilePosition;
-  end: FilePosition;
-  malformed: number;
-}
-
-// The files of one spec, newest first, opened.
-export async function openNewestFirst(logDir: string, spec: LogFileSpec): Promise<OpenLogFile[]> {
-  const chain = new RotationChain(logDir, spec.fileName);
-  const members = spec.rotates ? await chain.scan() : [{ index: 0, generation: 0n }];
-  const files: OpenLogFile[] = [];
-  for (const member of members) {
-    const file = await openLogFile(chain.path(member.index));
-    if (file !== undefined) files.push(file);
-  }
-  return files;
-}
+type SourceTail = Omit<BackwardWalk, 'limited'>;
 
 // Thrown (and caught by readTail) when a backward walk finds records out of time order.
 const OUT_OF_ORDER = Symbol('out of order');
@@ -67,62 +49,26 @@ async function tailOf(
   count: number,
 ): Promise<SourceTail> {
   // Text logs are read whole and sorted (see the module comment); small by nature.
-  if (spec.format === 'text') return textTailOf(logDir, spec, reader, filter, count);
+  if (spec.format === 'text') {
+    return textTailOf(await openLogFile(new RotationChain(logDir, spec.fileName).path(0)), reader, filter, count);
+  }
   const files = await openNewestFirst(logDir, spec);
   let newest = Infinity;
-  // Time is checked here, not by the parser: the first entry older than `since` ends the walk.
-  const scanFilter: EntryFilter = { ...filter, since: -Infinity };
-  const found: Entry[] = [];
-  const result: { entry: Entry | undefined } = { entry: undefined };
-  let end = START_POSITION;
-  let start: FilePosition | undefined;
-  let malformed = 0;
-  try {
-    walk: for (const [i, file] of files.entries()) {
-      const stats = await file.handle.stat();
-      const fileEnd = await endOfWholeLines(file, stats.size);
-      if (i === 0) end = { generation: file.generation, offset: fileEnd };
-      if (count === 0) break;
-      for await (const line of linesBackward(file, fileEnd)) {
-        const position = { generation: file.generation, offset: line.endOffset };
-        const outcome =
-          spec.format === 'jsonl'
-            ? parseJsonLine(line.buffer, line.start, line.end, position, reader, scanFilter, result)
-            : parseTextFileLine(line.buffer, line.start, line.end, position, reader, scanFilter, stats.mtimeMs, result);
-        if (outcome === LineOutcome.Malformed) {
-          malformed += 1;
-        } else if (outcome === LineOutcome.Until) {
-          // Entries after the first one at or past `until` are not part of the stream.
-          found.length = 0;
-          start = undefined;
-        } else if (outcome === LineOutcome.Kept) {
-          const entry = result.entry!;
-          if (entry.time > newest) throw OUT_OF_ORDER;
-          newest = entry.time;
-          if (entry.time < filter.since) break walk;
-          found.push(entry);
-          start = { generation: file.generation, offset: line.startOffset };
-          // One more than asked: the entry before the tail gives the first cursors their position of this file.
-          if (found.length > count) break walk;
-        }
-      }
-    }
-  } finally {
-    await Promise.all(files.map((file) => file.handle.close().catch(() => undefined)));
-  }
-  found.reverse();
-  return { entries: found, start: start ?? end, end, malformed };
+  // One more than asked: the entry before the tail gives the first cursors their position of this file.
+  const walk = await walkBackward(files, spec, reader, filter, count === 0 ? 0 : count + 1, undefined, (entry) => {
+    if (entry.time > newest) throw OUT_OF_ORDER;
+    newest = entry.time;
+  });
+  return walk;
 }
 
 // A text log's tail: the whole file, sorted, its last `count + 1` entries.
 async function textTailOf(
-  logDir: string,
-  spec: LogFileSpec,
+  file: OpenLogFile | undefined,
   reader: number,
   filter: EntryFilter,
   count: number,
 ): Promise<SourceTail> {
-  const file = await openLogFile(new RotationChain(logDir, spec.fileName).path(0));
   if (file === undefined) return { entries: [], start: START_POSITION, end: START_POSITION, malformed: 0 };
   try {
     const { mtimeMs } = await file.handle.stat();

@@ -23,11 +23,12 @@ import { SandlogError } from '../errors.js';
 import { resolveSources } from '../format/source.js';
 import { parseTimeArgument } from '../format/time.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from '../server/errors.js';
+import { decodePathSegment } from '../server/parameters.js';
 import { sendError, sendJson } from '../server/respond.js';
 import { hostHeaderIsLoopback, isLoopbackHost, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
 import { SseResponse } from '../server/sse.js';
 import { checkServerOptions } from '../server/server.js';
-import { loadViewer } from '../server/static.js';
+import { loadViewer, STATIC_HEADERS } from '../server/static.js';
 import { readFleet, listFleet, type FleetEntry, type FleetReadOptions } from './read.js';
 import { fleetId } from './selection.js';
 import { createViewerRoutes } from './viewer-routes.js';
@@ -49,19 +50,8 @@ export interface FleetServer {
 
 const PARAMETERS = new Set(['tail', 'since', 'until', 'source', 'grep', 'after', 'token']);
 const STATIC_METHODS = ['GET', 'HEAD'];
-// As the local server's: only the page's HTML gets a policy that lets its script run.
-const STATIC_HEADERS = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' });
-
-function decodeSegment(segment: string): string {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
-  }
-  if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
-  return decoded;
-}
+// The local server's decoding, without its `..` and hidden-separator checks: an id is not a path here.
+const decodeSegment = decodePathSegment;
 
 function entryJson(entry: FleetEntry): string {
   return `${entry.line.slice(0, -1)},"host":${JSON.stringify(entry.host)},"sandbox":${JSON.stringify(entry.sandbox)},"seq":${entry.sequence}}`;

@@ -24,20 +24,19 @@
  * stalled connections) live in ./limits.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidCursorError } from '../errors.js';
 import { defaultHome, resolveTarget } from '../files/layout.js';
 import { assertSandboxName } from '../format/name.js';
 import { listSandboxes } from '../engine/inventory.js';
-import type { StreamOptions } from '../engine/options.js';
-import { streamLogs, type LogStreamHandle } from '../engine/read.js';
+import { streamLogs } from '../engine/read.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from './errors.js';
-import { readOptions, readParameters } from './parameters.js';
-import { JSON_HEADERS, sendError, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
+import { decodePathSegment, readOptions, readParameters } from './parameters.js';
+import { sendEntriesBody, serveEventStream, type LiveStream } from './event-stream.js';
+import { sendError, sendJson } from './respond.js';
 import { resolveAppLimits, StallMonitor, StreamSlots, type AppLimitOptions } from './limits.js';
 import { createManyRoutes, findManyRoute, type ManyRoute } from './routes-many.js';
-import { hostHeaderIsLoopback, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from './security.js';
-import { HEARTBEAT_INTERVAL_MS, SseResponse } from './sse.js';
-import { loadViewer, type StaticFile } from './static.js';
+import { hostHeaderIsLoopback, TokenCheck } from './security.js';
+import { HEARTBEAT_INTERVAL_MS } from './sse.js';
+import { loadViewer, sendStaticFile, type StaticFile } from './static.js';
 
 /** Options of {@link createApp}; all optional. The limits (`maxStreams`, `stallTimeoutMs`) are described in ./limits.ts. */
 export interface AppOptions extends AppLimitOptions {
@@ -92,20 +91,12 @@ const API_METHODS = ['GET'] as const;
 const STATIC_METHODS = ['GET', 'HEAD'] as const;
 const SNAPSHOT_PARAMETERS = ['tail', 'since', 'until', 'source', 'grep', 'after', 'before', 'limit'];
 const STREAM_PARAMETERS = ['tail', 'since', 'source', 'grep', 'after', 'token'];
-// The HTML of the page is the only response that runs anything: it alone gets a policy that allows its script.
-const STATIC_HEADERS = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' });
 
 function decodeSegment(segment: string): string {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
-  }
+  const decoded = decodePathSegment(segment);
   // Refused wherever they appear (not only where a name is expected): no path means "go up".
   if (decoded === '.' || decoded === '..')
     throw badRequest(`path segment ${JSON.stringify(segment)} is a relative path`);
-  if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
   if (decoded !== segment && (decoded.includes('/') || decoded.includes('\\')))
     throw badRequest(`path segment ${JSON.stringify(segment)} hides a path separator`);
   return decoded;
@@ -153,8 +144,9 @@ export function createApp(options: AppOptions = {}): App {
   const slots = new StreamSlots(limits.maxStreams);
   const stalls = new StallMonitor(limits.stallTimeoutMs);
   const viewer = loadViewer();
-  const streams = new Set<{ shutdown: () => void; done: Promise<void> }>();
-  const many = createManyRoutes({ ...resolved, streams });
+  const streams = new Set<LiveStream>();
+  const streamContext = { ...resolved, streams };
+  const many = createManyRoutes(streamContext);
 
   function authorize(request: IncomingMessage, route: Route | undefined, query: URLSearchParams): void {
     if (resolved.token === undefined) return;
@@ -177,28 +169,9 @@ export function createApp(options: AppOptions = {}): App {
     if (query.has('before') || query.has('limit')) return many.serveHistory(response, name, query);
     const streamOptions = readOptions(readParameters(query, SNAPSHOT_PARAMETERS), resolved.home);
     const handle = streamLogs({ name, home: resolved.home }, streamOptions);
-    const batches = handle.batches()[Symbol.asyncIterator]();
     try {
-      // The first batch comes before the status line: a bad cursor or a missing sandbox still gets its status.
-      let next = await batches.next();
-      response.writeHead(200, JSON_HEADERS);
-      let separator = '';
-      let chunk = '{"entries":[';
-      while (next.done !== true) {
-        for (const entry of next.value) {
-          chunk += separator + entry.toJsonLine();
-          separator = ',';
-          if (chunk.length >= WRITE_CHUNK_CHARS) {
-            if (!(await writeChunk(response, chunk))) return;
-            chunk = '';
-          }
-        }
-        next = await batches.next();
-      }
-      chunk += `],"cursor":${JSON.stringify(handle.cursor)}}`;
-      response.end(chunk);
+      await sendEntriesBody(response, handle.batches(), () => `,"cursor":${JSON.stringify(handle.cursor)}`);
     } finally {
-      await batches.return?.(undefined);
       await handle.close();
     }
   }
@@ -217,63 +190,21 @@ export function createApp(options: AppOptions = {}): App {
       for (const key of ['after', 'since', 'tail']) parameters.delete(key);
       parameters.set('after', [lastEventId.trim()]);
     }
-    const stop = new AbortController();
-    const streamOptions: StreamOptions = {
-      ...readOptions(parameters, resolved.home),
-      follow: true,
-      signal: stop.signal,
-    };
-    // An EventSource cannot read an error status's body, so it is told of an unusable cursor by the
-    // named `error` event; any other client gets the status (400) before the stream starts.
-    const eventSource = (request.headers.accept ?? '').includes('text/event-stream');
-    let handle: LogStreamHandle | undefined;
-    let cursorError: InvalidCursorError | undefined;
-    try {
-      handle = streamLogs({ name, home: resolved.home }, streamOptions);
-      await handle.open();
-    } catch (error) {
-      await handle?.close();
-      if (!(error instanceof InvalidCursorError) || !eventSource) throw error;
-      cursorError = error;
-      handle = undefined;
-      await resolveTarget({ name, home: resolved.home }, resolved.home);
-    }
-
-    const sse = new SseResponse(response, { ...SECURITY_HEADERS }, resolved.heartbeatMs);
-    let finish!: () => void;
-    const entry = {
-      shutdown: (): void => {
-        stop.abort();
-        // A client that stopped reading would hold the stream in its wait for `drain` forever.
-        if (sse.blocked) response.destroy();
-      },
-      done: new Promise<void>((resolve) => (finish = resolve)),
-    };
-    streams.add(entry);
-    response.once('close', () => stop.abort());
-    try {
-      if (cursorError !== undefined || handle === undefined) {
-        await sse.sendEvent('error', toHttpError(cursorError).toJSON());
-        return;
-      }
-      try {
+    const read = readOptions(parameters, resolved.home);
+    const target = { name, home: resolved.home };
+    return serveEventStream(
+      streamContext,
+      request,
+      response,
+      (signal) => streamLogs(target, { ...read, follow: true, signal }),
+      async (handle, sse) => {
         for await (const batch of handle.batches()) {
           if (!(await sse.sendEntries(batch))) break;
         }
-        // Aborted: the client left or the server is stopping; either way the client should reconnect, so no `end`.
-        if (!stop.signal.aborted && !sse.closed) await sse.sendEvent('end', { cursor: handle.cursor });
-      } catch (error) {
-        const failure = toHttpError(error);
-        if (failure.status >= 500) resolved.onError(error, request);
-        if (!sse.closed) await sse.sendEvent('error', failure.toJSON());
-      } finally {
-        await handle.close();
-      }
-    } finally {
-      sse.end();
-      streams.delete(entry);
-      finish();
-    }
+      },
+      // The sandbox must exist for the cursor's `error` event to be the answer (else its 404).
+      () => resolveTarget(target, resolved.home),
+    );
   }
 
   async function dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -300,14 +231,7 @@ export function createApp(options: AppOptions = {}): App {
     const route = findRoute(segments, viewer);
     if (route.kind !== 'static') throw notFound();
     if (!(STATIC_METHODS as readonly string[]).includes(request.method ?? '')) throw methodNotAllowed(STATIC_METHODS);
-    const headers: Record<string, string> = {
-      ...STATIC_HEADERS,
-      'content-type': route.file.contentType,
-      'content-length': String(route.file.body.length),
-    };
-    if (route.file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
-    response.writeHead(200, headers);
-    response.end(request.method === 'HEAD' ? undefined : route.file.body);
+    sendStaticFile(request, response, route.file);
   }
 
   async function serveApi(

@@ -2,10 +2,23 @@
  * Reading a request's query parameters: each route names the ones it
  * accepts; anything else, or a single-valued parameter given twice, is a 400.
  * Shared by the single-sandbox routes (./app.ts) and the multi-sandbox ones
- * (./routes-many.ts).
+ * (./routes-many.ts). Also the decoding of a path segment, which the fleet
+ * server (src/fleet/server.ts) shares.
  */
 import type { StreamOptions } from '../engine/options.js';
 import { badRequest } from './errors.js';
+
+/** A path segment percent-decoded; malformed encoding or a NUL character is a 400. */
+export function decodePathSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`malformed percent-encoding in path segment ${JSON.stringify(segment)}`);
+  }
+  if (decoded.includes('\u0000')) throw badRequest('path contains a NUL character');
+  return decoded;
+}
 
 /** Parameters that may be given more than once. */
 const REPEATABLE = new Set(['source', 'sandbox', 'pattern']);

@@ -16,18 +16,17 @@
  * Parameters follow the single-sandbox routes' rules (./parameters.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidCursorError } from '../errors.js';
 import { readHistogram } from '../engine/histogram.js';
 import { readHistory, readManyHistory, type HistoryOptions, type HistoryPage } from '../engine/history.js';
-import { streamManyLogs, type ManyLogStreamHandle, type ManyStreamOptions } from '../engine/multi-stream.js';
+import { streamManyLogs, type ManyStreamOptions } from '../engine/multi-stream.js';
 import type { SandboxSelection } from '../engine/selection.js';
 import type { LogEntry } from '../format/entry.js';
 import { assertSandboxName } from '../format/name.js';
-import { badRequest, toHttpError } from './errors.js';
+import { badRequest } from './errors.js';
+import { sendEntriesBody, serveEventStream, type EventStreamContext } from './event-stream.js';
 import { integerParameter, readOptions, readParameters } from './parameters.js';
-import { JSON_HEADERS, sendJson, writeChunk, WRITE_CHUNK_CHARS } from './respond.js';
-import { SECURITY_HEADERS } from './security.js';
-import { SseResponse, type EventEntry } from './sse.js';
+import { sendJson } from './respond.js';
+import type { EventEntry } from './sse.js';
 
 /** The multi-sandbox routes. */
 export type ManyRoute =
@@ -61,12 +60,8 @@ export function findManyRoute(segments: readonly string[]): ManyRoute | undefine
 }
 
 /** What the routes share with the app. */
-export interface ManyRoutesContext {
+export interface ManyRoutesContext extends EventStreamContext {
   readonly home: string;
-  readonly heartbeatMs: number;
-  readonly onError: (error: unknown, request: IncomingMessage) => void;
-  /** The app's live streams, which its close() ends. */
-  readonly streams: Set<{ shutdown: () => void; done: Promise<void> }>;
 }
 
 function readSelection(parameters: Map<string, string[]>): SandboxSelection {
@@ -113,24 +108,10 @@ export function createManyRoutes(context: ManyRoutesContext) {
     }
     const handle = streamManyLogs(selection, readOptions(parameters, home) as ManyStreamOptions);
     try {
-      // Opened before the status line: a missing sandbox or a bad cursor still gets its status.
       await handle.open();
-      response.writeHead(200, JSON_HEADERS);
-      let chunk = '{"entries":[';
-      let separator = '';
-      for await (const batch of handle.batches()) {
-        for (const entry of batch) {
-          chunk += separator + entry.toJsonLine();
-          separator = ',';
-          if (chunk.length >= WRITE_CHUNK_CHARS) {
-            if (!(await writeChunk(response, chunk))) return;
-            chunk = '';
-          }
-        }
-      }
-      response.end(
-        `${chunk}],"cursor":${JSON.stringify(handle.cursor)},"sandboxes":${JSON.stringify(handle.sandboxes)}}`,
-      );
+      const closing = () =>
+        `,"cursor":${JSON.stringify(handle.cursor)},"sandboxes":${JSON.stringify(handle.sandboxes)}`;
+      await sendEntriesBody(response, handle.batches(), closing);
     } finally {
       await handle.close();
     }
@@ -147,43 +128,13 @@ export function createManyRoutes(context: ManyRoutesContext) {
     const lastEventId = request.headers['last-event-id'];
     // A reconnect: where the client got to overrides `after`. `since`/`tail` stay, for the sandboxes it had nothing of yet.
     if (typeof lastEventId === 'string' && lastEventId.trim() !== '') parameters.set('after', [lastEventId.trim()]);
-    const stop = new AbortController();
-    const options: ManyStreamOptions = {
-      ...(readOptions(parameters, home) as ManyStreamOptions),
-      follow: true,
-      signal: stop.signal,
-    };
-    const eventSource = (request.headers.accept ?? '').includes('text/event-stream');
-    let handle: ManyLogStreamHandle | undefined;
-    let cursorError: InvalidCursorError | undefined;
-    try {
-      handle = streamManyLogs(selection, options);
-      await handle.open();
-    } catch (error) {
-      await handle?.close();
-      // An EventSource cannot read an error status's body: it is told of an unusable cursor by an `error` event.
-      if (!(error instanceof InvalidCursorError) || !eventSource) throw error;
-      cursorError = error;
-      handle = undefined;
-    }
-
-    const sse = new SseResponse(response, { ...SECURITY_HEADERS }, context.heartbeatMs);
-    let finish!: () => void;
-    const tracked = {
-      shutdown: (): void => {
-        stop.abort();
-        if (sse.blocked) response.destroy();
-      },
-      done: new Promise<void>((resolve) => (finish = resolve)),
-    };
-    context.streams.add(tracked);
-    response.once('close', () => stop.abort());
-    try {
-      if (handle === undefined) {
-        await sse.sendEvent('error', toHttpError(cursorError).toJSON());
-        return;
-      }
-      try {
+    const read = readOptions(parameters, home) as ManyStreamOptions;
+    return serveEventStream(
+      context,
+      request,
+      response,
+      (signal) => streamManyLogs(selection, { ...read, follow: true, signal }),
+      async (handle, sse) => {
         for await (const event of handle.events()) {
           const sent =
             event.type === 'entries'
@@ -191,19 +142,8 @@ export function createManyRoutes(context: ManyRoutesContext) {
               : await sse.sendEvent(event.type, { sandbox: event.sandbox });
           if (!sent) break;
         }
-        if (!stop.signal.aborted && !sse.closed) await sse.sendEvent('end', { cursor: handle.cursor });
-      } catch (error) {
-        const failure = toHttpError(error);
-        if (failure.status >= 500) context.onError(error, request);
-        if (!sse.closed) await sse.sendEvent('error', failure.toJSON());
-      } finally {
-        await handle.close();
-      }
-    } finally {
-      sse.end();
-      context.streams.delete(tracked);
-      finish();
-    }
+      },
+    );
   }
 
   async function serveHistogram(response: ServerResponse, query: URLSearchParams): Promise<void> {

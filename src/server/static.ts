@@ -8,8 +8,10 @@
  * them) and then in the source tree (`src/server/web/`, from the package root).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ViewerMissingError } from '../errors.js';
+import { PAGE_CSP, SECURITY_HEADERS } from './security.js';
 
 /** One file the server hands out. */
 export interface StaticFile {
@@ -43,4 +45,22 @@ export function loadViewer(directory: string = viewerDirectory()): ReadonlyMap<s
       ([path, file, contentType]) => [path, { body: readFileSync(`${directory}${file}`), contentType }] as const,
     ),
   );
+}
+
+/** Headers of the viewer's files. The HTML of the page is the only response that runs anything: it alone gets a policy that allows its script. */
+export const STATIC_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...SECURITY_HEADERS,
+  'cache-control': 'no-cache',
+});
+
+/** Sends one of the viewer's files (no body for HEAD); the method is already checked. */
+export function sendStaticFile(request: IncomingMessage, response: ServerResponse, file: StaticFile): void {
+  const headers: Record<string, string> = {
+    ...STATIC_HEADERS,
+    'content-type': file.contentType,
+    'content-length': String(file.body.length),
+  };
+  if (file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
+  response.writeHead(200, headers);
+  response.end(request.method === 'HEAD' ? undefined : file.body);
 }

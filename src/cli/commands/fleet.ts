@@ -6,9 +6,8 @@
  * `host/name` (text) or carrying `host` and `sandbox` keys (JSON). Its
  * cursor is the stream sequence (see src/fleet/read.ts).
  */
-import { readFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { OptionsError } from '../../errors.js';
+import { compileGrep } from '../../engine/options.js';
 import { sanitizeForTerminal } from '../../format/ansi.js';
 import type { LogEntry } from '../../format/entry.js';
 import type { LogSource } from '../../format/source.js';
@@ -30,7 +29,7 @@ import {
   type ParsedArgs,
 } from '../args.js';
 import { EXIT_OK } from '../exit.js';
-import { replaceFile } from '../cursor-file.js';
+import { readCursorFileText, replaceFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
 import { renderText, type RenderOptions } from '../render.js';
 
@@ -78,16 +77,6 @@ function jsonLine(entry: FleetEntry, merged: boolean, sources: ReadonlySet<LogSo
   return `${line.slice(0, -1)},"host":${JSON.stringify(entry.host)},"sandbox":${JSON.stringify(entry.sandbox)}}\n`;
 }
 
-function readCursorFile(path: string): string | undefined {
-  try {
-    const text = readFileSync(path, 'utf8').trim();
-    return text === '' ? undefined : text;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OptionsError(`cannot read --cursor-file ${path}: ${(error as Error).message}`);
-  }
-}
-
 function time(args: ParsedArgs, name: string): number | undefined {
   const raw = stringFlag(args, name);
   if (raw === undefined) return undefined;
@@ -102,15 +91,11 @@ function grepOf(args: ParsedArgs): RegExp | undefined {
   const raw = stringFlag(args, 'grep');
   if (raw === undefined) return undefined;
   try {
-    return new RegExp(raw, 'u');
-  } catch {
-    try {
-      return new RegExp(raw);
-    } catch (error) {
-      throw new UsageError(
-        `Expected --grep to be a valid regular expression, got ${JSON.stringify(raw)}: ${(error as Error).message}`,
-      );
-    }
+    return compileGrep(raw);
+  } catch (error) {
+    throw new UsageError(
+      `Expected --grep to be a valid regular expression, got ${JSON.stringify(raw)}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -129,7 +114,7 @@ export async function runFleetLogs(args: ParsedArgs, context: CommandContext, re
     throw new UsageError('--after-cursor conflicts with --since and --tail');
   let start = { tail, since };
   if (cursorFile !== undefined) {
-    const stored = readCursorFile(cursorFile);
+    const stored = readCursorFileText(cursorFile);
     if (stored !== undefined) {
       if (after !== undefined && after !== stored)
         throw new UsageError('--after-cursor conflicts with the cursor stored in --cursor-file');

@@ -7,8 +7,7 @@
  * sandbox as a JSON object; `--after-cursor` takes a multi-cursor. A single
  * plain name never comes here (./logs.ts keeps that output as it was).
  */
-import { readFileSync } from 'node:fs';
-import { OptionsError, SandboxNotFoundError } from '../../errors.js';
+import { SandboxNotFoundError } from '../../errors.js';
 import { sanitizeForTerminal } from '../../format/ansi.js';
 import { streamManyLogs } from '../../engine/multi-stream.js';
 import { isPattern, resolveSelection, type SandboxSelection } from '../../engine/selection.js';
@@ -25,7 +24,7 @@ import {
   type ParsedArgs,
 } from '../args.js';
 import { EXIT_OK } from '../exit.js';
-import { isSingleSandboxPlace, replaceFile } from '../cursor-file.js';
+import { isSingleSandboxPlace, readCursorFileText, replaceFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
 import type { RenderOptions } from '../render.js';
 import { renderManyJson, renderManyText, SandboxPrefixes } from '../render-many.js';
@@ -43,15 +42,9 @@ export function wantsManySandboxes(args: ParsedArgs): boolean {
 
 // A cursor file of several sandboxes: `{ "name": "cursor", … }`. Absent or empty: no cursor yet.
 function readMultiCursorFile(path: string): Map<string, string> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OptionsError(`cannot read --cursor-file ${path}: ${(error as Error).message}`);
-  }
-  if (text.trim() === '') return undefined;
-  if (!text.trim().startsWith('{') || isSingleSandboxPlace(parseQuietly(text))) {
+  const text = readCursorFileText(path);
+  if (text === undefined) return undefined;
+  if (!text.startsWith('{') || isSingleSandboxPlace(parseQuietly(text))) {
     throw new UsageError(
       `--cursor-file ${path} holds a single sandbox's cursor, not one per sandbox (a JSON object): use another file for several sandboxes`,
     );
