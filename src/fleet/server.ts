@@ -25,10 +25,10 @@ import { parseTimeArgument } from '../format/time.js';
 import { badRequest, HttpError, methodNotAllowed, notFound, toHttpError, unauthorized } from '../server/errors.js';
 import { decodePathSegment } from '../server/parameters.js';
 import { sendError, sendJson } from '../server/respond.js';
-import { hostHeaderIsLoopback, isLoopbackHost, PAGE_CSP, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
+import { hostHeaderIsLoopback, isLoopbackHost, SECURITY_HEADERS, TokenCheck } from '../server/security.js';
 import { SseResponse } from '../server/sse.js';
 import { checkServerOptions } from '../server/server.js';
-import { loadViewer, STATIC_HEADERS } from '../server/static.js';
+import { loadViewer, sendStaticFile } from '../server/static.js';
 import { readFleet, listFleet, type FleetEntry, type FleetReadOptions } from './read.js';
 import { fleetId } from './selection.js';
 import { createViewerRoutes } from './viewer-routes.js';
@@ -137,14 +137,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     const file = segments.length === 1 ? viewer.get(`/${segments[0]}`) : undefined;
     if (file === undefined) throw notFound();
     if (!STATIC_METHODS.includes(request.method ?? '')) throw methodNotAllowed(STATIC_METHODS);
-    const headers: Record<string, string> = {
-      ...STATIC_HEADERS,
-      'content-type': file.contentType,
-      'content-length': String(file.body.length),
-    };
-    if (file.contentType.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
-    response.writeHead(200, headers);
-    response.end(request.method === 'HEAD' ? undefined : file.body);
+    sendStaticFile(request, response, file);
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
