@@ -50,6 +50,8 @@ export class LineReader {
   private skipping = false;
   /** The last read came back short: the reader is at the end of the file, waiting for appends. */
   private tailing = false;
+  /** The block being read ahead: `buffer` filled from file offset `position`. */
+  private ahead: { buffer: Buffer; position: number; length: Promise<number> } | undefined;
 
   constructor(file: OpenLogFile, offset: number) {
     this.file = file;
@@ -118,8 +120,18 @@ export class LineReader {
       }
       this.tailing = false; // more than a small read's worth arrived: read blocks again
     }
-    let buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
-    let length = await this.fill(buffer, 0, this.offset);
+    let buffer: Buffer;
+    let length: number;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead !== undefined && ahead.position === this.offset) {
+      buffer = ahead.buffer;
+      length = await ahead.length;
+    } else {
+      if (ahead !== undefined) await ahead.length.catch(() => 0);
+      buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+      length = await this.fill(buffer, 0, this.offset);
+    }
     if (length < buffer.length) this.tailing = true;
     for (;;) {
       if (length === 0) return undefined;
@@ -127,6 +139,8 @@ export class LineReader {
       if (lastNewline >= 0) {
         const block = { buffer, start: 0, end: lastNewline + 1, fileOffset: this.offset };
         this.offset += lastNewline + 1;
+        // A full block means more is there: the next one is read on the thread pool while this one is parsed.
+        if (length === buffer.length) this.readAhead();
         return block;
       }
       if (length < buffer.length) return undefined;
@@ -144,6 +158,16 @@ export class LineReader {
       length += await this.fill(larger.subarray(0, larger.length), length, this.offset + length);
       buffer = larger;
     }
+  }
+
+  // Starts reading the block at the reader's offset; next() takes it when it still starts there.
+  private readAhead(): void {
+    const buffer = Buffer.allocUnsafe(READ_BLOCK_BYTES);
+    const position = this.offset;
+    const length = this.fill(buffer, 0, position);
+    // A failed read ahead is not an error until next() asks for that block (and reads it again).
+    length.catch(() => undefined);
+    this.ahead = { buffer, position, length };
   }
 
   // Moves past the rest of an oversized line; false when its end is not written yet.
@@ -179,6 +203,9 @@ export class LineReader {
   }
 
   async close(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead !== undefined) await ahead.length.catch(() => 0);
     await this.file.handle.close().catch(() => undefined);
   }
 }
