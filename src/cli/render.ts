@@ -128,7 +128,14 @@ function renderPlainTextBatch(entries: readonly LogEntry[], options: RenderOptio
     // Keep room for the next entry's fast path; a larger one falls back or grows the buffer.
     if (scratch.length - at < 64 * 1024) grow(at);
   }
-  return Buffer.from(scratch.subarray(0, at));
+  return copyOut(at);
+}
+
+// The first `used` bytes of the scratch buffer in a buffer of their own (not zero-filled first, as Buffer.from's would be).
+function copyOut(used: number): Buffer {
+  const out = Buffer.allocUnsafe(used);
+  scratch.copy(out, 0, 0, used);
+  return out;
 }
 
 function grow(used: number): void {
@@ -153,5 +160,5 @@ function renderJsonBatch(entries: readonly LogEntry[]): Buffer {
     }
     at = end;
   }
-  return Buffer.from(scratch.subarray(0, at));
+  return copyOut(at);
 }

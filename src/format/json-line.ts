@@ -46,7 +46,8 @@ export function bodyJsonString(text: string): string {
     : json;
 }
 
-// Literal parts of a `--json` line, for the byte path.
+// Literal parts of a `--json` line, for the byte path: stored byte by byte (a Buffer.copy per piece
+// costs a call into C++ larger than these few bytes).
 const JSON_T = Buffer.from('{"t":"', 'latin1');
 const JSON_S = Buffer.from('","s":"', 'latin1');
 const JSON_D = Buffer.from('","d":', 'latin1');
@@ -60,6 +61,21 @@ const SOURCE_BYTES: Readonly<Record<LogSource, Buffer>> = {
   output: Buffer.from('output'),
   system: Buffer.from('system'),
 };
+/** Bytes from which Buffer.copy beats a byte loop (Node 20 here: a copy costs ~45 ns whatever its size up to 256 bytes, a loop ~1 ns a byte). */
+const COPY_BYTES = 48;
+
+// `source[from, to)` into `target` at `at`; returns the end.
+function put(target: Uint8Array, at: number, source: Uint8Array, from: number, to: number): number {
+  if (to - from >= COPY_BYTES) return at + (source as Buffer).copy(target, at, from, to);
+  for (let i = from; i < to; i++) target[at++] = source[i]!;
+  return at;
+}
+
+// All of `literal` into `target` at `at`; returns the end.
+function putAll(target: Uint8Array, at: number, literal: Uint8Array): number {
+  for (let i = 0; i < literal.length; i++) target[at + i] = literal[i]!;
+  return at + literal.length;
+}
 
 /**
  * An upper bound on the bytes of a line written by {@link writeEntryJsonHead}
@@ -89,20 +105,20 @@ export function writeEntryJsonHead(
   bodyEnd: number,
   sessionId: number | bigint | null,
 ): number {
-  at += JSON_T.copy(target, at);
-  at += buffer.copy(target, at, timeStart, timeEnd);
-  at += JSON_S.copy(target, at);
-  at += SOURCE_BYTES[source].copy(target, at);
-  at += JSON_D.copy(target, at);
-  at += buffer.copy(target, at, bodyStart - 1, bodyEnd + 1);
-  at += JSON_ID.copy(target, at);
-  at = sessionId === null ? at + JSON_NULL.copy(target, at) : writeDigits(sessionId, target, at);
-  return at + JSON_CURSOR.copy(target, at);
+  at = putAll(target, at, JSON_T);
+  at = put(target, at, buffer, timeStart, timeEnd);
+  at = putAll(target, at, JSON_S);
+  at = putAll(target, at, SOURCE_BYTES[source]);
+  at = putAll(target, at, JSON_D);
+  at = put(target, at, buffer, bodyStart - 1, bodyEnd + 1);
+  at = putAll(target, at, JSON_ID);
+  at = sessionId === null ? putAll(target, at, JSON_NULL) : writeDigits(sessionId, target, at);
+  return putAll(target, at, JSON_CURSOR);
 }
 
 /** Ends the line begun by {@link writeEntryJsonHead} after its cursor, with the `\n`; returns the end. */
 export function writeEntryJsonEnd(target: Buffer, at: number): number {
-  return at + JSON_END.copy(target, at);
+  return putAll(target, at, JSON_END);
 }
 
 // Decimal digits of a non-negative integer into `target` at `at`; returns the end.
