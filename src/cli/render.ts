@@ -70,6 +70,7 @@ export function renderJson(entry: LogEntry): string {
 /**
  * Renders a batch: text as a string; JSON Lines as bytes, each line copied
  * straight from the read buffers into one output buffer (no string per entry).
+ * Bytes are lent: hand them to {@link releaseRendered} once they are written.
  */
 export function renderBatch(entries: readonly LogEntry[], options: RenderOptions): string | Buffer {
   if (options.json) return renderJsonBatch(entries);
@@ -128,14 +129,7 @@ function renderPlainTextBatch(entries: readonly LogEntry[], options: RenderOptio
     // Keep room for the next entry's fast path; a larger one falls back or grows the buffer.
     if (scratch.length - at < 64 * 1024) grow(at);
   }
-  return copyOut(at);
-}
-
-// The first `used` bytes of the scratch buffer in a buffer of their own (not zero-filled first, as Buffer.from's would be).
-function copyOut(used: number): Buffer {
-  const out = Buffer.allocUnsafe(used);
-  scratch.copy(out, 0, 0, used);
-  return out;
+  return lend(at);
 }
 
 function grow(used: number): void {
@@ -144,9 +138,35 @@ function grow(used: number): void {
   scratch = larger;
 }
 
-// Lines are assembled in one reused buffer (grown when a batch needs more), then copied out at
-// their exact size: what is handed to the stream is never larger than the text.
-let scratch = Buffer.allocUnsafe(1024 * 1024);
+// Lines are assembled in a reused buffer (grown when a batch needs more) and handed to the writer as a
+// view of it, without a copy. A buffer is lent until its write is done (releaseRendered); meanwhile the
+// next batch is assembled in another one. Held at most: the free ones below, and what writes hold.
+const SCRATCH_BYTES = 1024 * 1024;
+const FREE_KEPT = 2;
+let scratch: Buffer = Buffer.allocUnsafe(SCRATCH_BYTES);
+const free: Buffer[] = [];
+const lent = new WeakMap<ArrayBufferLike, Buffer>();
+
+// Hands out the first `used` bytes of the scratch buffer and takes another one for the next batch.
+function lend(used: number): Buffer {
+  const out = scratch.subarray(0, used);
+  lent.set(scratch.buffer, scratch);
+  scratch = free.pop() ?? Buffer.allocUnsafe(SCRATCH_BYTES);
+  return out;
+}
+
+/**
+ * Gives back the buffer of a batch {@link renderBatch} rendered as bytes, once the stream is done with
+ * it (its write callback ran): the next batches may reuse it. A string, or a batch given back already,
+ * is ignored; one never given back is left to the garbage collector.
+ */
+export function releaseRendered(rendered: string | Uint8Array): void {
+  if (typeof rendered === 'string') return;
+  const whole = lent.get(rendered.buffer);
+  if (whole === undefined) return;
+  lent.delete(rendered.buffer);
+  if (free.length < FREE_KEPT && whole.length === SCRATCH_BYTES) free.push(whole);
+}
 
 function renderJsonBatch(entries: readonly LogEntry[]): Buffer {
   let at = 0;
@@ -160,5 +180,5 @@ function renderJsonBatch(entries: readonly LogEntry[]): Buffer {
     }
     at = end;
   }
-  return copyOut(at);
+  return lend(at);
 }

@@ -28,7 +28,7 @@ import {
 import { EXIT_OK } from '../exit.js';
 import { readCursorFile, writeCursorFile } from '../cursor-file.js';
 import { writeOut } from '../output.js';
-import { renderBatch, type RenderOptions } from '../render.js';
+import { releaseRendered, renderBatch, type RenderOptions } from '../render.js';
 import { runManyLogs, wantsManySandboxes } from './logs-many.js';
 import { FLEET_OPTIONS } from '../fleet-options.js';
 
@@ -271,7 +271,7 @@ async function runLogs(args: ParsedArgs, context: CommandContext): Promise<numbe
       const cursor = batch[batch.length - 1]!.cursor;
       // Taken before writing out, while the files the batch came from are as the stream read them.
       const checkpoint = cursorFile === undefined ? undefined : await checkpointOf(stream, cursor);
-      await writeOut(context.stdout, renderBatch(batch, render));
+      await writeOut(context.stdout, renderBatch(batch, render), releaseRendered);
       lastCursor = cursor;
       lastCheckpoint = checkpoint;
       if (cursorFile !== undefined) writeCursorFile(cursorFile, checkpoint!);
