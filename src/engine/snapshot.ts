@@ -106,6 +106,9 @@ export async function* snapshotBatches(
     return entries;
   };
 
+  // Whether `a` comes before `b` in the snapshot order.
+  const before = (a: Entry, b: Entry): boolean => a.time < b.time || (a.time === b.time && compare(a, b) < 0);
+
   let out: Entry[] = [];
   for (;;) {
     if (isClosed()) return;
@@ -115,25 +118,28 @@ export async function* snapshotBatches(
       const head = heads[r]!;
       if (head.at >= head.entries.length && !head.done) await fill(r);
       const entry = head.entries[head.at];
-      if (
-        entry !== undefined &&
-        (bestEntry === undefined ||
-          entry.time < bestEntry.time ||
-          (entry.time === bestEntry.time && compare(entry, bestEntry) < 0))
-      ) {
+      if (entry !== undefined && (bestEntry === undefined || before(entry, bestEntry))) {
         best = r;
         bestEntry = entry;
       }
     }
     if (bestEntry === undefined) break;
+    // The best head's entries go out for as long as each comes before every other head's next entry
+    // (the other heads do not move meanwhile): the order an entry-by-entry merge gives, with one
+    // comparison per entry. The runner-up is the earliest of the other heads' next entries.
+    let next: Entry | undefined;
+    for (let r = 0; r < heads.length; r++) {
+      if (r === best) continue;
+      const entry = heads[r]!.entries[heads[r]!.at];
+      if (entry !== undefined && (next === undefined || before(entry, next))) next = entry;
+    }
     const head = heads[best]!;
-    // The only reader with entries left (the common case: exec.log alone, or the text logs read out):
-    // its whole batch goes at once, without comparing entry by entry.
+    const entries = head.entries;
     let until = head.at + 1;
-    if (heads.every((other) => other === head || (other.done && other.at >= other.entries.length)))
-      until = head.entries.length;
+    if (next === undefined) until = entries.length;
+    else while (until < entries.length && before(entries[until]!, next)) until += 1;
     const target = held ?? out;
-    for (let i = head.at; i < until; i++) target.push(head.entries[i]!);
+    for (let i = head.at; i < until; i++) target.push(entries[i]!);
     head.at = until;
     if (held === undefined && out.length >= BATCH_ENTRIES) {
       yield handOut(out);
