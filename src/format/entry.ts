@@ -76,6 +76,8 @@ export class Entry implements LogEntry {
   private readonly timeStart: number;
   private readonly timeEnd: number;
   private decoded: Uint8Array | undefined;
+  // A text-log line's body as text (its bytes are made only if someone asks for them).
+  private bodyText: string | undefined;
   private cursorValue: string | undefined;
   // Where the entry's line (without its `\n`) lies in `lineBuffer`: the exact bytes on disk.
   private readonly lineBuffer: Buffer;
@@ -90,7 +92,9 @@ export class Entry implements LogEntry {
     lineBuffer: Buffer,
     lineStart: number,
     lineEnd: number,
+    bodyText?: string,
   ) {
+    this.bodyText = bodyText;
     this.lineBuffer = lineBuffer;
     this.lineStart = lineStart;
     this.lineEnd = lineEnd;
@@ -145,8 +149,9 @@ export class Entry implements LogEntry {
         bodyKind: BodyKind.Decoded,
         bodyStart: 0,
         bodyEnd: 0,
-        decoded: Buffer.from(body, 'utf8'),
+        decoded: undefined,
         needsReencoding: false,
+        spellingEscapes: false,
       },
       EMPTY as Buffer,
       position,
@@ -154,6 +159,7 @@ export class Entry implements LogEntry {
       line,
       0,
       line.length,
+      body,
     );
   }
 
@@ -219,6 +225,7 @@ export class Entry implements LogEntry {
 
   get data(): Uint8Array {
     if (this.decoded === undefined) {
+      if (this.bodyText !== undefined) return (this.decoded = Buffer.from(this.bodyText, 'utf8'));
       switch (this.bodyKind) {
         case BodyKind.Raw:
           this.decoded = this.buffer.subarray(this.bodyStart, this.bodyEnd);
@@ -235,6 +242,7 @@ export class Entry implements LogEntry {
 
   text(): string {
     if (this.bodyKind === BodyKind.Raw) return this.buffer.toString('utf8', this.bodyStart, this.bodyEnd);
+    if (this.bodyText !== undefined) return this.bodyText;
     const data = this.data;
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   }
@@ -316,6 +324,9 @@ export class Entry implements LogEntry {
     if ((this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding) {
       // Already a valid JSON string (validated while parsing): copy it, quotes included.
       bodyJson = this.buffer.toString('utf8', this.bodyStart - 1, this.bodyEnd + 1);
+    } else if (this.bodyText !== undefined) {
+      // A text-log line: decoded text, so valid UTF-8 by construction.
+      bodyJson = bodyJsonString(this.bodyText);
     } else {
       const data = this.data;
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

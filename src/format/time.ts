@@ -160,14 +160,34 @@ export function isNormalTimestamp(bytes: Uint8Array, start: number, end: number)
   );
 }
 
+// Whether `text[20, end)` (a fraction's digits after its first) are all digits.
+function fractionDigitsTo(text: string, end: number): boolean {
+  for (let i = 20; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 /**
  * The timestamp `text` (which parsed as `time`) as microsandbox prints it:
  * UTC, exactly three fraction digits (more are cut, not rounded), `Z`. A
  * leap second stays second 60, as chrono keeps it.
  */
 export function normalizeTimestamp(time: number, text: string): string {
-  if (text.length === 24 && isNormalTimestamp(Buffer.from(text, 'latin1'), 0, 24)) return text;
-  if (text.charCodeAt(17) === 0x36 && text.charCodeAt(18) === 0x30) {
+  const leap = text.charCodeAt(17) === 0x36 && text.charCodeAt(18) === 0x30;
+  if (
+    !leap &&
+    text.charCodeAt(10) === 0x54 &&
+    text.charCodeAt(19) === 0x2e &&
+    text.charCodeAt(text.length - 1) === 0x5a
+  ) {
+    // UTC with a fraction: the printed form when the fraction has three digits, else its first 23
+    // characters (more digits are cut; runtime.log writes microseconds) — what formatting `time` gives.
+    if (text.length === 24) return text;
+    if (text.length > 24 && fractionDigitsTo(text, text.length - 1)) return `${text.slice(0, 23)}Z`;
+  }
+  if (leap) {
     const before = formatTimestamp(time - 1000);
     return `${before.slice(0, 17)}60${before.slice(19)}`;
   }
