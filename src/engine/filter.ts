@@ -7,7 +7,7 @@ import { Entry } from '../format/entry.js';
 import { BodyKind, createRecordFields, parseRecord, ParseOutcome, type RecordFields } from '../format/record.js';
 import { parseTextLine } from '../format/text-line.js';
 import type { FilePosition } from '../format/cursor.js';
-import { literalSearch, requiredLiteral } from './grep-literal.js';
+import { literalSearch, requiredLiterals } from './grep-literal.js';
 
 /** A resolved filter. Times are epoch ms; absent bounds are ±Infinity. */
 export interface EntryFilter {
@@ -42,48 +42,34 @@ function matches(filter: EntryFilter, entry: Entry): boolean {
   return filter.grep.test(entry.text());
 }
 
-// The search for the literal the last pattern seen needs (one pattern per stream: one slot does).
+// The searches for the literals the last pattern seen needs (one pattern per stream: one slot does).
 let literalPattern: RegExp | undefined;
-let searchLiteral: ((bytes: Uint8Array, start: number, end: number) => number) | undefined;
-
-function hexDigit(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
+let searchLiterals: ((bytes: Uint8Array, start: number, end: number) => number)[] = [];
 
 /**
  * Whether the body of the record in `fields` certainly does not match `grep`:
- * the pattern's required literal is not in the body's bytes, and no `\u`
- * escape could spell part of it there. Decides on the raw bytes, before any decoding.
+ * one of the pattern's required literals is not in the body's bytes, and no
+ * `\u` escape could spell part of it there. Decides on the raw bytes, before any decoding.
  */
 function certainlyNoMatch(grep: RegExp, fields: RecordFields, buffer: Buffer): boolean {
   if (grep !== literalPattern) {
     literalPattern = grep;
-    const literal = requiredLiteral(grep);
-    searchLiteral = literal === undefined ? undefined : literalSearch(literal);
+    searchLiterals = requiredLiterals(grep).map(literalSearch);
   }
-  if (searchLiteral === undefined) return false;
+  if (searchLiterals.length === 0) return false;
   if (fields.bodyKind !== BodyKind.Raw && fields.bodyKind !== BodyKind.Escaped) return false;
   const { bodyStart, bodyEnd } = fields;
-  if (searchLiteral(buffer, bodyStart, bodyEnd) >= 0) return false;
-  if (fields.bodyKind === BodyKind.Raw) return true;
-  // Escapes other than `\u` only make characters a literal never holds (see grep-literal.ts); a
-  // `\u` escape of a control character (colour: `\u001b`) does not either. Any other `\u` might
-  // spell part of the literal: the pattern decides. (An escaped backslash before a `u` can look
-  // like a `\u` here: its bytes are plain text, already searched, so misreading it is harmless.)
-  for (let at = bodyStart; at < bodyEnd - 5; at++) {
-    if (buffer[at] !== 0x5c || buffer[at + 1] !== 0x75) continue;
-    const unit =
-      (hexDigit(buffer[at + 2]) << 12) |
-      (hexDigit(buffer[at + 3]) << 8) |
-      (hexDigit(buffer[at + 4]) << 4) |
-      hexDigit(buffer[at + 5]);
-    if (!(unit >= 0 && (unit < 0x20 || (unit >= 0x7f && unit <= 0x9f)))) return false;
-    at += 5;
+  let missing = false;
+  for (const search of searchLiterals) {
+    if (search(buffer, bodyStart, bodyEnd) < 0) {
+      missing = true;
+      break;
+    }
   }
-  return true;
+  // Escapes other than `\u` only make characters a literal never holds (see grep-literal.ts), and a
+  // `\u` escape of a control character (colour: `\u001b`) does not either. Any other `\u` might
+  // spell part of the literal: the pattern decides.
+  return missing && (fields.bodyKind === BodyKind.Raw || !fields.spellingEscapes);
 }
 
 // A line of only spaces, tabs and a CR (a blank line of a CRLF file) is blank, not malformed.

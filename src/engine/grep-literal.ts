@@ -1,9 +1,10 @@
 /**
- * The literal text every match of a `--grep` pattern must contain, found by
+ * The literal texts every match of a `--grep` pattern must contain, found by
  * reading the pattern: `NO-SUCH-TEXT` needs `NO-SUCH-TEXT`, `TRACE.*elapsed`
- * needs `elapsed` (the longest run). The engine looks for it in the raw bytes
- * of a record's body with a native byte search, and skips the record without
- * decoding its body or running the pattern when it is not there.
+ * needs `elapsed` and `TRACE` (the runs of a top-level sequence, longest
+ * first). The engine looks for them in the raw bytes of a record's body, and
+ * skips the record without decoding its body or running the pattern when one
+ * is not there.
  *
  * Soundness over reach: only characters that stand for themselves in a
  * top-level sequence of the pattern count (no alternation, groups, classes,
@@ -25,19 +26,43 @@ function usable(char: string): boolean {
   return char !== '"' && char !== '\\' && char !== '/' && code !== 0xfffd;
 }
 
+/** Most literals searched per body: each is a pass over the body's bytes. */
+const MAX_LITERALS = 3;
+/** Shorter runs than this are left out after the longest: they would rule out little and cost a pass each. */
+const MIN_EXTRA_LITERAL_BYTES = 3;
+
 /**
  * The UTF-8 bytes of the longest literal every match of `pattern` contains,
  * or undefined when reading the pattern gives none.
  */
 export function requiredLiteral(pattern: RegExp): Buffer | undefined {
+  return requiredLiterals(pattern)[0];
+}
+
+/**
+ * The UTF-8 bytes of literals every match of `pattern` contains, longest
+ * first: the longest, then up to two more of at least three bytes. Empty when
+ * reading the pattern gives none.
+ */
+export function requiredLiterals(pattern: RegExp): Buffer[] {
+  const runs = literalRuns(pattern);
+  if (runs === undefined) return [];
+  const literals = runs
+    .filter((run) => run !== '')
+    .map((run) => Buffer.from(run, 'utf8'))
+    .sort((a, b) => b.length - a.length);
+  return literals.filter((literal, i) => i === 0 || (i < MAX_LITERALS && literal.length >= MIN_EXTRA_LITERAL_BYTES));
+}
+
+// The runs of plain characters of the pattern's top-level sequence, or undefined when it has an alternation or flags that rule literals out.
+function literalRuns(pattern: RegExp): string[] | undefined {
   if (/[iv]/.test(pattern.flags)) return undefined;
   const source = pattern.source;
   const chars = Array.from(source); // code points: a non-BMP character is one atom with the u flag
-  let best = '';
+  const runs: string[] = [];
   let run: string[] = [];
   const endRun = (): void => {
-    const text = run.join('');
-    if (Buffer.byteLength(text) > Buffer.byteLength(best)) best = text;
+    runs.push(run.join(''));
     run = [];
   };
   for (let i = 0; i < chars.length; i++) {
@@ -92,7 +117,7 @@ export function requiredLiteral(pattern: RegExp): Buffer | undefined {
     }
   }
   endRun();
-  return best === '' ? undefined : Buffer.from(best, 'utf8');
+  return runs;
 }
 
 /**

@@ -69,6 +69,12 @@ export interface RecordFields {
    * controls (U+007F–U+009F) that output escapes.
    */
   needsReencoding: boolean;
+  /**
+   * True when the body has a `\u` escape of a character other than a
+   * control (C0, DEL, C1): one that could spell text a `--grep` literal
+   * looks for. Only meaningful for {@link BodyKind.Escaped}.
+   */
+  spellingEscapes: boolean;
 }
 
 export function createRecordFields(): RecordFields {
@@ -84,6 +90,7 @@ export function createRecordFields(): RecordFields {
     bodyEnd: 0,
     decoded: undefined,
     needsReencoding: false,
+    spellingEscapes: false,
   };
 }
 
@@ -215,6 +222,7 @@ export function parseRecord(
   let high = 0;
   let escaped = false;
   let needsReencoding = false;
+  let spellingEscapes = false;
   const base = bytes.byteOffset;
   const words = parser.wordsOf(bytes);
   const wordsEnd = (base + end) >> 2;
@@ -252,6 +260,8 @@ export function parseRecord(
         const h3 = hexValue(bytes[at + 4]);
         const h4 = hexValue(bytes[at + 5]);
         if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
+        const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
+        if (!(unit < 0x20 || (unit >= 0x7f && unit <= 0x9f))) spellingEscapes = true;
         at += 6;
         if (h1 === 0xd && h2 >= 8) {
           at = afterLowSurrogate(bytes, at, h2);
@@ -330,6 +340,7 @@ export function parseRecord(
   out.bodyEnd = bodyEnd;
   out.decoded = undefined;
   out.needsReencoding = needsReencoding;
+  out.spellingEscapes = spellingEscapes;
   return ParseOutcome.Ok;
 }
 
@@ -382,6 +393,7 @@ function parseRecordSlowly(
   // An unknown `e` is no encoding: the body is its text, as microsandbox reads it.
   out.decoded = e === 'b64' ? decodeBase64Body(d) : Buffer.from(d, 'utf8');
   out.needsReencoding = false;
+  out.spellingEscapes = false;
   return ParseOutcome.Ok;
 }
 

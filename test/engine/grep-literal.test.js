@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readLogs } from '../../dist/index.js';
-import { requiredLiteral } from '../../dist/engine/grep-literal.js';
+import { requiredLiteral, requiredLiterals } from '../../dist/engine/grep-literal.js';
 import { tempDir, texts, writeLines } from '../helpers.js';
 
 const literal = (pattern) => requiredLiteral(pattern)?.toString('utf8');
@@ -22,6 +22,17 @@ test('the required literal is the longest run of plain characters in a top-level
   assert.equal(literal(/x[abc]yz/u), 'yz');
   assert.equal(literal(/\.json/u), '.json');
   assert.equal(literal(/café ok/u), 'café ok');
+});
+
+test('every run of a top-level sequence is required: the longest, then up to two more of 3 bytes or more', () => {
+  const all = (pattern) => requiredLiterals(pattern).map(String);
+  assert.deepEqual(all(/TRACE.*elapsed/u), ['elapsed', 'TRACE']);
+  assert.deepEqual(all(/abc+defg/u), ['defg', 'abc']);
+  assert.deepEqual(all(/ab+cde/u), ['cde']);
+  assert.deepEqual(all(/a.bc.defg.hijkl.mnopqr/u), ['mnopqr', 'hijkl', 'defg']);
+  assert.deepEqual(all(/x.yz/u), ['yz']);
+  assert.deepEqual(all(/(abc)def/u), ['def']);
+  assert.deepEqual(all(/abc|def/u), []);
 });
 
 test('patterns without a sound literal get none', () => {
@@ -56,7 +67,22 @@ test('grep with a literal keeps exactly what the pattern matches, however the bo
     bodies.map((d, i) => `{"t":"2026-04-30T20:00:0${i}.000Z","s":"stdout","d":"${d}","id":1}`),
   );
   const all = await readLogs({ logDir });
-  for (const pattern of ['ERROR', 'RROR in', 'R\nR', 'a/b', 'é ERROR', 'NOTHING', 'ERROR"']) {
+  for (const pattern of [
+    'ERROR',
+    'RROR in',
+    'R\nR',
+    'a/b',
+    'é ERROR',
+    'NOTHING',
+    'ERROR"',
+    // Two literals: bodies with one of them only, or one spelled in a \u escape.
+    'spelled.*escape',
+    'plain.*here',
+    'spell.*ERROR',
+    'ERROR.*with',
+    'café.*✓',
+    'no.*all',
+  ]) {
     const expected = texts(all).filter((text) => new RegExp(pattern, 'u').test(text));
     assert.deepEqual(texts(await readLogs({ logDir }, { grep: pattern })), expected, pattern);
   }
