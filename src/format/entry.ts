@@ -225,7 +225,10 @@ export class Entry implements LogEntry {
 
   get data(): Uint8Array {
     if (this.decoded === undefined) {
-      if (this.bodyText !== undefined) return (this.decoded = Buffer.from(this.bodyText, 'utf8'));
+      if (this.bodyText !== undefined) {
+        this.decoded = Buffer.from(this.bodyText, 'utf8');
+        return this.decoded;
+      }
       switch (this.bodyKind) {
         case BodyKind.Raw:
           this.decoded = this.buffer.subarray(this.bodyStart, this.bodyEnd);
