@@ -59,6 +59,26 @@ export interface FileReaderOptions {
   readonly holdGenerations: number;
 }
 
+/**
+ * Keeps the lines of `entries`, read into a buffer the line reader reuses:
+ * when they are less than half the block, they are moved into one buffer of
+ * their own, packed (a read that keeps a tenth of what it reads holds a
+ * tenth of it); otherwise the entries keep the read buffer itself and the
+ * reader reads into a new one (a copy of most of the block would cost more).
+ */
+function keepLines(entries: readonly Entry[], block: LineBlock, reader: LineReader): void {
+  if (entries.length === 0) return;
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.lineBytes;
+  if (bytes * 2 >= block.end - block.start) {
+    reader.disown(block.buffer);
+    return;
+  }
+  const kept = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const entry of entries) at = entry.moveLineTo(kept, at);
+}
+
 export class FileReader {
   readonly spec: LogFileSpec;
   readonly index: number;
@@ -268,12 +288,14 @@ export class FileReader {
         } else if (outcome === LineOutcome.Until) {
           this.reachedUntil = true;
           this.consumed = { generation, offset: fileOffset + (lineStart - start) };
+          if (block.reused) keepLines(entries, block, reader);
           return { entries, end: this.consumed };
         }
       }
       lineStart = newline + 1;
     }
     this.consumed = { generation, offset: fileOffset + (end - start) };
+    if (block.reused) keepLines(entries, block, reader);
     return { entries, end: this.consumed };
   }
 

@@ -67,22 +67,22 @@ export class Entry implements LogEntry {
   private cursorBase: readonly FilePosition[] | undefined;
   private cursorOwn: FilePosition | null | undefined;
 
-  private readonly buffer: Buffer;
+  private buffer: Buffer;
   private readonly bodyKind: BodyKind;
-  private readonly bodyStart: number;
-  private readonly bodyEnd: number;
+  private bodyStart: number;
+  private bodyEnd: number;
   private readonly needsReencoding: boolean;
   private timeTextValue: string | undefined;
-  private readonly timeStart: number;
-  private readonly timeEnd: number;
+  private timeStart: number;
+  private timeEnd: number;
   private decoded: Uint8Array | undefined;
   // A text-log line's body as text (its bytes are made only if someone asks for them).
   private bodyText: string | undefined;
   private cursorValue: string | undefined;
   // Where the entry's line (without its `\n`) lies in `lineBuffer`: the exact bytes on disk.
-  private readonly lineBuffer: Buffer;
-  private readonly lineStart: number;
-  private readonly lineEnd: number;
+  private lineBuffer: Buffer;
+  private lineStart: number;
+  private lineEnd: number;
 
   private constructor(
     fields: RecordFields,
@@ -161,6 +161,33 @@ export class Entry implements LogEntry {
       line.length,
       body,
     );
+  }
+
+  /** Bytes of the entry's line (without its `\n`). */
+  get lineBytes(): number {
+    return this.lineEnd - this.lineStart;
+  }
+
+  /**
+   * Copies the entry's line into `target` at `at` and makes the entry use
+   * that copy from now on (its body and time lie in its line); returns the
+   * end. For a reader whose read buffer is about to be read into again.
+   */
+  moveLineTo(target: Buffer, at: number): number {
+    const { lineBuffer, lineStart, lineEnd } = this;
+    const delta = at - lineStart;
+    lineBuffer.copy(target, at, lineStart, lineEnd);
+    if (this.buffer === lineBuffer) {
+      this.buffer = target;
+      this.bodyStart += delta;
+      this.bodyEnd += delta;
+      this.timeStart += delta;
+      this.timeEnd += delta;
+    }
+    this.lineBuffer = target;
+    this.lineStart = at;
+    this.lineEnd = lineEnd + delta;
+    return this.lineEnd;
   }
 
   /**
