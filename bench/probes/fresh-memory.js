@@ -2,11 +2,12 @@
 // chain's oldest file in 256 KiB blocks, and finds every line end, once into
 // a fresh buffer per block and once into one reused buffer. On a virtual
 // machine whose host hands out pages lazily the fresh buffers cost several
-// times the reused one. `npm run build && node bench/fresh-memory.js`
-// (not part of `npm run bench`: it measures the machine, not sandlog).
+// times the reused one. `npm run build && node bench/probes/fresh-memory.js`
+// (not a scenario of `npm run bench`: it measures the machine, not sandlog;
+// bench/probes/ holds such one-off probes).
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { dataset } from './lib/data.js';
+import { dataset } from '../lib/data.js';
 
 const BLOCK = 256 * 1024;
 const { logDir } = dataset();
