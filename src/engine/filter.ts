@@ -121,7 +121,7 @@ export function parseTextFileLine(
   const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
   if (line.time < filter.since) return LineOutcome.Filtered;
   if (line.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
-  const entry = Entry.fromText(line.time, line.timeText, line.body, position, reader, buffer.subarray(start, end));
+  const entry = Entry.fromTextLine(line.time, position, reader, buffer, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;

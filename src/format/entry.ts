@@ -10,6 +10,7 @@ import { bodyJsonString, encodeEntryJson, entryJsonBound, writeEntryJsonEnd, wri
 import { BodyKind, type RecordFields } from './record.js';
 import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
 import { writePlainBody } from './plain-body.js';
+import { parseTextLine } from './text-line.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
 
@@ -43,6 +44,22 @@ export interface LogEntry {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// The fields every text-log entry shares but its time (set before each use).
+const textFields: RecordFields = {
+  time: 0,
+  timeStart: 0,
+  timeEnd: 0,
+  timeText: undefined,
+  source: 'system',
+  sessionId: null,
+  bodyKind: BodyKind.TextLine,
+  bodyStart: 0,
+  bodyEnd: 0,
+  decoded: undefined,
+  needsReencoding: false,
+  spellingEscapes: false,
+};
 
 // One encoder for every entry's cursor: its scratch state is reused from one cursor to the next.
 const cursorEncoder = new CursorEncoder();
@@ -92,9 +109,8 @@ export class Entry implements LogEntry {
     lineBuffer: Buffer,
     lineStart: number,
     lineEnd: number,
-    bodyText?: string,
   ) {
-    this.bodyText = bodyText;
+    this.bodyText = undefined;
     this.lineBuffer = lineBuffer;
     this.lineStart = lineStart;
     this.lineEnd = lineEnd;
@@ -129,38 +145,22 @@ export class Entry implements LogEntry {
     return new Entry(fields, buffer, position, reader, buffer, lineStart, lineEnd);
   }
 
-  /** A `system` entry from a text-log line, whose raw bytes are `line` (without the `\n`). */
-  static fromText(
+  /**
+   * A `system` entry from the text-log line `buffer[lineStart, lineEnd)`
+   * (without its `\n`), whose time is `time` (its own, or the file's
+   * modification time when it has none). Body and time text are parsed from
+   * the line again when first asked for.
+   */
+  static fromTextLine(
     time: number,
-    timeText: string | undefined,
-    body: string,
     position: FilePosition,
     reader: number,
-    line: Buffer = EMPTY as Buffer,
+    buffer: Buffer,
+    lineStart: number,
+    lineEnd: number,
   ): Entry {
-    return new Entry(
-      {
-        time,
-        timeStart: 0,
-        timeEnd: 0,
-        timeText: timeText ?? formatTimestamp(time),
-        source: 'system',
-        sessionId: null,
-        bodyKind: BodyKind.Decoded,
-        bodyStart: 0,
-        bodyEnd: 0,
-        decoded: undefined,
-        needsReencoding: false,
-        spellingEscapes: false,
-      },
-      EMPTY as Buffer,
-      position,
-      reader,
-      line,
-      0,
-      line.length,
-      body,
-    );
+    textFields.time = time;
+    return new Entry(textFields, EMPTY as Buffer, position, reader, buffer, lineStart, lineEnd);
   }
 
   /** Bytes of the entry's line (without its `\n`). */
@@ -242,6 +242,10 @@ export class Entry implements LogEntry {
    */
   get timeText(): string {
     if (this.timeTextValue === undefined) {
+      if (this.bodyKind === BodyKind.TextLine) {
+        this.parseTextLine();
+        return this.timeTextValue!;
+      }
       const { buffer, timeStart, timeEnd } = this;
       this.timeTextValue = isNormalTimestamp(buffer, timeStart, timeEnd)
         ? buffer.toString('latin1', timeStart, timeEnd)
@@ -252,8 +256,8 @@ export class Entry implements LogEntry {
 
   get data(): Uint8Array {
     if (this.decoded === undefined) {
-      if (this.bodyText !== undefined) {
-        this.decoded = Buffer.from(this.bodyText, 'utf8');
+      if (this.bodyKind === BodyKind.TextLine) {
+        this.decoded = Buffer.from(this.text(), 'utf8');
         return this.decoded;
       }
       switch (this.bodyKind) {
@@ -272,9 +276,19 @@ export class Entry implements LogEntry {
 
   text(): string {
     if (this.bodyKind === BodyKind.Raw) return this.buffer.toString('utf8', this.bodyStart, this.bodyEnd);
-    if (this.bodyText !== undefined) return this.bodyText;
+    if (this.bodyKind === BodyKind.TextLine) {
+      if (this.bodyText === undefined) this.parseTextLine();
+      return this.bodyText!;
+    }
     const data = this.data;
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  }
+
+  // A text-log entry's body and time text, from its line (the time the reader gave it stays).
+  private parseTextLine(): void {
+    const line = parseTextLine(this.lineBuffer.toString('utf8', this.lineStart, this.lineEnd), this.time);
+    this.bodyText = line.body;
+    this.timeTextValue = normalizeTimestamp(this.time, line.timeText ?? formatTimestamp(this.time));
   }
 
   get cursor(): string {
@@ -354,9 +368,9 @@ export class Entry implements LogEntry {
     if ((this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) && !this.needsReencoding) {
       // Already a valid JSON string (validated while parsing): copy it, quotes included.
       bodyJson = this.buffer.toString('utf8', this.bodyStart - 1, this.bodyEnd + 1);
-    } else if (this.bodyText !== undefined) {
+    } else if (this.bodyKind === BodyKind.TextLine) {
       // A text-log line: decoded text, so valid UTF-8 by construction.
-      bodyJson = bodyJsonString(this.bodyText);
+      bodyJson = bodyJsonString(this.text());
     } else {
       const data = this.data;
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

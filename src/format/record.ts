@@ -35,8 +35,14 @@ export const enum BodyKind {
   Escaped = 1,
   /** The bytes between the quotes are base64 (`e: "b64"`). */
   Base64 = 2,
-  /** The body was decoded already (slow path, text logs). */
+  /** The body was decoded already (slow path). */
   Decoded = 3,
+  /**
+   * A text-log line: its body and time text are parsed again from the line's
+   * bytes when asked for, so that a text log held whole for sorting holds only
+   * its lines.
+   */
+  TextLine = 4,
 }
 
 /** Outcome of {@link parseRecord}. */

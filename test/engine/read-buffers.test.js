@@ -48,3 +48,41 @@ for (const sources of [['stderr'], ['stdout', 'stderr']]) {
     }
   });
 }
+
+// A text log is held whole for sorting: its entries keep only their lines and parse body and time
+// again when asked. Lines with and without a time (those take the file's mtime), with colour, with a
+// CR, and out of order, over several read blocks.
+test('text-log entries held whole give their own body and time after every later read', async (t) => {
+  const logDir = tempDir(t);
+  const lines = [];
+  let bytes = 0;
+  for (let i = 0; bytes < READ_BLOCK_BYTES * 4; i++) {
+    const seconds = i % 11 === 5 ? i / 100 - 3 : i / 100;
+    const stamp = new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString().replace('Z', `${i % 1000}Z`.slice(-4));
+    const message = `msg ${i} ${'y'.repeat((i * 53) % 700)}${i % 4 === 0 ? ' \u001b[32mok\u001b[0m' : ''}${i % 9 === 0 ? '\r' : ''}`;
+    lines.push(i % 13 === 7 ? `no time here ${i}` : `${stamp} ${message}`);
+    bytes += lines.at(-1).length + 1;
+  }
+  writeLines(join(logDir, 'runtime.log'), lines);
+  const entries = await collect(logDir, ['system']);
+  assert.equal(entries.length, lines.length);
+  const expected = lines.map((line, i) => {
+    const timed = i % 13 !== 7;
+    const body = `${(timed ? line.slice(line.indexOf(' ') + 1) : line).replace(/\u001b\[[0-9;]*m/g, '')}\n`;
+    return { i, body, time: timed ? line.slice(0, 23) + 'Z' : undefined };
+  });
+  const byBody = new Map(expected.map((item) => [item.body, item]));
+  const seen = new Set();
+  for (const entry of entries) {
+    const item = byBody.get(entry.text());
+    assert.ok(item !== undefined, `an entry with a body no line has: ${JSON.stringify(entry.text().slice(0, 60))}`);
+    seen.add(item.i);
+    const json = JSON.parse(entry.toJsonLine());
+    assert.equal(json.d, item.body);
+    assert.equal(Buffer.from(entry.data).toString('utf8'), item.body);
+    if (item.time !== undefined) assert.equal(json.t, item.time, `line ${item.i}`);
+    else assert.equal(json.t, entry.timestamp.toISOString(), `line ${item.i} (the file's mtime)`);
+  }
+  assert.equal(seen.size, lines.length);
+  for (let i = 1; i < entries.length; i++) assert.ok(entries[i - 1].time <= entries[i].time, 'sorted by time');
+});
