@@ -4,6 +4,9 @@
  * code) to the CLI in src/cli/main.ts.
  */
 import { main } from './cli/main.js';
+import { capYoungGeneration } from './cli/young-generation.js';
+
+capYoungGeneration();
 
 const controller = new AbortController();
 let claimedBy: ((signal: NodeJS.Signals) => void) | undefined;
