@@ -1,11 +1,14 @@
 // Scenario 1: snapshot read of the whole chain (exec.log.4 … exec.log plus
 // runtime.log), all sources, in timestamp order, as LogEntry objects with
 // cursors, in-process; with a source filter (stdout only); and the peak RSS of
-// `sandlog logs --source all --json > /dev/null`.
+// `sandlog logs --source all --json` into /dev/null, into a file and into a
+// pipe (median of 3 each).
 // Peers in the same run: a naive buffer-split + JSON.parse reader, a naive
 // readline + JSON.parse reader (both: no order, no cursors), and
 // `jq -c 'select(.s=="stdout")'`.
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
@@ -142,7 +145,27 @@ if (haveProgram('jq')) {
   jq = chainBytes / MIB / (median(jqSamples.jq) / 1000);
 }
 
-const rssBytes = peakRssOfNode([CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json']);
+// Peak RSS by where the output goes: a file and a pipe (the reader here) are what the issue's bar names.
+const rssArgs = [CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json'];
+const rssRounds = sized(1, 3);
+const outDir = mkdtempSync(join(tmpdir(), 'sandlog-bench-rss-'));
+const rssInto = {};
+for (const into of ['/dev/null', 'a file', 'a pipe']) {
+  const samples = [];
+  for (let round = 0; round < rssRounds; round++) {
+    if (into === 'a file') {
+      const fd = openSync(join(outDir, 'out.json'), 'w');
+      try {
+        samples.push(peakRssOfNode(rssArgs, { stdout: fd }));
+      } finally {
+        closeSync(fd);
+      }
+    } else samples.push(peakRssOfNode(rssArgs, { stdout: into === 'a pipe' ? 'pipe' : 'ignore' }));
+  }
+  rssInto[into] = median(samples);
+}
+rmSync(outDir, { recursive: true, force: true });
+const rssBytes = Math.max(...Object.values(rssInto));
 const cliMs = median(
   interleave(
     { cli: [process.execPath, [CLI, 'logs', '--log-dir', logDir, '--source', 'all', '--json']] },
@@ -167,7 +190,12 @@ rows.push({
   unit: 'ms',
   note: `${fmt(allBytes / MIB / (cliMs / 1000))} MiB/s whole process`,
 });
-rows.push({ name: '`sandlog logs --source all --json > /dev/null` peak RSS', value: fmt(rssBytes / MIB), unit: 'MiB' });
+for (const [into, bytes] of Object.entries(rssInto))
+  rows.push({
+    name: `\`sandlog logs --source all --json\` into ${into}: peak RSS`,
+    value: fmt(bytes / MIB),
+    unit: 'MiB',
+  });
 
 const all = throughput('sandlog, all sources (ordered, cursors)');
 const stdout = throughput('sandlog, stdout only');
@@ -204,8 +232,8 @@ report({
       met: ratio(stdout, splitStdout) >= 1.6,
     },
     {
-      bar: 'peak RSS of `logs --source all --json` < 100 MiB',
-      measured: `${fmt(rssBytes / MIB)} MiB`,
+      bar: 'peak RSS of `logs --source all --json` < 100 MiB (into a file and into a pipe)',
+      measured: `${fmt(rssBytes / MIB)} MiB (the largest)`,
       met: rssBytes < 100 * MIB,
     },
   ],

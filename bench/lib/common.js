@@ -100,7 +100,7 @@ export function peakRssOfNode(args, { stdout = 'ignore' } = {}) {
   const result = spawnSync(process.execPath, ['--import', preload, ...args], {
     stdio: ['ignore', stdout, 'pipe'],
     env: { ...process.env, SANDLOG_BENCH_RSS_FD: '2' },
-    maxBuffer: 1 << 26,
+    maxBuffer: 1 << 30,
   });
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   const match = /SANDLOG_BENCH_MAXRSS=(\d+)/.exec(String(result.stderr));
