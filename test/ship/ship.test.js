@@ -133,8 +133,8 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
     lateLocal,
   );
 
-  // A sandbox whose directory goes away stops being followed and loses its checkpoint.
-  rmSync(join(home, 'sandboxes', 'late'), { recursive: true, force: true });
+  // A sandbox whose directory goes away stops being followed and loses its checkpoint. Its checkpoint is
+  // waited for first: without it, "no checkpoint of late" would hold before the shipper ever stored one.
   const kvKeys = async () => {
     const { Kvm } = await import('@nats-io/kv');
     const kv = await new Kvm(nc).open('sandlog-checkpoints');
@@ -142,6 +142,12 @@ test('a restart with nothing new publishes nothing; new entries, a new sandbox a
     for await (const key of await kv.keys()) keys.push(key);
     return keys.sort();
   };
+  await waitFor(async () => (await kvKeys()).includes(`${HOST_TOKEN}.late`), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    what: 'the late sandbox to have a checkpoint',
+  });
+  rmSync(join(home, 'sandboxes', 'late'), { recursive: true, force: true });
   await waitFor(async () => !(await kvKeys()).includes(`${HOST_TOKEN}.late`), {
     timeoutMs: 30_000,
     intervalMs: 100,
