@@ -31,17 +31,20 @@ function newSpaceBytes(): number {
 /**
  * Caps the young generation of this process at {@link NEW_SPACE_CAP_BYTES}.
  * V8 doubles it when it grows it (at most once a scavenge) with the default
- * factor of 2; after every collection the factor is set to 1 once a doubling
- * would pass the cap. Observers run between turns of the event loop, so a
- * single synchronous burst that grows it twice could pass the cap; the CLI's
- * reads are made of small steps (a block of 256 KiB at most) between I/O.
+ * factor of 2; once a collection finds it at the cap (or past it: the
+ * observer runs a turn or two of the event loop after the collection), the
+ * factor is set to 1 for good. For good, because V8 also shrinks the young
+ * generation (when it thinks memory is short, or few objects survive), and
+ * one that shrinks and is let grow again can double twice before an
+ * observer runs: the scavenge counts it keeps toward the next growth are
+ * not reset by a shrink. After a shrink it stays smaller, which costs a few
+ * more scavenges and no memory.
  */
 export function capYoungGeneration(): void {
-  let factor = 2;
-  new PerformanceObserver(() => {
-    const next = newSpaceBytes() * 2 <= NEW_SPACE_CAP_BYTES ? 2 : 1;
-    if (next === factor) return;
-    factor = next;
-    setFlagsFromString(`--semi-space-growth-factor=${factor}`);
-  }).observe({ entryTypes: ['gc'] });
+  const observer = new PerformanceObserver(() => {
+    if (newSpaceBytes() * 2 <= NEW_SPACE_CAP_BYTES) return;
+    setFlagsFromString('--semi-space-growth-factor=1');
+    observer.disconnect();
+  });
+  observer.observe({ entryTypes: ['gc'] });
 }
