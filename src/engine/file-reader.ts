@@ -26,6 +26,7 @@ import type { FilePosition } from '../format/cursor.js';
 import type { Entry } from '../format/entry.js';
 import { LineOutcome, parseJsonLine, parseTextFileLine, type EntryFilter } from './filter.js';
 import { GenerationHolder, type GenerationLease } from './generation-holder.js';
+import { GrepPrefilter } from './grep-prefilter.js';
 import { LineReader, endOfWholeLines, type LineBlock } from './line-reader.js';
 import { startRotating, startText, type ReaderStart } from './start-position.js';
 
@@ -91,6 +92,8 @@ export class FileReader {
 
   private readonly primaryPath: string;
   private readonly filter: EntryFilter;
+  /** Skips the lines `--grep` certainly does not match before they are parsed. */
+  private readonly prefilter: GrepPrefilter | undefined;
   private readonly onWarning: (warning: LogWarning) => void;
   /** The rotating file's claim on the generations it reads; undefined for a text log. */
   private readonly lease: GenerationLease | undefined;
@@ -109,6 +112,7 @@ export class FileReader {
     this.spec = options.spec;
     this.index = options.index;
     this.filter = options.filter;
+    this.prefilter = GrepPrefilter.for(options.filter, options.spec.format);
     this.onWarning = options.onWarning;
     this.primaryPath = rotatedPath(options.logDir, options.spec.fileName, 0);
     this.lease = lease;
@@ -269,10 +273,12 @@ export class FileReader {
     const result = this.result;
     const jsonl = this.spec.format === 'jsonl';
     const fallbackTime = this.fallbackTime;
+    const prefilter = this.prefilter;
+    prefilter?.startBlock(buffer, end);
     let lineStart = start;
     while (lineStart < end) {
       const newline = buffer.indexOf(0x0a, lineStart);
-      if (newline > lineStart) {
+      if (newline > lineStart && (prefilter === undefined || !prefilter.skips(lineStart, newline))) {
         const position = { generation, offset: fileOffset + (newline + 1 - start) };
         const outcome = jsonl
           ? parseJsonLine(buffer, lineStart, newline, position, this.index, this.filter, result)

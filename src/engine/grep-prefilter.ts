@@ -1,0 +1,130 @@
+/**
+ * The lines of a read block that a `--grep` pattern certainly does not
+ * match, told apart without parsing them: a line that lacks one of the
+ * pattern's required literals (grep-literal.ts) anywhere in its bytes cannot
+ * have it in its body, unless the body can spell it some other way. The
+ * reader skips such lines unread.
+ *
+ * Each literal is searched with the native `Buffer.indexOf` across the whole
+ * block, once: the next hit is kept and searched again only when the lines
+ * pass it. For a rare literal that is one pass over the block in C++ instead
+ * of a parse of every record.
+ *
+ * When a body could spell a literal without its bytes:
+ * - exec.log: a `\u` escape of anything but a control character (filter.ts
+ *   says why the others cannot), and a base64 body (`"e":"b64"`: the pattern
+ *   sees it decoded). A line with either, or with the bytes `b64` anywhere,
+ *   is parsed, whatever it is.
+ * - text logs: the pattern is matched after ANSI sequences are removed
+ *   (`TR<ESC>[1mACE` reads `TRACE`), so a line with an ESC byte or a byte
+ *   0xC2 (the lead byte of U+0080–U+00BF, the C1 controls among them) is parsed.
+ *
+ * What a skipped line does not do: count as malformed. A line that cannot
+ * match is not read, so `--grep` reports only the malformed lines that could
+ * have matched (README, "Deliberate differences").
+ */
+import { requiredLiterals } from './grep-literal.js';
+import type { EntryFilter } from './filter.js';
+
+const BACKSLASH_U = Buffer.from('\\u');
+/** `e`'s only value: a line holding it may have a base64 body, which the pattern sees decoded. */
+const B64 = Buffer.from('b64');
+const ESC = Buffer.from([0x1b]);
+/** The lead byte of U+0080–U+00BF in UTF-8, the C1 controls among them. */
+const C1_LEAD = Buffer.from([0xc2]);
+/** A hit past every line of the block. */
+const NONE = Number.POSITIVE_INFINITY;
+
+function hexDigit(c: number | undefined): number {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** One needle searched forwards through a block: the next hit is kept until the lines pass it. */
+class NextHit {
+  private at = -1;
+
+  constructor(private readonly needle: Buffer) {}
+
+  reset(): void {
+    this.at = -1;
+  }
+
+  /** The first hit at or after `from` (NONE when there is none): lines ask in order. */
+  from(block: Buffer, from: number): number {
+    if (this.at < from) {
+      const found = block.indexOf(this.needle, from);
+      this.at = found < 0 ? NONE : found;
+    }
+    return this.at;
+  }
+}
+
+export class GrepPrefilter {
+  private readonly literals: NextHit[];
+  /** What makes a line's body read otherwise than its bytes: `\u` and `b64` (exec.log), ESC and 0xC2 (text). */
+  private readonly hazards: NextHit[];
+  private readonly escapes: NextHit | undefined;
+  /** The block's bytes (a view ending at the block's end: the buffer past it holds an older read). */
+  private block: Buffer = Buffer.alloc(0);
+
+  private constructor(literals: Buffer[], jsonl: boolean) {
+    this.literals = literals.map((literal) => new NextHit(literal));
+    this.escapes = jsonl ? new NextHit(BACKSLASH_U) : undefined;
+    this.hazards = jsonl ? [new NextHit(B64)] : [new NextHit(ESC), new NextHit(C1_LEAD)];
+  }
+
+  /**
+   * The prefilter for a reader with `filter`, or undefined when it would skip
+   * nothing: no pattern, a pattern without a required literal, or an `until`
+   * that ends the source (a skipped line could be the one that ends it).
+   */
+  static for(filter: EntryFilter, format: 'jsonl' | 'text'): GrepPrefilter | undefined {
+    if (filter.grep === undefined) return undefined;
+    if (filter.untilEndsSource && filter.until !== Number.POSITIVE_INFINITY) return undefined;
+    const literals = requiredLiterals(filter.grep);
+    return literals.length === 0 ? undefined : new GrepPrefilter(literals, format === 'jsonl');
+  }
+
+  /** Starts a block: `buffer[0, end)` holds it, and lines are then asked about in order. */
+  startBlock(buffer: Buffer, end: number): void {
+    this.block = end === buffer.length ? buffer : buffer.subarray(0, end);
+    for (const hit of this.literals) hit.reset();
+    for (const hit of this.hazards) hit.reset();
+    this.escapes?.reset();
+  }
+
+  /** Whether the line `[start, end)` of the block (no `\n`) certainly does not match. */
+  skips(start: number, end: number): boolean {
+    const block = this.block;
+    let lacks = false;
+    // A literal holds no `\n`: a hit that starts in the line ends in it.
+    for (const literal of this.literals) {
+      if (literal.from(block, start) >= end) {
+        lacks = true;
+        break;
+      }
+    }
+    if (!lacks) return false;
+    for (const hazard of this.hazards) if (hazard.from(block, start) < end) return false;
+    return this.escapes === undefined || !this.hasSpellingEscape(this.escapes, start, end);
+  }
+
+  // Whether the line holds a `\u` escape of something other than a control character.
+  private hasSpellingEscape(escapes: NextHit, start: number, end: number): boolean {
+    const block = this.block;
+    for (let at = escapes.from(block, start); at < end; at = escapes.from(block, at + 2)) {
+      const h1 = hexDigit(block[at + 2]);
+      const h2 = hexDigit(block[at + 3]);
+      const h3 = hexDigit(block[at + 4]);
+      const h4 = hexDigit(block[at + 5]);
+      // Not four hex digits: not an escape the parser accepts; let the parser decide.
+      if ((h1 | h2 | h3 | h4) < 0) return true;
+      const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
+      if (!(unit < 0x20 || (unit >= 0x7f && unit <= 0x9f))) return true;
+    }
+    return false;
+  }
+}
