@@ -276,6 +276,10 @@ export class Entry implements LogEntry {
 
   text(): string {
     if (this.bodyKind === BodyKind.Raw) return this.buffer.toString('utf8', this.bodyStart, this.bodyEnd);
+    // The parser checked the body is a valid JSON string of valid UTF-8: V8's JSON.parse decodes
+    // it, quotes included, in half the time of decoding to bytes and then to a string.
+    if (this.bodyKind === BodyKind.Escaped && this.decoded === undefined)
+      return JSON.parse(this.buffer.toString('utf8', this.bodyStart - 1, this.bodyEnd + 1)) as string;
     if (this.bodyKind === BodyKind.TextLine) {
       if (this.bodyText === undefined) this.parseTextLine();
       return this.bodyText!;
