@@ -5,7 +5,7 @@
  */
 import { Entry } from '../format/entry.js';
 import { BodyKind, createRecordFields, parseRecord, ParseOutcome, type RecordFields } from '../format/record.js';
-import { parseTextLine } from '../format/text-line.js';
+import { parseTextLine, textLineTime } from '../format/text-line.js';
 import type { FilePosition } from '../format/cursor.js';
 import { literalSearch, requiredLiterals } from './grep-literal.js';
 
@@ -118,10 +118,12 @@ export function parseTextFileLine(
   fallbackTime: number,
   result: { entry: Entry | undefined },
 ): LineOutcome {
-  const line = parseTextLine(buffer.toString('utf8', start, end), fallbackTime);
-  if (line.time < filter.since) return LineOutcome.Filtered;
-  if (line.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
-  const entry = Entry.fromTextLine(line.time, position, reader, buffer, start, end);
+  const time =
+    textLineTime(buffer, start, end, fallbackTime) ??
+    parseTextLine(buffer.toString('utf8', start, end), fallbackTime).time;
+  if (time < filter.since) return LineOutcome.Filtered;
+  if (time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
+  const entry = Entry.fromTextLine(time, position, reader, buffer, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;

@@ -5,7 +5,7 @@
  * `system` entry without a session id, delivered with a trailing newline.
  */
 import { stripAnsi } from './ansi.js';
-import { parseTimestamp } from './time.js';
+import { parseTimestamp, parseTimestampBytes } from './time.js';
 
 /** One parsed text-log line. */
 export interface TextLine {
@@ -41,4 +41,25 @@ export function parseTextLine(line: string, fallbackTime: number): TextLine {
 /** Formats a text-log line as sandlog writes them: RFC 3339 UTC time, a space, the message. */
 export function formatTextLine(time: Date, message: string): string {
   return `${time.toISOString()} ${message}\n`;
+}
+
+/**
+ * The time {@link parseTextLine} gives the line `bytes[start, end)`, read
+ * from the bytes without making strings, when its first token is plain
+ * printable ASCII ended by a space or a tab (what timestamped lines look
+ * like): removing ANSI sequences cannot change such a token. Undefined
+ * when only {@link parseTextLine} can tell.
+ */
+export function textLineTime(bytes: Uint8Array, start: number, end: number, fallbackTime: number): number | undefined {
+  let at = start;
+  while (at < end) {
+    const c = bytes[at]!;
+    if (c <= 0x20 || c >= 0x7f) break;
+    at += 1;
+  }
+  if (at === end) return undefined;
+  const c = bytes[at];
+  if (c !== 0x20 && c !== 0x09) return undefined;
+  if (at - start < MIN_TIMESTAMP_LENGTH || bytes[at - 1] !== 0x5a /* Z */) return fallbackTime;
+  return parseTimestampBytes(bytes, start, at) ?? fallbackTime;
 }
