@@ -10,7 +10,7 @@ import { bodyJsonString, encodeEntryJson, entryJsonBound, writeEntryJsonEnd, wri
 import { BodyKind, type RecordFields } from './record.js';
 import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
 import { writePlainBody } from './plain-body.js';
-import { parseTextLine } from './text-line.js';
+import { parseTextLine, parseTextLineBytes } from './text-line.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
 
@@ -290,7 +290,10 @@ export class Entry implements LogEntry {
 
   // A text-log entry's body and time text, from its line (the time the reader gave it stays).
   private parseTextLine(): void {
-    const line = parseTextLine(this.lineBuffer.toString('utf8', this.lineStart, this.lineEnd), this.time);
+    const { lineBuffer, lineStart, lineEnd } = this;
+    const line =
+      parseTextLineBytes(lineBuffer, lineStart, lineEnd, this.time) ??
+      parseTextLine(lineBuffer.toString('utf8', lineStart, lineEnd), this.time);
     this.bodyText = line.body;
     this.timeTextValue = normalizeTimestamp(this.time, line.timeText ?? formatTimestamp(this.time));
   }

@@ -43,23 +43,69 @@ export function formatTextLine(time: Date, message: string): string {
   return `${time.toISOString()} ${message}\n`;
 }
 
-/**
- * The time {@link parseTextLine} gives the line `bytes[start, end)`, read
- * from the bytes without making strings, when its first token is plain
- * printable ASCII ended by a space or a tab (what timestamped lines look
- * like): removing ANSI sequences cannot change such a token. Undefined
- * when only {@link parseTextLine} can tell.
- */
-export function textLineTime(bytes: Uint8Array, start: number, end: number, fallbackTime: number): number | undefined {
+// Where the first token of `bytes[start, end)` ends, when it is plain printable ASCII ended by a
+// space or a tab (what timestamped lines look like; removing ANSI sequences cannot change such a
+// token): the index of that blank; `end` when the whole line is such a token; -1 otherwise.
+function plainTokenEnd(bytes: Uint8Array, start: number, end: number): number {
   let at = start;
   while (at < end) {
     const c = bytes[at]!;
     if (c <= 0x20 || c >= 0x7f) break;
     at += 1;
   }
-  if (at === end) return undefined;
+  if (at === end) return end;
   const c = bytes[at];
-  if (c !== 0x20 && c !== 0x09) return undefined;
-  if (at - start < MIN_TIMESTAMP_LENGTH || bytes[at - 1] !== 0x5a /* Z */) return fallbackTime;
-  return parseTimestampBytes(bytes, start, at) ?? fallbackTime;
+  return c === 0x20 || c === 0x09 ? at : -1;
+}
+
+// Whether `bytes[start, end - 1]` is a timestamp token by its shape (20 characters or more, `Z` last).
+function isTimeToken(bytes: Uint8Array, start: number, end: number): boolean {
+  return end - start >= MIN_TIMESTAMP_LENGTH && bytes[end - 1] === 0x5a; /* Z */
+}
+
+/**
+ * The time {@link parseTextLine} gives the line `bytes[start, end)`, read
+ * from the bytes without making strings, when its first token is plain
+ * printable ASCII ended by a blank. Undefined when only {@link parseTextLine}
+ * can tell.
+ */
+export function textLineTime(bytes: Uint8Array, start: number, end: number, fallbackTime: number): number | undefined {
+  const tokenEnd = plainTokenEnd(bytes, start, end);
+  if (tokenEnd < 0) return undefined;
+  if (tokenEnd === end || !isTimeToken(bytes, start, tokenEnd)) return fallbackTime;
+  return parseTimestampBytes(bytes, start, tokenEnd) ?? fallbackTime;
+}
+
+/**
+ * {@link parseTextLine} of the line `bytes[start, end)` (UTF-8), without
+ * decoding and stripping the whole line, when its first token is plain ASCII
+ * (see {@link textLineTime}) and the rest holds no byte that starts an ANSI
+ * sequence (ESC, or 0xC2: the C1 controls are C2 80 … C2 9F). Undefined when
+ * only {@link parseTextLine} can tell.
+ */
+export function parseTextLineBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  fallbackTime: number,
+): TextLine | undefined {
+  const tokenEnd = plainTokenEnd(bytes, start, end);
+  if (tokenEnd < 0) return undefined;
+  for (let at = tokenEnd; at < end; at++) {
+    const c = bytes[at]!;
+    if (c === 0x1b || c === 0xc2) return undefined;
+  }
+  if (tokenEnd === end || !isTimeToken(bytes, start, tokenEnd))
+    return { time: fallbackTime, timeText: undefined, body: `${bytes.toString('utf8', start, end)}\n` };
+  // The body starts after the blanks that follow the token; a non-ASCII character there might be a
+  // blank too (U+00A0, U+2003…): the string parser decides.
+  let bodyStart = tokenEnd;
+  while (bodyStart < end && (bytes[bodyStart] === 0x20 || (bytes[bodyStart]! >= 0x09 && bytes[bodyStart]! <= 0x0d)))
+    bodyStart += 1;
+  if (bodyStart < end && bytes[bodyStart]! >= 0x80) return undefined;
+  const body = `${bytes.toString('utf8', bodyStart, end)}\n`;
+  const time = parseTimestampBytes(bytes, start, tokenEnd);
+  return time === undefined
+    ? { time: fallbackTime, timeText: undefined, body }
+    : { time, timeText: bytes.toString('latin1', start, tokenEnd), body };
 }

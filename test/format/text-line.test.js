@@ -1,11 +1,12 @@
-// A text-log line's time is read from its bytes when its first token is plain
-// ASCII (the reader's fast path), and from the decoded, ANSI-stripped string
-// otherwise: over random lines, the fast path, whenever it answers, gives
-// exactly the time the string parser gives.
+// A text-log line is read from its bytes when its first token is plain ASCII
+// (the reader's fast paths: its time in the filter, its body and time text
+// for output), and from the decoded, ANSI-stripped string otherwise: over
+// random lines, a fast path, whenever it answers, gives exactly what the
+// string parser gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseTextLine, textLineTime } from '../../dist/format/text-line.js';
+import { parseTextLine, parseTextLineBytes, textLineTime } from '../../dist/format/text-line.js';
 
 const FALLBACK = 1_700_000_000_000.5;
 const PIECES = [
@@ -59,5 +60,30 @@ test('the fast path reads the timestamp token, and leaves lines it cannot read t
   assert.equal(time('2026-02-30T20:00:00.000Z no such day'), FALLBACK);
   assert.equal(time('\u001b[2m2026-04-30T20:00:00Z\u001b[0m coloured'), undefined);
   assert.equal(time('2026-04-30T20:00:00Z\u00a0no-break space'), undefined);
-  assert.equal(time('no-blank-at-all'), undefined);
+  assert.equal(time('no-blank-at-all'), FALLBACK);
+  assert.equal(time('2026-04-30T20:00:00Z\rcarriage return'), undefined);
+});
+
+test('the byte parse of a whole line gives what the string parser gives, whenever it answers', () => {
+  let answered = 0;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...PIECES, '😀', 'x y', '"q"'), { maxLength: 7 }), (pieces) => {
+      const line = pieces.join('');
+      const bytes = Buffer.from(`..${line}..`, 'utf8');
+      const parsed = parseTextLineBytes(bytes, 2, bytes.length - 2, FALLBACK);
+      if (parsed === undefined) return;
+      answered += 1;
+      assert.deepEqual(parsed, parseTextLine(line, FALLBACK), JSON.stringify(line));
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(answered > 100, `the fast path answered ${answered} times`);
+  const bytes = Buffer.from('2026-04-30T20:00:00.039755Z  INFO msb::vm: done 🚀');
+  assert.deepEqual(parseTextLineBytes(bytes, 0, bytes.length, FALLBACK), {
+    time: Date.UTC(2026, 3, 30, 20) + 39.755,
+    timeText: '2026-04-30T20:00:00.039755Z',
+    body: 'INFO msb::vm: done 🚀\n',
+  });
+  const coloured = Buffer.from('2026-04-30T20:00:00Z \u001b[32mINFO\u001b[0m');
+  assert.equal(parseTextLineBytes(coloured, 0, coloured.length, FALLBACK), undefined);
 });
