@@ -9,8 +9,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ViewerMissingError } from '../errors.js';
+import { packagePath } from '../package-paths.js';
 import { PAGE_CSP, SECURITY_HEADERS } from './security.js';
 
 /** One file the server hands out. */
@@ -27,15 +28,15 @@ const FILES: ReadonlyArray<readonly [path: string, file: string, contentType: st
   ['/style.css', 'style.css', 'text/css; charset=utf-8'],
 ];
 
-const CANDIDATE_DIRECTORIES = [new URL('./web/', import.meta.url), new URL('../../src/server/web/', import.meta.url)];
+// The built copy, or the sources' (a checkout whose build did not copy them).
+const CANDIDATE_DIRECTORIES = [packagePath('dist', 'server', 'web'), packagePath('src', 'server', 'web')];
 
 /** The directory the viewer's files are read from. */
 export function viewerDirectory(): string {
   for (const candidate of CANDIDATE_DIRECTORIES) {
-    const path = fileURLToPath(candidate);
-    if (existsSync(`${path}index.html`)) return path;
+    if (existsSync(join(candidate, 'index.html'))) return `${candidate}/`;
   }
-  throw new ViewerMissingError(CANDIDATE_DIRECTORIES.map((url) => fileURLToPath(url)));
+  throw new ViewerMissingError([...CANDIDATE_DIRECTORIES]);
 }
 
 /** Reads the viewer's files: request path → file. */

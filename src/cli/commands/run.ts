@@ -13,8 +13,8 @@
 import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { captureProcess, CommandStartError, type CaptureOptions, type CapturedProcess } from '../../capture/capture.js';
+import { packagePath } from '../../package-paths.js';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_ROTATED_FILES } from '../../files/writer.js';
 import { locateTarget, type LogTarget } from '../../files/layout.js';
 import {
@@ -34,7 +34,7 @@ import { EXIT_FAILURE, EXIT_OK, exitCodeFor, messageFor } from '../exit.js';
 // the command gets pipes of its own as fds 0-2, so that pipe does not leak into it, as another fd would.
 const DETACHED_ENV = 'SANDLOG_DETACHED';
 const STATUS_FD = 1;
-const CLI_PATH = fileURLToPath(new URL('../../cli.js', import.meta.url));
+const CLI_PATH = packagePath('dist', 'cli.js');
 
 export const runCommand: CommandSpec = {
   name: 'run',
