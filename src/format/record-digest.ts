@@ -12,7 +12,11 @@
  * (16 characters). 96 bits make an accidental match of two different lines
  * negligible (about 2^-96 per comparison).
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded on first use: loading it costs ~7 ms, and most reads never take a digest.
+let crypto: typeof Crypto | undefined;
 
 /** Bytes of SHA-256 kept in a record digest. */
 export const RECORD_DIGEST_BYTES = 12;
@@ -24,7 +28,8 @@ const DIGEST_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
 /** The digest of one record line (its bytes without the terminating `\n`). */
 export function recordDigest(line: Uint8Array): string {
-  return createHash('sha256').update(line).digest().subarray(0, RECORD_DIGEST_BYTES).toString('base64url');
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof Crypto;
+  return crypto.createHash('sha256').update(line).digest().subarray(0, RECORD_DIGEST_BYTES).toString('base64url');
 }
 
 /** Whether `value` has the shape of a record digest. */
