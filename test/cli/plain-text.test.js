@@ -103,6 +103,9 @@ function random(seed) {
 const PIECES = [
   'a',
   'word ',
+  // Runs long enough to be copied natively rather than byte by byte.
+  'a long run of plain words, longer than the threshold for a copy ',
+  'é✓🚀 '.repeat(8),
   '\n',
   '\n\n',
   '\t',
