@@ -73,11 +73,22 @@ export async function walkBackward(
         break;
       }
       for await (const line of linesBackward(file, fileEnd)) {
-        const position = { generation: file.generation, offset: line.endOffset };
+        const { generation } = file;
+        const offset = line.endOffset;
         const outcome =
           spec.format === 'jsonl'
-            ? parseJsonLine(line.buffer, line.start, line.end, position, reader, scanFilter, result)
-            : parseTextFileLine(line.buffer, line.start, line.end, position, reader, scanFilter, stats.mtimeMs, result);
+            ? parseJsonLine(line.buffer, line.start, line.end, generation, offset, reader, scanFilter, result)
+            : parseTextFileLine(
+                line.buffer,
+                line.start,
+                line.end,
+                generation,
+                offset,
+                reader,
+                scanFilter,
+                stats.mtimeMs,
+                result,
+              );
         if (outcome === LineOutcome.Malformed) {
           malformed += 1;
         } else if (outcome === LineOutcome.Until) {

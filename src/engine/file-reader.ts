@@ -279,17 +279,27 @@ export class FileReader {
     while (lineStart < end) {
       const newline = buffer.indexOf(0x0a, lineStart);
       if (newline > lineStart && (prefilter === undefined || !prefilter.skips(lineStart, newline))) {
-        const position = { generation, offset: fileOffset + (newline + 1 - start) };
+        const offset = fileOffset + (newline + 1 - start);
         const outcome = jsonl
-          ? parseJsonLine(buffer, lineStart, newline, position, this.index, this.filter, result)
-          : parseTextFileLine(buffer, lineStart, newline, position, this.index, this.filter, fallbackTime, result);
+          ? parseJsonLine(buffer, lineStart, newline, generation, offset, this.index, this.filter, result)
+          : parseTextFileLine(
+              buffer,
+              lineStart,
+              newline,
+              generation,
+              offset,
+              this.index,
+              this.filter,
+              fallbackTime,
+              result,
+            );
         if (outcome === LineOutcome.Kept) {
           entries.push(result.entry!);
         } else if (outcome === LineOutcome.Malformed) {
           this.malformed += 1;
           this.warn(
             'MALFORMED_RECORD',
-            `skipped a malformed record ending at offset ${position.offset} of ${this.spec.fileName} (generation ${generation})`,
+            `skipped a malformed record ending at offset ${offset} of ${this.spec.fileName} (generation ${generation})`,
           );
         } else if (outcome === LineOutcome.Until) {
           this.reachedUntil = true;

@@ -6,7 +6,6 @@
 import { Entry } from '../format/entry.js';
 import { BodyKind, createRecordFields, parseRecord, ParseOutcome, type RecordFields } from '../format/record.js';
 import { parseTextLine, textLineTime } from '../format/text-line.js';
-import type { FilePosition } from '../format/cursor.js';
 import { literalSearch, requiredLiterals } from './grep-literal.js';
 
 /** A resolved filter. Times are epoch ms; absent bounds are ±Infinity. */
@@ -83,14 +82,15 @@ function isBlank(buffer: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Parses the exec.log line `buffer[start, end)` (no `\n`) that ends at file
- * position `position`. The entry, when kept, is left in `result.entry`.
+ * Parses the exec.log line `buffer[start, end)` (no `\n`) that ends at
+ * `offset` of generation `generation`. The entry, when kept, is left in `result.entry`.
  */
 export function parseJsonLine(
   buffer: Buffer,
   start: number,
   end: number,
-  position: FilePosition,
+  generation: bigint,
+  offset: number,
   reader: number,
   filter: EntryFilter,
   result: { entry: Entry | undefined },
@@ -101,7 +101,7 @@ export function parseJsonLine(
   if (outcome === ParseOutcome.Filtered) return LineOutcome.Filtered;
   if (fields.time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   if (filter.grep !== undefined && certainlyNoMatch(filter.grep, fields, buffer)) return LineOutcome.Filtered;
-  const entry = Entry.fromRecord(fields, buffer, position, reader, start, end);
+  const entry = Entry.fromRecord(fields, buffer, generation, offset, reader, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;
@@ -112,7 +112,8 @@ export function parseTextFileLine(
   buffer: Buffer,
   start: number,
   end: number,
-  position: FilePosition,
+  generation: bigint,
+  offset: number,
   reader: number,
   filter: EntryFilter,
   fallbackTime: number,
@@ -123,7 +124,7 @@ export function parseTextFileLine(
     parseTextLine(buffer.toString('utf8', start, end), fallbackTime).time;
   if (time < filter.since) return LineOutcome.Filtered;
   if (time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
-  const entry = Entry.fromTextLine(time, position, reader, buffer, start, end);
+  const entry = Entry.fromTextLine(time, generation, offset, reader, buffer, start, end);
   if (!matches(filter, entry)) return LineOutcome.Filtered;
   result.entry = entry;
   return LineOutcome.Kept;

@@ -77,10 +77,10 @@ async function textTailOf(
     const result: { entry: Entry | undefined } = { entry: undefined };
     let lineStart = 0;
     for (let newline = buffer.indexOf(0x0a); newline >= 0; newline = buffer.indexOf(0x0a, lineStart)) {
-      const position = { generation: file.generation, offset: newline + 1 };
       if (
         newline > lineStart &&
-        parseTextFileLine(buffer, lineStart, newline, position, reader, filter, mtimeMs, result) === LineOutcome.Kept
+        parseTextFileLine(buffer, lineStart, newline, file.generation, newline + 1, reader, filter, mtimeMs, result) ===
+          LineOutcome.Kept
       ) {
         all.push(result.entry!);
       }

@@ -104,7 +104,8 @@ export class Entry implements LogEntry {
   private constructor(
     fields: RecordFields,
     buffer: Buffer,
-    position: FilePosition,
+    generation: bigint,
+    offset: number,
     reader: number,
     lineBuffer: Buffer,
     lineStart: number,
@@ -117,8 +118,8 @@ export class Entry implements LogEntry {
     this.time = fields.time;
     this.source = fields.source;
     this.sessionId = fields.sessionId;
-    this.generation = position.generation;
-    this.offset = position.offset;
+    this.generation = generation;
+    this.offset = offset;
     this.reader = reader;
     this.cursorBase = undefined;
     this.cursorOwn = undefined;
@@ -133,16 +134,21 @@ export class Entry implements LogEntry {
     this.decoded = fields.decoded;
   }
 
-  /** An entry from a parsed exec.log record whose line is `buffer[lineStart, lineEnd)`. */
+  /**
+   * An entry from a parsed exec.log record whose line is `buffer[lineStart,
+   * lineEnd)` and ends at `offset` of generation `generation` (the position is
+   * given as its two numbers: the reader makes no object for a line it drops).
+   */
   static fromRecord(
     fields: RecordFields,
     buffer: Buffer,
-    position: FilePosition,
+    generation: bigint,
+    offset: number,
     reader: number,
     lineStart = 0,
     lineEnd = 0,
   ): Entry {
-    return new Entry(fields, buffer, position, reader, buffer, lineStart, lineEnd);
+    return new Entry(fields, buffer, generation, offset, reader, buffer, lineStart, lineEnd);
   }
 
   /**
@@ -153,14 +159,15 @@ export class Entry implements LogEntry {
    */
   static fromTextLine(
     time: number,
-    position: FilePosition,
+    generation: bigint,
+    offset: number,
     reader: number,
     buffer: Buffer,
     lineStart: number,
     lineEnd: number,
   ): Entry {
     textFields.time = time;
-    return new Entry(textFields, EMPTY as Buffer, position, reader, buffer, lineStart, lineEnd);
+    return new Entry(textFields, EMPTY as Buffer, generation, offset, reader, buffer, lineStart, lineEnd);
   }
 
   /** Bytes of the entry's line (without its `\n`). */
