@@ -82,23 +82,19 @@ export function renderBatch(entries: readonly LogEntry[], options: RenderOptions
 
 // Time prefixes of `--timestamps` as bytes, rewritten in place for each entry: the views stay the
 // same while the time's length does (it nearly always does), so nothing is allocated per entry.
-let prefixStore = Buffer.allocUnsafe(256);
+const prefixStore = Buffer.allocUnsafe(256);
 let prefixFirst = prefixStore.subarray(0, 0);
 let prefixContinuation = Buffer.alloc(0);
 let prefixLength = -1;
 
-function setPrefixes(time: string): void {
-  if (time.length * 3 + 1 > prefixStore.length) {
-    prefixStore = Buffer.allocUnsafe(time.length * 3 + 1);
-    prefixLength = -1;
-  }
-  const written = prefixStore.write(time, 0, 'utf8');
+// The entry's time text (ASCII, at most 32 bytes) then a tab.
+function setPrefixes(entry: Entry): void {
+  const written = entry.writeTimeText(prefixStore, 0);
   prefixStore[written] = 0x09;
-  if (written + 1 !== prefixFirst.length || prefixFirst.buffer !== prefixStore.buffer)
-    prefixFirst = prefixStore.subarray(0, written + 1);
-  if (time.length !== prefixLength) {
-    prefixLength = time.length;
-    prefixContinuation = Buffer.from(`${' '.repeat(time.length)}\t`, 'utf8');
+  if (written + 1 !== prefixFirst.length) prefixFirst = prefixStore.subarray(0, written + 1);
+  if (written !== prefixLength) {
+    prefixLength = written;
+    prefixContinuation = Buffer.from(`${' '.repeat(written)}\t`, 'latin1');
   }
 }
 
@@ -114,7 +110,7 @@ function renderPlainTextBatch(entries: readonly LogEntry[], options: RenderOptio
     let end = -1;
     if (entry instanceof Entry) {
       if (options.timestamps) {
-        setPrefixes(entry.timeText);
+        setPrefixes(entry);
         end = entry.writePlainText(scratch, at, prefixFirst, prefixContinuation);
       } else {
         end = entry.writePlainText(scratch, at);

@@ -261,6 +261,26 @@ export class Entry implements LogEntry {
     return this.timeTextValue;
   }
 
+  /**
+   * Writes {@link timeText} (ASCII) into `target` at `at`, copied from the
+   * read buffer when the record holds it in that form already; returns the
+   * end. The caller leaves room for 32 bytes.
+   */
+  writeTimeText(target: Uint8Array, at: number): number {
+    const { buffer, timeStart, timeEnd } = this;
+    if (
+      this.timeTextValue === undefined &&
+      this.bodyKind !== BodyKind.TextLine &&
+      isNormalTimestamp(buffer, timeStart, timeEnd)
+    ) {
+      for (let i = timeStart; i < timeEnd; i++) target[at++] = buffer[i]!;
+      return at;
+    }
+    const text = this.timeText;
+    for (let i = 0; i < text.length; i++) target[at++] = text.charCodeAt(i);
+    return at;
+  }
+
   get data(): Uint8Array {
     if (this.decoded === undefined) {
       if (this.bodyKind === BodyKind.TextLine) {

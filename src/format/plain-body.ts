@@ -60,22 +60,22 @@ export function writePlainBody(
   while (i < end) {
     // The run up to the next escape is copied as it is: a JSON string holds no raw newline, so no
     // prefix goes inside it.
-    let escape = (bytes as Buffer).indexOf(BACKSLASH, i);
-    if (escape < 0 || escape > end) escape = end;
-    if (escape > i) {
+    let runEnd = (bytes as Buffer).indexOf(BACKSLASH, i);
+    if (runEnd < 0 || runEnd > end) runEnd = end;
+    if (runEnd > i) {
       // As msb logs prints them: a line after the first that is empty has no prefix.
       if (lastWasNewline && prefixed) {
         if (at + continuation.length + (end - i) + 1 > target.length) return -1;
         target.set(continuation, at);
         at += continuation.length;
       }
-      if (escape - i >= COPY_BYTES) {
-        at += (bytes as Buffer).copy(target, at, i, escape);
+      if (runEnd - i >= COPY_BYTES) {
+        at += (bytes as Buffer).copy(target, at, i, runEnd);
       } else {
-        for (let k = i; k < escape; k++) target[at++] = bytes[k]!;
+        for (let k = i; k < runEnd; k++) target[at++] = bytes[k]!;
       }
       lastWasNewline = false;
-      i = escape;
+      i = runEnd;
       if (i === end) break;
     }
     const next = bytes[i + 1];
