@@ -6,11 +6,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { CursorEncoder, cursorLength, encodeCursor, MAX_CURSOR_POSITIONS, type FilePosition } from './cursor.js';
-import { bodyJsonString, encodeEntryJson, entryJsonBound, writeEntryJsonEnd, writeEntryJsonHead } from './json-line.js';
+import {
+  bodyJsonString,
+  encodeEntryJson,
+  entryJsonBound,
+  writeEntryJsonEnd,
+  writeEntryJsonHead,
+  writeTextEntryJsonHead,
+} from './json-line.js';
 import { BodyKind, type RecordFields } from './record.js';
 import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
 import { writePlainBody } from './plain-body.js';
-import { parseTextLine, parseTextLineBytes } from './text-line.js';
+import { parseTextLine, parseTextLineBytes, readTextLineHead } from './text-line.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
 
@@ -44,6 +51,11 @@ export interface LogEntry {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// A text-log entry's printed time: its own time text normalised, or its time (the file's mtime) formatted.
+function textTimeText(time: number, timeText: string | undefined): string {
+  return normalizeTimestamp(time, timeText ?? formatTimestamp(time));
+}
 
 // The fields every text-log entry shares but its time (set before each use).
 const textFields: RecordFields = {
@@ -322,7 +334,7 @@ export class Entry implements LogEntry {
       parseTextLineBytes(lineBuffer, lineStart, lineEnd, this.time) ??
       parseTextLine(lineBuffer.toString('utf8', lineStart, lineEnd), this.time);
     this.bodyText = line.body;
-    this.timeTextValue = normalizeTimestamp(this.time, line.timeText ?? formatTimestamp(this.time));
+    this.timeTextValue = textTimeText(this.time, line.timeText);
   }
 
   get cursor(): string {
@@ -371,6 +383,10 @@ export class Entry implements LogEntry {
       (this.bodyKind === BodyKind.Raw || this.bodyKind === BodyKind.Escaped) &&
       !this.needsReencoding &&
       this.timeTextValue === undefined;
+    if (this.bodyKind === BodyKind.TextLine && count <= MAX_CURSOR_POSITIONS) {
+      const end = this.writeTextLineJson(target, at, count);
+      if (end !== undefined) return end;
+    }
     if (!plain || count > MAX_CURSOR_POSITIONS || !isNormalTimestamp(this.buffer, this.timeStart, this.timeEnd)) {
       const line = `${this.toJsonLine()}\n`;
       if (Buffer.byteLength(line, 'utf8') > target.length - at) return -1;
@@ -382,6 +398,31 @@ export class Entry implements LogEntry {
     at = writeEntryJsonHead(target, at, buffer, timeStart, timeEnd, this.source, bodyStart, bodyEnd, this.sessionId);
     this.putCursor();
     return writeEntryJsonEnd(target, cursorEncoder.writeTo(target, at));
+  }
+
+  // A text-log entry's --json line from its line's bytes when the byte path can read it (text-line.ts):
+  // the end, -1 when it might not fit, undefined when the string path must make it.
+  private writeTextLineJson(target: Buffer, at: number, count: number): number | undefined {
+    const { lineBuffer, lineStart, lineEnd } = this;
+    const head = readTextLineHead(lineBuffer, lineStart, lineEnd, this.time);
+    if (head === undefined) return undefined;
+    this.timeTextValue ??= textTimeText(this.time, head.timeText);
+    const time = this.timeTextValue;
+    if (entryJsonBound(time.length, 6 * (lineEnd - head.bodyStart) + 4, cursorLength(count)) > target.length - at)
+      return -1;
+    const end = writeTextEntryJsonHead(
+      target,
+      at,
+      time,
+      this.source,
+      lineBuffer,
+      head.bodyStart,
+      lineEnd,
+      this.sessionId,
+    );
+    if (end < 0) return undefined;
+    this.putCursor();
+    return writeEntryJsonEnd(target, cursorEncoder.writeTo(target, end));
   }
 
   /**

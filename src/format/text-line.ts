@@ -76,19 +76,28 @@ export function textLineTime(bytes: Uint8Array, start: number, end: number, fall
   return parseTimestampBytes(bytes, start, tokenEnd) ?? fallbackTime;
 }
 
+/** What the byte path reads of a text-log line: its time, its time text as written, where its body starts. */
+export interface TextLineHead {
+  time: number;
+  timeText: string | undefined;
+  /** Index of the body's first byte; the body runs to the line's end (its `\n` is added). */
+  bodyStart: number;
+}
+
 /**
- * {@link parseTextLine} of the line `bytes[start, end)` (UTF-8), without
- * decoding and stripping the whole line, when its first token is plain ASCII
- * (see {@link textLineTime}) and the rest holds no byte that starts an ANSI
- * sequence (ESC, or 0xC2: the C1 controls are C2 80 … C2 9F). Undefined when
- * only {@link parseTextLine} can tell.
+ * {@link parseTextLine} of the line `bytes[start, end)` (UTF-8) up to its
+ * body, without decoding and stripping the whole line, when its first token
+ * is plain ASCII (see {@link textLineTime}) and the rest holds no byte that
+ * starts an ANSI sequence (ESC, or 0xC2: the C1 controls are C2 80 … C2 9F):
+ * the body is then the rest of the line exactly. Undefined when only
+ * {@link parseTextLine} can tell.
  */
-export function parseTextLineBytes(
+export function readTextLineHead(
   bytes: Buffer,
   start: number,
   end: number,
   fallbackTime: number,
-): TextLine | undefined {
+): TextLineHead | undefined {
   const tokenEnd = plainTokenEnd(bytes, start, end);
   if (tokenEnd < 0) return undefined;
   for (let at = tokenEnd; at < end; at++) {
@@ -96,16 +105,27 @@ export function parseTextLineBytes(
     if (c === 0x1b || c === 0xc2) return undefined;
   }
   if (tokenEnd === end || !isTimeToken(bytes, start, tokenEnd))
-    return { time: fallbackTime, timeText: undefined, body: `${bytes.toString('utf8', start, end)}\n` };
+    return { time: fallbackTime, timeText: undefined, bodyStart: start };
   // The body starts after the blanks that follow the token; a non-ASCII character there might be a
   // blank too (U+00A0, U+2003…): the string parser decides.
   let bodyStart = tokenEnd;
   while (bodyStart < end && (bytes[bodyStart] === 0x20 || (bytes[bodyStart]! >= 0x09 && bytes[bodyStart]! <= 0x0d)))
     bodyStart += 1;
   if (bodyStart < end && bytes[bodyStart]! >= 0x80) return undefined;
-  const body = `${bytes.toString('utf8', bodyStart, end)}\n`;
   const time = parseTimestampBytes(bytes, start, tokenEnd);
   return time === undefined
-    ? { time: fallbackTime, timeText: undefined, body }
-    : { time, timeText: bytes.toString('latin1', start, tokenEnd), body };
+    ? { time: fallbackTime, timeText: undefined, bodyStart }
+    : { time, timeText: bytes.toString('latin1', start, tokenEnd), bodyStart };
+}
+
+/** {@link parseTextLine} by way of {@link readTextLineHead}; undefined when only the string parser can tell. */
+export function parseTextLineBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  fallbackTime: number,
+): TextLine | undefined {
+  const head = readTextLineHead(bytes, start, end, fallbackTime);
+  if (head === undefined) return undefined;
+  return { time: head.time, timeText: head.timeText, body: `${bytes.toString('utf8', head.bodyStart, end)}\n` };
 }
