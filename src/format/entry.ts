@@ -16,8 +16,8 @@ import {
 } from './json-line.js';
 import { BodyKind, type RecordFields } from './record.js';
 import { decodeBase64Body, decodeEscapedBody } from './record-values.js';
-import { writePlainBody } from './plain-body.js';
-import { parseTextLine, parseTextLineBytes, readTextLineHead } from './text-line.js';
+import { writePlainBody, writePlainTextLine } from './plain-body.js';
+import { parseTextLine, parseTextLineBytes, readTextLineHead, type TextLineHead } from './text-line.js';
 import type { LogSource } from './source.js';
 import { formatTimestamp, isNormalTimestamp, normalizeTimestamp } from './time.js';
 
@@ -51,6 +51,10 @@ export interface LogEntry {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// The entry whose text-log line head was read last, and that head (Entry.textLineHead).
+let lastHeadEntry: Entry | undefined;
+let lastHead: TextLineHead | undefined;
 
 // A text-log entry's printed time: its own time text normalised, or its time (the file's mtime) formatted.
 function textTimeText(time: number, timeText: string | undefined): string {
@@ -195,6 +199,7 @@ export class Entry implements LogEntry {
   moveLineTo(target: Buffer, at: number): number {
     const { lineBuffer, lineStart, lineEnd } = this;
     const delta = at - lineStart;
+    if (lastHeadEntry === this) lastHeadEntry = undefined; // its body start was in the old place
     lineBuffer.copy(target, at, lineStart, lineEnd);
     if (this.buffer === lineBuffer) {
       this.buffer = target;
@@ -280,6 +285,7 @@ export class Entry implements LogEntry {
    */
   writeTimeText(target: Uint8Array, at: number): number {
     const { buffer, timeStart, timeEnd } = this;
+    if (this.timeTextValue === undefined && this.bodyKind === BodyKind.TextLine) this.textLineHead();
     if (
       this.timeTextValue === undefined &&
       this.bodyKind !== BodyKind.TextLine &&
@@ -403,11 +409,10 @@ export class Entry implements LogEntry {
   // A text-log entry's --json line from its line's bytes when the byte path can read it (text-line.ts):
   // the end, -1 when it might not fit, undefined when the string path must make it.
   private writeTextLineJson(target: Buffer, at: number, count: number): number | undefined {
-    const { lineBuffer, lineStart, lineEnd } = this;
-    const head = readTextLineHead(lineBuffer, lineStart, lineEnd, this.time);
+    const { lineBuffer, lineEnd } = this;
+    const head = this.textLineHead();
     if (head === undefined) return undefined;
-    this.timeTextValue ??= textTimeText(this.time, head.timeText);
-    const time = this.timeTextValue;
+    const time = this.timeTextValue!;
     if (entryJsonBound(time.length, 6 * (lineEnd - head.bodyStart) + 4, cursorLength(count)) > target.length - at)
       return -1;
     const end = writeTextEntryJsonHead(
@@ -432,8 +437,26 @@ export class Entry implements LogEntry {
    * not fit: the caller then renders {@link text} the general way.
    */
   writePlainText(target: Uint8Array, at: number, first?: Uint8Array, continuation?: Uint8Array): number {
+    if (this.bodyKind === BodyKind.TextLine) {
+      // One line: the continuation prefix is never needed.
+      const head = this.textLineHead();
+      return head === undefined
+        ? -1
+        : writePlainTextLine(this.lineBuffer, head.bodyStart, this.lineEnd, target, at, first);
+    }
     if ((this.bodyKind !== BodyKind.Raw && this.bodyKind !== BodyKind.Escaped) || this.needsReencoding) return -1;
     return writePlainBody(this.buffer, this.bodyStart, this.bodyEnd, target, at, first, continuation);
+  }
+
+  // What the byte path reads of a text-log entry's line (text-line.ts), undefined when only the string
+  // parser can read it; sets the time text. The last answer is kept: the renderer asks twice an entry.
+  private textLineHead(): TextLineHead | undefined {
+    if (lastHeadEntry !== this) {
+      lastHeadEntry = this;
+      lastHead = readTextLineHead(this.lineBuffer, this.lineStart, this.lineEnd, this.time);
+    }
+    if (lastHead !== undefined) this.timeTextValue ??= textTimeText(this.time, lastHead.timeText);
+    return lastHead;
   }
 
   /** The entry as one `--json` line (no newline): `t`, `s`, `d`, `id`, `e`, `cursor`. */

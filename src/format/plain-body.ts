@@ -8,6 +8,8 @@
  * copies is what the terminal sanitiser, colour off, would make of the body.
  */
 
+import { isUtf8 } from 'node:buffer';
+
 const BACKSLASH = 0x5c;
 const ESCAPED_ESC = Buffer.from('001b', 'latin1');
 
@@ -102,5 +104,44 @@ export function writePlainBody(
   // An empty body prints nothing at all, not even its prefix.
   if (prefixed && at === textStart) return origin;
   if (prefixed && !lastWasNewline) target[at++] = NEWLINE;
+  return at;
+}
+
+/**
+ * Writes the raw text `bytes[start, end)` (one line of a text log's body, no
+ * newline in it), then a newline, into `target` at `at`, after `first` when
+ * given: what the terminal sanitiser, colour off, makes of that text, when it
+ * holds nothing the sanitiser would change (no control character but tab, no
+ * DEL, no C1, valid UTF-8). Returns the end, or -1 when it holds such a byte
+ * or might not fit.
+ */
+export function writePlainTextLine(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  target: Uint8Array,
+  at: number,
+  first?: Uint8Array,
+): number {
+  if (at + (first?.length ?? 0) + (end - start) + 1 > target.length) return -1;
+  let high = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return -1;
+    // C1 controls are C2 80 … C2 9F in UTF-8.
+    if (c === 0xc2 && bytes[i + 1]! <= 0x9f) return -1;
+    high |= c;
+  }
+  if (high >= 0x80 && !isUtf8(bytes.subarray(start, end))) return -1;
+  if (first !== undefined) {
+    target.set(first, at);
+    at += first.length;
+  }
+  if (end - start >= COPY_BYTES) {
+    at += bytes.copy(target, at, start, end);
+  } else {
+    for (let i = start; i < end; i++) target[at++] = bytes[i]!;
+  }
+  target[at++] = NEWLINE;
   return at;
 }

@@ -4,6 +4,7 @@
 // --timestamps (one prefix per line, every entry ending its line).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readLogs } from '../../dist/index.js';
 import { renderText } from '../../dist/cli/render.js';
@@ -155,6 +156,42 @@ test('text output equals the general renderer for random bodies, with and withou
       'logs',
       '--log-dir',
       logDir,
+      '--color',
+      'never',
+      ...(timestamps ? ['--timestamps'] : []),
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, expected, `seed ${seed}, timestamps ${timestamps}`);
+  }
+});
+
+test('text-log lines print as the general renderer makes them, with and without --timestamps', async (t) => {
+  const seed = Number(process.env.PLAIN_TEXT_SEED ?? 13);
+  const next = random(seed);
+  const logDir = tempDir(t);
+  const TEXT_PIECES = [...PIECES, '\u00a0', '\u2003', '\u0085', 'no-time-token', '2026-04-30T20:00:00Z'];
+  const lines = [];
+  for (let i = 0; i < 300; i++) {
+    let body = '';
+    const count = Math.floor(next() * 8);
+    for (let k = 0; k < count; k++) body += TEXT_PIECES[Math.floor(next() * TEXT_PIECES.length)];
+    body = body.replaceAll('\n', ' ');
+    const time = new Date(Date.UTC(2026, 3, 30, 20, 0, 0) + i * 1000 + 0.5).toISOString().replace('Z', '123Z');
+    lines.push(Buffer.from(next() < 0.9 ? `${time}  ${body}\n` : `${body}\n`, 'utf8'));
+    if (i % 50 === 0) lines.push(Buffer.from([0xff, 0x20, 0x62, 0x0a])); // invalid UTF-8
+  }
+  writeFileSync(join(logDir, 'runtime.log'), Buffer.concat(lines));
+  const entries = await readLogs({ logDir }, { sources: 'system' });
+  assert.ok(entries.length >= 300);
+  for (const timestamps of [false, true]) {
+    const options = { json: false, color: false, timestamps, showId: false, colorSessions: false };
+    const expected = entries.map((entry) => renderText(entry, options)).join('');
+    const result = await runCli([
+      'logs',
+      '--log-dir',
+      logDir,
+      '--source',
+      'system',
       '--color',
       'never',
       ...(timestamps ? ['--timestamps'] : []),

@@ -13,7 +13,21 @@ import { at, tempDir } from '../helpers.js';
 
 const text = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('"', '\\', '\b', '\t', '\n', '\f', '\r', '\u000b', '\u0000', '\u001b', '\u007f', '\u0085', '\u009f'),
+    fc.constantFrom(
+      '"',
+      '\\',
+      '\b',
+      '\t',
+      '\n',
+      '\f',
+      '\r',
+      '\u000b',
+      '\u0000',
+      '\u001b',
+      '\u007f',
+      '\u0085',
+      '\u009f',
+    ),
     fc.constantFrom('é', '✓', '😀', '\u00a0', '\u2028', 'a', ' '),
     fc.string({ unit: 'grapheme', maxLength: 1 }),
   ),
