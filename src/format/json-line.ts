@@ -8,6 +8,7 @@
  * string path without the string.
  */
 import { isUtf8 } from 'node:buffer';
+import { writeJsonStringBody } from './record-encoder.js';
 import type { LogSource } from './source.js';
 
 /**
@@ -106,40 +107,50 @@ export function writeEntryJsonHead(
   bodyEnd: number,
   sessionId: number | bigint | null,
 ): number {
+  at = writeUpToBody(target, at, buffer, timeStart, timeEnd, source);
+  at = put(target, at, buffer, bodyStart - 1, bodyEnd + 1);
+  return writeIdToCursor(target, at, sessionId);
+}
+
+// `{"t":"…","s":"…","d":` with the time `time[timeStart, timeEnd)`; returns the end.
+function writeUpToBody(
+  target: Buffer,
+  at: number,
+  time: Uint8Array,
+  timeStart: number,
+  timeEnd: number,
+  source: LogSource,
+): number {
   at = putAll(target, at, JSON_T);
-  at = put(target, at, buffer, timeStart, timeEnd);
+  at = put(target, at, time, timeStart, timeEnd);
   at = putAll(target, at, JSON_S);
   at = putAll(target, at, SOURCE_BYTES[source]);
-  at = putAll(target, at, JSON_D);
-  at = put(target, at, buffer, bodyStart - 1, bodyEnd + 1);
+  return putAll(target, at, JSON_D);
+}
+
+// `,"id":…,"e":null,"cursor":"` after the body; returns the end.
+function writeIdToCursor(target: Buffer, at: number, sessionId: number | bigint | null): number {
   at = putAll(target, at, JSON_ID);
   at = sessionId === null ? putAll(target, at, JSON_NULL) : writeDigits(sessionId, target, at);
   return putAll(target, at, JSON_CURSOR);
 }
 
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
-// Per control character, the letter of the two-character escape JSON.stringify uses for it (`\b \t
-// \n \f \r`); 0 for the others, which are `\u00xx`.
-const SHORT_ESCAPES = new Uint8Array(0x20);
-SHORT_ESCAPES.set([0x62, 0x74, 0x6e, 0, 0x66, 0x72], 0x08);
-
-// `\u00xx` for the code point `code` (< 0x100) into `target` at `at`; returns the end.
-function putUnicodeEscape(target: Uint8Array, at: number, code: number): number {
-  target[at] = 0x5c;
-  target[at + 1] = 0x75;
-  target[at + 2] = 0x30;
-  target[at + 3] = 0x30;
-  target[at + 4] = HEX[code >>> 4]!;
-  target[at + 5] = HEX[code & 15]!;
-  return at + 6;
+/** Whether `bytes` (UTF-8) hold DEL or a C1 control (C2 80 … C2 9F), which {@link bodyJsonString} escapes. */
+function hasTerminalControl(bytes: Buffer): boolean {
+  if (bytes.indexOf(0x7f) >= 0) return true;
+  for (let at = bytes.indexOf(0xc2); at >= 0; at = bytes.indexOf(0xc2, at + 1)) {
+    if (bytes[at + 1]! <= 0x9f) return true;
+  }
+  return false;
 }
 
 /**
  * Writes the text `bytes[start, end)` followed by a newline as the quoted JSON
- * string {@link bodyJsonString} makes of it (quotes included), escaping here:
- * `"`, `\`, controls, DEL and C1. Returns the end, or -1 when the bytes are not
- * valid UTF-8 (the string path then decides what they decode to). Needs room
- * for 6 bytes per byte of text, plus 4.
+ * string {@link bodyJsonString} makes of it (quotes included), escaping here
+ * (the record encoder's escaper: what JSON.stringify escapes). Returns the
+ * end, or -1 when the text is not valid UTF-8 or holds DEL or a C1 control
+ * (rare in a text log: the string path makes those). Needs room for 6 bytes
+ * per byte of text, plus 4.
  */
 export function writeTextAsJsonString(
   target: Uint8Array,
@@ -148,47 +159,25 @@ export function writeTextAsJsonString(
   start: number,
   end: number,
 ): number {
+  const text = bytes.subarray(start, end);
+  if (!isUtf8(text) || hasTerminalControl(text)) return -1;
   target[at++] = 0x22;
-  let high = 0;
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c < 0x7f) {
-      target[at++] = c;
-    } else if (c === 0x22 || c === 0x5c) {
-      target[at++] = 0x5c;
-      target[at++] = c;
-    } else if (c < 0x20) {
-      const short = SHORT_ESCAPES[c]!;
-      if (short === 0) {
-        at = putUnicodeEscape(target, at, c);
-      } else {
-        target[at++] = 0x5c;
-        target[at++] = short;
-      }
-    } else if (c === 0x7f) {
-      at = putUnicodeEscape(target, at, c);
-    } else if (c === 0xc2 && i + 1 < end && bytes[i + 1]! >= 0x80 && bytes[i + 1]! <= 0x9f) {
-      // A C1 control (U+0080–U+009F).
-      at = putUnicodeEscape(target, at, bytes[i + 1]!);
-      i += 1;
-    } else {
-      high |= c;
-      target[at++] = c;
-    }
-  }
-  if (high !== 0 && !isUtf8(bytes.subarray(start, end))) return -1;
+  at = writeJsonStringBody(text, target, at);
   target[at++] = 0x5c;
   target[at++] = 0x6e;
   target[at++] = 0x22;
   return at;
 }
 
+// A time string's bytes (the printed form is at most 27 characters).
+const TIME_SCRATCH = Buffer.alloc(64);
+
 /**
  * Writes a `--json` line up to its cursor's value like {@link writeEntryJsonHead},
  * for an entry whose time is the string `time` (the printed form, ASCII) and
  * whose body is the raw text `bytes[bodyStart, bodyEnd)` plus a newline (a
  * text-log line's body), escaped by {@link writeTextAsJsonString}. Returns the
- * end, or -1 when the text is not valid UTF-8. Room: {@link entryJsonBound}
+ * end, or -1 when {@link writeTextAsJsonString} leaves the text to the string path. Room: {@link entryJsonBound}
  * with 6 body bytes per byte of text, plus 4.
  */
 export function writeTextEntryJsonHead(
@@ -201,16 +190,10 @@ export function writeTextEntryJsonHead(
   bodyEnd: number,
   sessionId: number | bigint | null,
 ): number {
-  at = putAll(target, at, JSON_T);
-  for (let i = 0; i < time.length; i++) target[at++] = time.charCodeAt(i);
-  at = putAll(target, at, JSON_S);
-  at = putAll(target, at, SOURCE_BYTES[source]);
-  at = putAll(target, at, JSON_D);
+  const timeLength = TIME_SCRATCH.write(time, 0, 'latin1');
+  at = writeUpToBody(target, at, TIME_SCRATCH, 0, timeLength, source);
   at = writeTextAsJsonString(target, at, bytes, bodyStart, bodyEnd);
-  if (at < 0) return -1;
-  at = putAll(target, at, JSON_ID);
-  at = sessionId === null ? putAll(target, at, JSON_NULL) : writeDigits(sessionId, target, at);
-  return putAll(target, at, JSON_CURSOR);
+  return at < 0 ? -1 : writeIdToCursor(target, at, sessionId);
 }
 
 /** Ends the line begun by {@link writeEntryJsonHead} after its cursor, with the `\n`; returns the end. */

@@ -134,6 +134,14 @@ const PIECES = [
   '\u0000',
 ];
 
+// `sandlog logs --color never` of `logDir`'s stdout, after it exited 0.
+async function plainText(logDir, timestamps, extra = []) {
+  const args = ['logs', '--log-dir', logDir, ...extra, '--color', 'never', ...(timestamps ? ['--timestamps'] : [])];
+  const result = await runCli(args);
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
+}
+
 test('text output equals the general renderer for random bodies, with and without --timestamps', async (t) => {
   const seed = Number(process.env.PLAIN_TEXT_SEED ?? 12);
   const next = random(seed);
@@ -152,16 +160,7 @@ test('text output equals the general renderer for random bodies, with and withou
   for (const timestamps of [false, true]) {
     const options = { json: false, color: false, timestamps, showId: false, colorSessions: false };
     const expected = entries.map((entry) => renderText(entry, options)).join('');
-    const result = await runCli([
-      'logs',
-      '--log-dir',
-      logDir,
-      '--color',
-      'never',
-      ...(timestamps ? ['--timestamps'] : []),
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, expected, `seed ${seed}, timestamps ${timestamps}`);
+    assert.equal(await plainText(logDir, timestamps), expected, `seed ${seed}, timestamps ${timestamps}`);
   }
 });
 
@@ -186,17 +185,10 @@ test('text-log lines print as the general renderer makes them, with and without 
   for (const timestamps of [false, true]) {
     const options = { json: false, color: false, timestamps, showId: false, colorSessions: false };
     const expected = entries.map((entry) => renderText(entry, options)).join('');
-    const result = await runCli([
-      'logs',
-      '--log-dir',
-      logDir,
-      '--source',
-      'system',
-      '--color',
-      'never',
-      ...(timestamps ? ['--timestamps'] : []),
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, expected, `seed ${seed}, timestamps ${timestamps}`);
+    assert.equal(
+      await plainText(logDir, timestamps, ['--source', 'system']),
+      expected,
+      `seed ${seed}, timestamps ${timestamps}`,
+    );
   }
 });
