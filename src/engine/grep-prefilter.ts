@@ -5,10 +5,13 @@
  * have it in its body, unless the body can spell it some other way. The
  * reader skips such lines unread.
  *
- * Each literal is searched with the native `Buffer.indexOf` across the whole
- * block, once: the next hit is kept and searched again only when the lines
- * pass it. For a rare literal that is one pass over the block in C++ instead
- * of a parse of every record.
+ * Each literal is searched in the line by the JavaScript Horspool search of
+ * grep-literal.ts, and `\u` escapes by a byte loop: a native
+ * `Buffer.indexOf` across the block, its next hit kept, was tried first, and
+ * its ~250 ns per call (one per hit: the bench data holds a literal or an
+ * escape in most lines) cost more than the loops (`--grep 'TRACE.*elapsed'`
+ * 799 → 549 ms with both changed). The rare needles, `b64` and the
+ * text-log bytes, are still searched natively across the block.
  *
  * When a body could spell a literal without its bytes:
  * - exec.log: a `\u` escape of anything but a control character (filter.ts
@@ -23,10 +26,11 @@
  * match is not read, so `--grep` reports only the malformed lines that could
  * have matched (README, "Deliberate differences").
  */
-import { requiredLiterals } from './grep-literal.js';
+import { literalSearch, requiredLiterals } from './grep-literal.js';
 import type { EntryFilter } from './filter.js';
 
-const BACKSLASH_U = Buffer.from('\\u');
+const BACKSLASH = 0x5c;
+const U = 0x75;
 /** `e`'s only value: a line holding it may have a base64 body, which the pattern sees decoded. */
 const B64 = Buffer.from('b64');
 const ESC = Buffer.from([0x1b]);
@@ -63,16 +67,17 @@ class NextHit {
 }
 
 export class GrepPrefilter {
-  private readonly literals: NextHit[];
+  /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line). */
+  private readonly literals: ((bytes: Uint8Array, start: number, end: number) => number)[];
   /** What makes a line's body read otherwise than its bytes: `\u` and `b64` (exec.log), ESC and 0xC2 (text). */
   private readonly hazards: NextHit[];
-  private readonly escapes: NextHit | undefined;
+  private readonly jsonl: boolean;
   /** The block's bytes (a view ending at the block's end: the buffer past it holds an older read). */
   private block: Buffer = Buffer.alloc(0);
 
   private constructor(literals: Buffer[], jsonl: boolean) {
-    this.literals = literals.map((literal) => new NextHit(literal));
-    this.escapes = jsonl ? new NextHit(BACKSLASH_U) : undefined;
+    this.literals = literals.map(literalSearch);
+    this.jsonl = jsonl;
     this.hazards = jsonl ? [new NextHit(B64)] : [new NextHit(ESC), new NextHit(C1_LEAD)];
   }
 
@@ -91,31 +96,34 @@ export class GrepPrefilter {
   /** Starts a block: `buffer[0, end)` holds it, and lines are then asked about in order. */
   startBlock(buffer: Buffer, end: number): void {
     this.block = end === buffer.length ? buffer : buffer.subarray(0, end);
-    for (const hit of this.literals) hit.reset();
     for (const hit of this.hazards) hit.reset();
-    this.escapes?.reset();
   }
 
   /** Whether the line `[start, end)` of the block (no `\n`) certainly does not match. */
   skips(start: number, end: number): boolean {
     const block = this.block;
     let lacks = false;
-    // A literal holds no `\n`: a hit that starts in the line ends in it.
-    for (const literal of this.literals) {
-      if (literal.from(block, start) >= end) {
+    for (const search of this.literals) {
+      if (search(block, start, end) < 0) {
         lacks = true;
         break;
       }
     }
     if (!lacks) return false;
     for (const hazard of this.hazards) if (hazard.from(block, start) < end) return false;
-    return this.escapes === undefined || !this.hasSpellingEscape(this.escapes, start, end);
+    return !this.jsonl || !this.hasSpellingEscape(start, end);
   }
 
-  // Whether the line holds a `\u` escape of something other than a control character.
-  private hasSpellingEscape(escapes: NextHit, start: number, end: number): boolean {
+  // Whether the line holds a `\u` escape of something other than a control character (a byte loop:
+  // most lines hold a few escapes, and a native search per escape costs more than the loop).
+  private hasSpellingEscape(start: number, end: number): boolean {
     const block = this.block;
-    for (let at = escapes.from(block, start); at < end; at = escapes.from(block, at + 2)) {
+    for (let at = start; at < end; at++) {
+      if (block[at] !== BACKSLASH) continue;
+      if (block[at + 1] !== U) {
+        at += 1; // an escaped character: `\\u` is a backslash, then a `u`
+        continue;
+      }
       const h1 = hexDigit(block[at + 2]);
       const h2 = hexDigit(block[at + 3]);
       const h3 = hexDigit(block[at + 4]);
@@ -124,6 +132,7 @@ export class GrepPrefilter {
       if ((h1 | h2 | h3 | h4) < 0) return true;
       const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
       if (!(unit < 0x20 || (unit >= 0x7f && unit <= 0x9f))) return true;
+      at += 5;
     }
     return false;
   }
