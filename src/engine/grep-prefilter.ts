@@ -9,8 +9,9 @@
  * grep-literal.ts, and `\u` escapes by a byte loop: a native
  * `Buffer.indexOf` across the block, its next hit kept, was tried first, and
  * its ~250 ns per call (one per hit: the bench data holds a literal or an
- * escape in most lines) cost more than the loops (`--grep 'TRACE.*elapsed'`
- * 799 → 549 ms with both changed). The rare needles, `b64` and the
+ * escape in most lines) cost more than the loops (`--grep 'TRACE.*elapsed'`,
+ * interleaved runs: 799 → 715 ms for the literals, then 608 → 549 ms for the
+ * escapes; bench/performance-notes.md). The rare needles, `b64` and the
  * text-log bytes, are still searched natively across the block.
  *
  * When a body could spell a literal without its bytes:
