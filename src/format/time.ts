@@ -120,7 +120,54 @@ export function parseTimestamp(text: string): number | undefined {
 
 /** {@link parseTimestamp} over the bytes `bytes[start, end)`, without making a string. */
 export function parseTimestampBytes(bytes: Uint8Array, start: number, end: number): number | undefined {
-  return parseCodes((index) => (index < end ? bytes[index]! : -1), start, end);
+  return utcWithFraction(bytes, start, end) ?? parseCodes((index) => (index < end ? bytes[index]! : -1), start, end);
+}
+
+// The last `YYYY-MM-DDTHH:MM` that utcWithFraction met, and its epoch ms (consecutive lines share it).
+const lastMinute = new Uint8Array(16);
+let lastMinuteMs = Number.NaN;
+const minuteText = new Uint8Array(20);
+const MINUTE_SUFFIX = [0x3a, 0x30, 0x30, 0x5a]; // `:00Z`
+
+/**
+ * `bytes[start, end)` in the form runtime.log writes (`YYYY-MM-DDTHH:MM:SS.ffffffZ`:
+ * upper-case `T` and `Z`, a fraction of any length, no leap second), its
+ * minute looked up in a one-entry cache: the same number {@link parseCodes}
+ * gives, by the same arithmetic. Undefined for any other form (the general
+ * parser then decides, invalid dates included).
+ */
+function utcWithFraction(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (
+    end - start < 22 ||
+    bytes[end - 1] !== 0x5a ||
+    bytes[start + 10] !== 0x54 ||
+    bytes[start + 16] !== 0x3a ||
+    bytes[start + 19] !== 0x2e
+  )
+    return undefined;
+  const s1 = bytes[start + 17]! - 48;
+  const s2 = bytes[start + 18]! - 48;
+  if (!(s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9)) return undefined;
+  // As parseCodes adds it up: hundreds of ms first, each next digit a tenth of the one before.
+  let fraction = 0;
+  let scale = 100;
+  for (let i = start + 20; i < end - 1; i++) {
+    const value = bytes[i]! - 48;
+    if (value < 0 || value > 9) return undefined;
+    fraction += value * scale;
+    scale /= 10;
+  }
+  let same = !Number.isNaN(lastMinuteMs);
+  for (let i = 0; same && i < 16; i++) same = lastMinute[i] === bytes[start + i];
+  if (!same) {
+    for (let i = 0; i < 16; i++) minuteText[i] = bytes[start + i]!;
+    minuteText.set(MINUTE_SUFFIX, 16);
+    const minute = parseCodes((index) => minuteText[index]!, 0, 20);
+    if (minute === undefined) return undefined;
+    lastMinute.set(minuteText.subarray(0, 16));
+    lastMinuteMs = minute;
+  }
+  return lastMinuteMs + (s1 * 10 + s2) * 1000 + fraction;
 }
 
 const RELATIVE_UNITS_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

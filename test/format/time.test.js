@@ -2,7 +2,8 @@
 // taken from the text when it is already UTC with a fraction, and from the time otherwise.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatTimestamp, normalizeTimestamp, parseTimestamp } from '../../dist/format/time.js';
+import fc from 'fast-check';
+import { formatTimestamp, normalizeTimestamp, parseTimestamp, parseTimestampBytes } from '../../dist/format/time.js';
 
 // What formatting the parsed time gives (the general path), leap seconds aside.
 function formatted(text) {
@@ -49,4 +50,44 @@ test('a leap second stays second 60, with its fraction cut', () => {
   const time = parseTimestamp(text);
   assert.notEqual(time, undefined);
   assert.equal(normalizeTimestamp(time, text), '2016-12-31T23:59:60.123Z');
+});
+
+test('the byte parser (with its fast path and minute cache) gives what the string parser gives', () => {
+  const digits = (n) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
+  const timestamp = fc
+    .record({
+      date: fc.constantFrom('2026-04-30', '2026-02-29', '2024-02-29', '1999-12-31', '2026-13-01', '0000-01-01'),
+      separator: fc.constantFrom('T', 't', ' ', 'X'),
+      hour: fc.constantFrom('00', '20', '23', '24'),
+      minute: fc.constantFrom('00', '09', '59', '60'),
+      second: fc.constantFrom('00', '07', '59', '60', '6x'),
+      fraction: fc.oneof(
+        fc.constant(''),
+        fc.integer({ min: 0, max: 12 }).chain((n) => digits(n).map((d) => `.${d}`)),
+      ),
+      zone: fc.constantFrom('Z', 'z', '+02:00', '-00:30', ''),
+    })
+    .map((p) => `${p.date}${p.separator}${p.hour}:${p.minute}:${p.second}${p.fraction}${p.zone}`);
+  fc.assert(
+    fc.property(fc.array(timestamp, { minLength: 1, maxLength: 8 }), (texts) => {
+      // Several in a row, so that the minute cache is used and replaced.
+      for (const text of texts) {
+        const bytes = Buffer.from(`..${text}..`, 'latin1');
+        assert.equal(parseTimestampBytes(bytes, 2, bytes.length - 2), parseTimestamp(text), text);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('the minute cache tells apart minutes that differ in their last digit', () => {
+  for (const text of [
+    '2026-04-30T20:00:01.5Z',
+    '2026-04-30T20:09:01.5Z',
+    '2026-04-30T20:09:01.5Z',
+    '2026-04-30T21:09:01.5Z',
+  ]) {
+    const bytes = Buffer.from(text, 'latin1');
+    assert.equal(parseTimestampBytes(bytes, 0, bytes.length), parseTimestamp(text), text);
+  }
 });
