@@ -27,6 +27,7 @@
  * match is not read, so `--grep` reports only the malformed lines that could
  * have matched (README, "Deliberate differences").
  */
+import { hexUnit, isControlUnit } from '../format/record-values.js';
 import { literalSearch, requiredLiterals } from './grep-literal.js';
 import type { EntryFilter } from './filter.js';
 
@@ -39,13 +40,6 @@ const ESC = Buffer.from([0x1b]);
 const C1_LEAD = Buffer.from([0xc2]);
 /** A hit past every line of the block. */
 const NONE = Number.POSITIVE_INFINITY;
-
-function hexDigit(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
 
 /** One needle searched forwards through a block: the next hit is kept until the lines pass it. */
 class NextHit {
@@ -70,7 +64,7 @@ class NextHit {
 export class GrepPrefilter {
   /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line). */
   private readonly literals: ((bytes: Uint8Array, start: number, end: number) => number)[];
-  /** What makes a line's body read otherwise than its bytes: `\u` and `b64` (exec.log), ESC and 0xC2 (text). */
+  /** Bytes that make a line's body read otherwise than its bytes: `b64` (exec.log; `\u` escapes are looked at one by one), ESC and 0xC2 (text). */
   private readonly hazards: NextHit[];
   private readonly jsonl: boolean;
   /** The block's bytes (a view ending at the block's end: the buffer past it holds an older read). */
@@ -125,14 +119,9 @@ export class GrepPrefilter {
         at += 1; // an escaped character: `\\u` is a backslash, then a `u`
         continue;
       }
-      const h1 = hexDigit(block[at + 2]);
-      const h2 = hexDigit(block[at + 3]);
-      const h3 = hexDigit(block[at + 4]);
-      const h4 = hexDigit(block[at + 5]);
-      // Not four hex digits: not an escape the parser accepts; let the parser decide.
-      if ((h1 | h2 | h3 | h4) < 0) return true;
-      const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
-      if (!(unit < 0x20 || (unit >= 0x7f && unit <= 0x9f))) return true;
+      const unit = hexUnit(block, at + 2);
+      // Not four hex digits (not an escape the parser accepts), or one that may spell text: the parser decides.
+      if (unit < 0 || !isControlUnit(unit)) return true;
       at += 5;
     }
     return false;

@@ -17,14 +17,19 @@ export function hexValue(code: number | undefined): number {
   return -1;
 }
 
-// The UTF-16 unit of the four hex digits at `at` (negative when one is not a hex digit).
-function hexUnit(bytes: Uint8Array, at: number): number {
+/** The UTF-16 unit of the four hex digits at `at` (negative when one is not a hex digit). */
+export function hexUnit(bytes: Uint8Array, at: number): number {
   return (
     (hexValue(bytes[at]) << 12) |
     (hexValue(bytes[at + 1]) << 8) |
     (hexValue(bytes[at + 2]) << 4) |
     hexValue(bytes[at + 3])
   );
+}
+
+/** Whether a UTF-16 unit is a C0 control, DEL or a C1 control: text a `--grep` literal never holds. */
+export function isControlUnit(unit: number): boolean {
+  return unit < 0x20 || (unit >= 0x7f && unit <= 0x9f);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   decodeBase64Body,
   exactSessionId,
   hexValue,
+  isControlUnit,
   sessionIdOf,
   stringValue,
 } from './record-values.js';
@@ -267,7 +268,7 @@ export function parseRecord(
         const h4 = hexValue(bytes[at + 5]);
         if ((h1 | h2 | h3 | h4) < 0) return ParseOutcome.Malformed;
         const unit = (h1 << 12) | (h2 << 8) | (h3 << 4) | h4;
-        if (!(unit < 0x20 || (unit >= 0x7f && unit <= 0x9f))) spellingEscapes = true;
+        if (!isControlUnit(unit)) spellingEscapes = true;
         at += 6;
         if (h1 === 0xd && h2 >= 8) {
           at = afterLowSurrogate(bytes, at, h2);
