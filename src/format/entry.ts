@@ -285,14 +285,13 @@ export class Entry implements LogEntry {
    */
   writeTimeText(target: Uint8Array, at: number): number {
     const { buffer, timeStart, timeEnd } = this;
-    if (this.timeTextValue === undefined && this.bodyKind === BodyKind.TextLine) this.textLineHead();
-    if (
-      this.timeTextValue === undefined &&
-      this.bodyKind !== BodyKind.TextLine &&
-      isNormalTimestamp(buffer, timeStart, timeEnd)
-    ) {
-      for (let i = timeStart; i < timeEnd; i++) target[at++] = buffer[i]!;
-      return at;
+    if (this.timeTextValue === undefined) {
+      if (this.bodyKind === BodyKind.TextLine) {
+        this.textLineHead(); // sets the time text when the byte path reads the line
+      } else if (isNormalTimestamp(buffer, timeStart, timeEnd)) {
+        for (let i = timeStart; i < timeEnd; i++) target[at++] = buffer[i]!;
+        return at;
+      }
     }
     const text = this.timeText;
     for (let i = 0; i < text.length; i++) target[at++] = text.charCodeAt(i);
