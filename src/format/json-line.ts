@@ -8,6 +8,7 @@
  * string path without the string.
  */
 import { isUtf8 } from 'node:buffer';
+import { copyBytes } from './bytes.js';
 import { writeJsonStringBody } from './record-encoder.js';
 import type { LogSource } from './source.js';
 
@@ -63,16 +64,6 @@ const SOURCE_BYTES: Readonly<Record<LogSource, Buffer>> = {
   output: Buffer.from('output'),
   system: Buffer.from('system'),
 };
-/** Bytes from which Buffer.copy beats a byte loop (Node 20 here: a copy costs ~45 ns whatever its size up to 256 bytes, a loop ~1 ns a byte). */
-const COPY_BYTES = 48;
-
-// `source[from, to)` into `target` at `at`; returns the end.
-function put(target: Uint8Array, at: number, source: Uint8Array, from: number, to: number): number {
-  if (to - from >= COPY_BYTES) return at + (source as Buffer).copy(target, at, from, to);
-  for (let i = from; i < to; i++) target[at++] = source[i]!;
-  return at;
-}
-
 // All of `literal` into `target` at `at`; returns the end.
 function putAll(target: Uint8Array, at: number, literal: Uint8Array): number {
   for (let i = 0; i < literal.length; i++) target[at + i] = literal[i]!;
@@ -108,7 +99,7 @@ export function writeEntryJsonHead(
   sessionId: number | bigint | null,
 ): number {
   at = writeUpToBody(target, at, buffer, timeStart, timeEnd, source);
-  at = put(target, at, buffer, bodyStart - 1, bodyEnd + 1);
+  at = copyBytes(target, at, buffer, bodyStart - 1, bodyEnd + 1);
   return writeIdToCursor(target, at, sessionId);
 }
 
@@ -122,7 +113,7 @@ function writeUpToBody(
   source: LogSource,
 ): number {
   at = putAll(target, at, JSON_T);
-  at = put(target, at, time, timeStart, timeEnd);
+  at = copyBytes(target, at, time, timeStart, timeEnd);
   at = putAll(target, at, JSON_S);
   at = putAll(target, at, SOURCE_BYTES[source]);
   return putAll(target, at, JSON_D);

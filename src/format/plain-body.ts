@@ -9,6 +9,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { copyBytes } from './bytes.js';
 
 const BACKSLASH = 0x5c;
 const ESCAPED_ESC = Buffer.from('001b', 'latin1');
@@ -27,8 +28,6 @@ function endOfEscapedSgr(bytes: Uint8Array, at: number, end: number): number {
   return -1;
 }
 const NEWLINE = 0x0a;
-/** Runs from which Buffer.copy beats a byte loop (a copy costs about as much as 48 bytes moved one by one). */
-const COPY_BYTES = 48;
 
 /**
  * Writes the text of the JSON string body `bytes[start, end)` (validated by
@@ -71,11 +70,7 @@ export function writePlainBody(
         target.set(continuation, at);
         at += continuation.length;
       }
-      if (runEnd - i >= COPY_BYTES) {
-        at += (bytes as Buffer).copy(target, at, i, runEnd);
-      } else {
-        for (let k = i; k < runEnd; k++) target[at++] = bytes[k]!;
-      }
+      at = copyBytes(target, at, bytes, i, runEnd);
       lastWasNewline = false;
       i = runEnd;
       if (i === end) break;
@@ -137,11 +132,7 @@ export function writePlainTextLine(
     target.set(first, at);
     at += first.length;
   }
-  if (end - start >= COPY_BYTES) {
-    at += bytes.copy(target, at, start, end);
-  } else {
-    for (let i = start; i < end; i++) target[at++] = bytes[i]!;
-  }
+  at = copyBytes(target, at, bytes, start, end);
   target[at++] = NEWLINE;
   return at;
 }
