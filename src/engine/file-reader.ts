@@ -105,6 +105,8 @@ export class FileReader {
   private liveMoved = false;
   /** Failed or closed: nothing more is read (asked again, it must not start over). */
   private ended = false;
+  /** The stream follows: reads end at a wake-up's drained file (see next()). */
+  private readonly following: boolean;
   private fallbackTime = Date.now();
   private readonly result: { entry: Entry | undefined } = { entry: undefined };
 
@@ -116,6 +118,7 @@ export class FileReader {
     this.onWarning = options.onWarning;
     this.primaryPath = rotatedPath(options.logDir, options.spec.fileName, 0);
     this.lease = lease;
+    this.following = options.following;
     this.consumed = options.start.kind === 'position' ? options.start.position : { generation: 0n, offset: 0 };
   }
 
@@ -161,6 +164,7 @@ export class FileReader {
         if (lease.at!.released) this.fail(line);
         this.successorSeen = lease.holder.after(lease.at!) !== undefined;
       }
+      if (this.idleUntilWoken()) return undefined;
       let block: Awaited<ReturnType<typeof line.next>>;
       try {
         block = await line.next();
@@ -171,8 +175,9 @@ export class FileReader {
       }
       this.countOversized(line);
       if (block !== undefined) {
-        // A reader that reads keeps the holder up to date even where no watcher reports rotations.
-        lease?.holder.look();
+        // A reader that reads keeps the holder up to date even where no watcher reports rotations. A follower's
+        // holder hears of renames from the watcher (and polls); the follower looks when a wake-up finds nothing.
+        if (!this.following) lease?.holder.look();
         return this.parse(block, line);
       }
       const more = lease === undefined ? await this.followText(line) : this.followRotating(line, lease);
@@ -327,6 +332,29 @@ export class FileReader {
     if (newest === undefined || this.ended) return this.consumed;
     const size = Number((await newest.handle.stat({ bigint: true })).size);
     return { generation: newest.generation, offset: await endOfWholeLines(newest, size) };
+  }
+
+  /**
+   * A follower that has just read its file to the end looks again only when
+   * woken: whatever is written (or renamed, or truncated) after that read
+   * wakes it. A read that began before a successor was seen does not count as
+   * the last one of its generation, nor one before a text log's replacement.
+   */
+  idleUntilWoken(): boolean {
+    const line = this.line;
+    if (!this.following || line === undefined || !line.drained || this.liveMoved) return false;
+    const lease = this.lease;
+    return lease === undefined || lease.holder.after(lease.at!) === undefined;
+  }
+
+  /** Text lines without a time of their own take the file's modification time (see {@link refreshFallbackTime}). */
+  get timesFromFile(): boolean {
+    return this.spec.format === 'text';
+  }
+
+  /** The stream was woken (a directory event or a poll): the next read looks at the file again. */
+  woken(): void {
+    this.line?.woken();
   }
 
   /** The stream stopped following (aborted): the holder need not watch the directory for this reader any more. */

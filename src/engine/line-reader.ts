@@ -61,6 +61,12 @@ export class LineReader {
   private skipping = false;
   /** The last read came back short: the reader is at the end of the file, waiting for appends. */
   private tailing = false;
+  /**
+   * The last read came back short with whole lines in it: the file was read
+   * to its end just now. A follower takes that as its look at the end for
+   * this wake-up (see FileReader) until {@link woken} clears it.
+   */
+  drained = false;
   /** The two read buffers, taken in turn (one is read ahead into while the other's lines are parsed). */
   private readonly buffers: (Buffer | undefined)[] = [undefined, undefined];
   private turn = 0;
@@ -103,8 +109,14 @@ export class LineReader {
     return filled;
   }
 
+  /** The reader's follower was woken (an event or a poll): what it reads next may be new. */
+  woken(): void {
+    this.drained = false;
+  }
+
   /** The next block of whole lines, or undefined when no whole line is there yet. */
   async next(): Promise<LineBlock | undefined> {
+    this.drained = false;
     if (this.skipping && !(await this.skipOversizedLine())) return undefined;
     let rest = TAIL_READ_BYTES;
     if (!this.tailing) {
@@ -131,6 +143,7 @@ export class LineReader {
           reused: false,
         };
         this.offset += lastNewline + 1;
+        this.drained = true;
         return block;
       }
       this.tailing = false; // more than a small read's worth arrived: read blocks again

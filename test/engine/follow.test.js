@@ -3,7 +3,7 @@
 // their shared directory watcher; long records are read whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidCursorError, readLogs, readLogsSnapshot, streamLogs } from '../../dist/index.js';
 import { watchedDirectoryCount } from '../../dist/engine/watch.js';
@@ -257,4 +257,24 @@ test('a file truncated in place while followed is read again from its start, wit
     warnings.map((w) => w.code),
     ['FILE_TRUNCATED'],
   );
+});
+
+test('a follower that has read to the end gets what comes next in one go: an append, a rename, the new file', async (t) => {
+  const logDir = tempDir(t);
+  const path = join(logDir, 'exec.log');
+  writeFileSync(path, line(1));
+  const { iterator } = follow(t, logDir);
+  assert.deepEqual(texts(await take(iterator, 1)), ['line 1\n']);
+  for (let round = 0; round < 5; round++) {
+    const base = 2 + round * 3;
+    // All in one turn of this process: the follower learns of them from the same batch of events.
+    appendFileSync(path, line(base));
+    appendFileSync(path, line(base + 1));
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, line(base + 2));
+    assert.deepEqual(texts(await take(iterator, 3)), [`line ${base}\n`, `line ${base + 1}\n`, `line ${base + 2}\n`]);
+    // The next append to the new file, after its follower has drained it.
+    appendFileSync(path, line(100 + round));
+    assert.deepEqual(texts(await take(iterator, 1)), [`line ${100 + round}\n`]);
+  }
 });
