@@ -6,7 +6,8 @@
  *
  * The poll is the safety net for file systems where events do not arrive
  * (network mounts, some containers) and for a watcher that failed: subscribers
- * are woken at least every {@link POLL_INTERVAL_MS}.
+ * are woken at least every {@link POLL_INTERVAL_MS} (give or take a tick of
+ * the one poll timer all directories share).
  */
 import { watch, type FSWatcher } from 'node:fs';
 
@@ -22,28 +23,40 @@ export const WATCHED_POLL_INTERVAL_MS = 30_000;
 /** Called with the event type (`rename` for names appearing and disappearing, `change` for writes), or `poll`. */
 type Listener = (event: 'rename' | 'change' | 'poll') => void;
 
+/**
+ * How often the one poll timer of the process looks for directories due a
+ * poll. One timer for all: a timer per directory, each at its own phase,
+ * woke the process 33 times a second for a thousand idle followers.
+ */
+const POLL_TICK_MS = 500;
+
 interface DirectoryWatch {
+  readonly dir: string;
   watcher: FSWatcher | undefined;
   readonly listeners: Set<Listener>;
-  /** The next poll: one timer per directory, rescheduled by each poll. */
-  timer: NodeJS.Timeout | undefined;
+  /** When the directory is due its next poll (ms since the epoch). */
+  nextPoll: number;
   /** When the watcher last reported something, or the last poll (ms). */
   lastEvent: number;
-  /** Brings the next poll forward to the short interval (the watcher broke). */
-  pollSoon: () => void;
 }
 
 const watches = new Map<string, DirectoryWatch>();
+let pollTimer: NodeJS.Timeout | undefined;
 
 function wakeAll(entry: DirectoryWatch, event: 'rename' | 'change' | 'poll'): void {
   for (const listener of [...entry.listeners]) listener(event);
 }
 
-function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined {
+// At a random phase, so that a thousand followed directories do not all poll in the same tick.
+function pollSoon(entry: DirectoryWatch): void {
+  entry.nextPoll = Date.now() + Math.random() * POLL_INTERVAL_MS;
+}
+
+function startWatcher(entry: DirectoryWatch): FSWatcher | undefined {
   try {
     // Not persistent: a waiting follower holds its own timer, so the watcher alone must not keep alive
     // a process whose consumer abandoned its stream.
-    const watcher = watch(dir, { persistent: false }, (event) => {
+    const watcher = watch(entry.dir, { persistent: false }, (event) => {
       entry.lastEvent = Date.now();
       wakeAll(entry, event === 'rename' ? 'rename' : 'change');
     });
@@ -51,13 +64,36 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
       // The directory went away or the watch broke: fall back to polling, and let followers look now.
       watcher.close();
       if (entry.watcher === watcher) entry.watcher = undefined;
-      entry.pollSoon();
+      pollSoon(entry);
       wakeAll(entry, 'rename');
     });
     return watcher;
   } catch {
     return undefined;
   }
+}
+
+function poll(entry: DirectoryWatch, now: number): void {
+  if (entry.watcher === undefined) entry.watcher = startWatcher(entry);
+  if (entry.watcher === undefined) {
+    entry.nextPoll = now + POLL_INTERVAL_MS;
+    wakeAll(entry, 'poll');
+    return;
+  }
+  // A directory whose watcher works needs a look of its own only when it has been quiet for long.
+  if (now - entry.lastEvent < WATCHED_POLL_INTERVAL_MS) {
+    entry.nextPoll = entry.lastEvent + WATCHED_POLL_INTERVAL_MS;
+    return;
+  }
+  entry.lastEvent = now;
+  entry.nextPoll = now + WATCHED_POLL_INTERVAL_MS;
+  wakeAll(entry, 'poll');
+}
+
+function pollDue(): void {
+  const now = Date.now();
+  for (const entry of [...watches.values()])
+    if (entry.nextPoll <= now && watches.get(entry.dir) === entry) poll(entry, now);
 }
 
 /**
@@ -67,38 +103,13 @@ function startWatcher(dir: string, entry: DirectoryWatch): FSWatcher | undefined
 export function subscribe(dir: string, listener: Listener): () => void {
   let entry = watches.get(dir);
   if (entry === undefined) {
-    const schedule = (delayMs: number): void => {
-      if (created.timer !== undefined) clearTimeout(created.timer);
-      created.timer = setTimeout(poll, delayMs).unref();
-    };
-    const poll = (): void => {
-      if (created.watcher === undefined) created.watcher = startWatcher(dir, created);
-      if (created.watcher === undefined) {
-        wakeAll(created, 'poll');
-        schedule(POLL_INTERVAL_MS);
-        return;
-      }
-      // A directory whose watcher works needs a look of its own only when it has been quiet for long.
-      const quietMs = Date.now() - created.lastEvent;
-      if (quietMs < WATCHED_POLL_INTERVAL_MS) {
-        schedule(WATCHED_POLL_INTERVAL_MS - quietMs);
-        return;
-      }
-      created.lastEvent = Date.now();
-      wakeAll(created, 'poll');
-      schedule(WATCHED_POLL_INTERVAL_MS);
-    };
-    const created: DirectoryWatch = {
-      watcher: undefined,
-      listeners: new Set(),
-      timer: undefined,
-      lastEvent: Date.now(),
-      pollSoon: () => schedule(Math.random() * POLL_INTERVAL_MS),
-    };
-    created.watcher = startWatcher(dir, created);
-    // At a random phase, so that a thousand followed directories do not all poll in the same millisecond.
-    schedule(Math.random() * (created.watcher === undefined ? POLL_INTERVAL_MS : WATCHED_POLL_INTERVAL_MS));
+    const now = Date.now();
+    const created: DirectoryWatch = { dir, watcher: undefined, listeners: new Set(), nextPoll: now, lastEvent: now };
+    created.watcher = startWatcher(created);
+    created.nextPoll =
+      now + Math.random() * (created.watcher === undefined ? POLL_INTERVAL_MS : WATCHED_POLL_INTERVAL_MS);
     watches.set(dir, created);
+    pollTimer ??= setInterval(pollDue, POLL_TICK_MS).unref();
     entry = created;
   }
   const subscribed = entry;
@@ -111,9 +122,12 @@ export function subscribe(dir: string, listener: Listener): () => void {
     active = false;
     subscribed.listeners.delete(own);
     if (subscribed.listeners.size === 0) {
-      clearTimeout(subscribed.timer);
       subscribed.watcher?.close();
       if (watches.get(dir) === subscribed) watches.delete(dir);
+      if (watches.size === 0) {
+        clearInterval(pollTimer);
+        pollTimer = undefined;
+      }
     }
   };
 }
