@@ -13,13 +13,23 @@
 const SHARED_FROM_MS = 10_000;
 const SHARED_TICK_MS = 1_000;
 
-/** Wakers waiting with a long timeout; the shared timer runs (and keeps the process alive) while there are any. */
-const longWaits = new Set<Waker>();
+/**
+ * Wakers waiting with a long timeout, by timeout: within one timeout, the
+ * order they began waiting in is the order of their deadlines. The shared
+ * timer runs (and keeps the process alive) while there are any.
+ */
+const longWaits = new Map<number, Set<Waker>>();
+let longWaitCount = 0;
 let sharedTimer: NodeJS.Timeout | undefined;
 
 function endLongWaits(): void {
   const now = Date.now();
-  for (const waker of longWaits) if (waker.deadline <= now) waker.timeOut();
+  for (const waiting of longWaits.values()) {
+    for (const waker of waiting) {
+      if (waker.deadline > now) break;
+      waker.timeOut();
+    }
+  }
 }
 
 /** Wakes a follower waiting in {@link wait} when someone calls {@link notify}; a notify between waits is kept. */
@@ -57,12 +67,21 @@ export class Waker {
         this.release = resolve;
       } else if (timeoutMs >= SHARED_FROM_MS) {
         this.deadline = Date.now() + timeoutMs;
-        longWaits.add(this);
+        let waiting = longWaits.get(timeoutMs);
+        if (waiting === undefined) {
+          waiting = new Set();
+          longWaits.set(timeoutMs, waiting);
+        }
+        waiting.add(this);
+        longWaitCount += 1;
         sharedTimer ??= setInterval(endLongWaits, SHARED_TICK_MS);
+        const group = waiting;
         this.release = () => {
-          longWaits.delete(this);
+          this.release = undefined;
+          group.delete(this);
+          if (group.size === 0 && longWaits.get(timeoutMs) === group) longWaits.delete(timeoutMs);
           // The last one out stops the timer: it must not keep a finished process alive for a tick.
-          if (longWaits.size === 0) {
+          if (--longWaitCount === 0) {
             clearInterval(sharedTimer);
             sharedTimer = undefined;
           }
