@@ -98,11 +98,11 @@ export class LineReader {
     return filled - from;
   }
 
-  // Fills `buffer` from the file at the reader's offset with synchronous reads; returns the bytes read.
-  private fillNow(buffer: Buffer): number {
+  // Fills `buffer[0, length)` from the file at the reader's offset with synchronous reads; returns the bytes read.
+  private fillNow(buffer: Buffer, length: number): number {
     let filled = 0;
-    while (filled < buffer.length) {
-      const bytesRead = readSync(this.file.handle.fd, buffer, filled, buffer.length - filled, this.offset + filled);
+    while (filled < length) {
+      const bytesRead = readSync(this.file.handle.fd, buffer, filled, length - filled, this.offset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
@@ -129,14 +129,16 @@ export class LineReader {
       // Read into a shared scratch buffer: a follower woken with nothing new allocates nothing.
       const size = Math.max(TAIL_READ_BYTES, rest + TAIL_READ_BYTES);
       if (tailScratch.length < size) tailScratch = Buffer.allocUnsafe(size);
-      const scratch = tailScratch.subarray(0, size);
-      const length = this.fillNow(scratch);
-      if (length < scratch.length) {
+      const scratch = tailScratch;
+      const length = this.fillNow(scratch, size);
+      if (length < size) {
         const lastNewline = length === 0 ? -1 : scratch.lastIndexOf(0x0a, length - 1);
         if (lastNewline < 0) return undefined;
         // Entries keep views of their block: the lines get a buffer of their own.
+        const lines = Buffer.allocUnsafe(lastNewline + 1);
+        scratch.copy(lines, 0, 0, lastNewline + 1);
         const block = {
-          buffer: Buffer.from(scratch.subarray(0, lastNewline + 1)),
+          buffer: lines,
           start: 0,
           end: lastNewline + 1,
           fileOffset: this.offset,
