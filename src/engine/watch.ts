@@ -74,9 +74,11 @@ function startWatcher(entry: DirectoryWatch): FSWatcher | undefined {
 }
 
 function poll(entry: DirectoryWatch, now: number): void {
-  if (entry.watcher === undefined) entry.watcher = startWatcher(entry);
   if (entry.watcher === undefined) {
-    entry.nextPoll = now + POLL_INTERVAL_MS;
+    entry.watcher = startWatcher(entry);
+    entry.lastEvent = now;
+    entry.nextPoll = now + (entry.watcher === undefined ? POLL_INTERVAL_MS : WATCHED_POLL_INTERVAL_MS);
+    // Not watched until now: what changed since the last poll was not reported, so followers look.
     wakeAll(entry, 'poll');
     return;
   }
