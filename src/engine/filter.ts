@@ -107,6 +107,14 @@ export function parseJsonLine(
   return LineOutcome.Kept;
 }
 
+/** The time of the text-log line `buffer[start, end)`: its timestamp, or `fallbackTime` (the file's mtime). */
+export function textFileLineTime(buffer: Buffer, start: number, end: number, fallbackTime: number): number {
+  return (
+    textLineTime(buffer, start, end, fallbackTime) ??
+    parseTextLine(buffer.toString('utf8', start, end), fallbackTime).time
+  );
+}
+
 /** Parses one text-log line; lines without a timestamp take `fallbackTime` (the file's mtime). */
 export function parseTextFileLine(
   buffer: Buffer,
@@ -119,9 +127,7 @@ export function parseTextFileLine(
   fallbackTime: number,
   result: { entry: Entry | undefined },
 ): LineOutcome {
-  const time =
-    textLineTime(buffer, start, end, fallbackTime) ??
-    parseTextLine(buffer.toString('utf8', start, end), fallbackTime).time;
+  const time = textFileLineTime(buffer, start, end, fallbackTime);
   if (time < filter.since) return LineOutcome.Filtered;
   if (time >= filter.until) return filter.untilEndsSource ? LineOutcome.Until : LineOutcome.Filtered;
   const entry = Entry.fromTextLine(time, generation, offset, reader, buffer, start, end);

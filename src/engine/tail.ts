@@ -18,9 +18,9 @@ import { RotationChain } from '../files/chain.js';
 import { filesForSources, type LogFileSpec } from '../files/layout.js';
 import { openLogFile, type OpenLogFile } from '../files/log-file.js';
 import { START_POSITION, type FilePosition } from '../format/cursor.js';
-import type { Entry } from '../format/entry.js';
+import { Entry } from '../format/entry.js';
 import { openNewestFirst, walkBackward, type BackwardWalk } from './backward-walk.js';
-import { LineOutcome, parseTextFileLine, type EntryFilter } from './filter.js';
+import { LineOutcome, parseTextFileLine, textFileLineTime, type EntryFilter } from './filter.js';
 import { LogStream, filterOf } from './log-stream.js';
 import type { ResolvedOptions } from './options.js';
 import { StepTable, accumulateCursors, snapshotComparator, sortByTime } from './snapshot-order.js';
@@ -73,6 +73,11 @@ async function textTailOf(
   try {
     const { mtimeMs } = await file.handle.stat();
     const buffer = await readWhole(file);
+    const end = { generation: file.generation, offset: endOfLines(buffer) };
+    if (filter.grep === undefined) {
+      const entries = lastInTimeOrder(buffer, file.generation, reader, filter, mtimeMs, count + 1);
+      return { entries, start: START_POSITION, end, malformed: 0 };
+    }
     const all: Entry[] = [];
     const result: { entry: Entry | undefined } = { entry: undefined };
     let lineStart = 0;
@@ -87,11 +92,68 @@ async function textTailOf(
       lineStart = newline + 1;
     }
     const sorted = sortByTime(all);
-    const end = { generation: file.generation, offset: lineStart };
     return { entries: sorted.slice(Math.max(0, sorted.length - count - 1)), start: START_POSITION, end, malformed: 0 };
   } finally {
     await file.handle.close().catch(() => undefined);
   }
+}
+
+// Offset after the last `\n` of `buffer` (0 when there is none).
+function endOfLines(buffer: Buffer): number {
+  return buffer.length === 0 ? 0 : buffer.lastIndexOf(0x0a) + 1;
+}
+
+/**
+ * The last `keep` lines of the text log `buffer` that pass the time filter,
+ * in the order a stable sort by time puts them (file order among equal
+ * times), as entries: the same as sorting entries of every line and keeping
+ * the last ones, with an entry made only for the lines kept. Needs no grep
+ * (a grep decides on the entry's text).
+ */
+function lastInTimeOrder(
+  buffer: Buffer,
+  generation: bigint,
+  reader: number,
+  filter: EntryFilter,
+  fallbackTime: number,
+  keep: number,
+): Entry[] {
+  const times: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let ordered = true;
+  let lineStart = 0;
+  for (let newline = buffer.indexOf(0x0a); newline >= 0; newline = buffer.indexOf(0x0a, lineStart)) {
+    if (newline > lineStart) {
+      const time = textFileLineTime(buffer, lineStart, newline, fallbackTime);
+      if (time >= filter.since && time < filter.until) {
+        if (times.length > 0 && time < times[times.length - 1]!) ordered = false;
+        times.push(time);
+        starts.push(lineStart);
+        ends.push(newline);
+      }
+    }
+    lineStart = newline + 1;
+  }
+  const count = times.length;
+  const kept = Math.min(keep, count);
+  const chosen: number[] = [];
+  if (ordered) {
+    for (let i = count - kept; i < count; i++) chosen.push(i);
+  } else if (kept > 0) {
+    // The time the kept lines reach down to; of the lines at exactly that time, the last ones in file order.
+    const threshold = Float64Array.from(times).sort()[count - kept]!;
+    let atThreshold = kept;
+    for (const time of times) if (time > threshold) atThreshold -= 1;
+    for (let i = count - 1; i >= 0; i--) {
+      const time = times[i]!;
+      if (time > threshold || (time === threshold && atThreshold-- > 0)) chosen.push(i);
+    }
+    chosen.sort((a, b) => times[a]! - times[b]! || a - b);
+  }
+  return chosen.map((i) =>
+    Entry.fromTextLine(times[i]!, generation, ends[i]! + 1, reader, buffer, starts[i]!, ends[i]!),
+  );
 }
 
 /** The last `options.tail` entries of a log directory, from a whole snapshot: exact whatever the order of the files. */

@@ -4,7 +4,7 @@
 // the same entry's cursor from the full read does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { readLogs, readLogsSnapshot } from '../../dist/index.js';
@@ -74,5 +74,61 @@ test('tail N equals the last N entries of a forward read, with the same cursors'
       assert.deepEqual(await readLogs({ logDir }, { sources, afterCursor: snapshot.cursor }), []);
     }),
     { numRuns: 120 },
+  );
+});
+
+// Past EXACT_READ_BYTES the tail is read backwards and a text log's tail is chosen from its lines' times
+// alone: over runtime.logs out of time order, with lines that take the file's mtime, ANSI, blank lines
+// and tokens that only look like times, it must still equal the last N of a full read.
+const textLine = fc.oneof(
+  fc.integer({ min: 0, max: 600 }).map((s) => `${at(s)} r`),
+  fc.integer({ min: 0, max: 600 }).map((s) => `\u001b[32m${at(s)}\u001b[0m coloured`),
+  fc.constant('continuation without a time'),
+  fc.constant('  indented continuation'),
+  fc.constant(''),
+  fc.constant('2026-13-99T99:99:99Z not a time'),
+  fc.integer({ min: 0, max: 600 }).map((s) => `${at(s).replace('Z', '+00:00')} offset form`),
+);
+
+test('tail N of a chain read backwards: a text log out of time order gives the last N of a full read', async (t) => {
+  const dir = tempDir(t);
+  // One exec.log past the size read whole, shared by every case (its times interleave with runtime.log's).
+  const bulk = [];
+  for (let i = 0; bulk.length * 100 < 4.5 * 1024 * 1024; i++)
+    bulk.push(recordLine(at(i % 600), 'stdout', `bulk ${i} ${'.'.repeat(40)}`, 1));
+  bulk.sort();
+  const execLines = bulk.map((line) => `${line}\n`).join('');
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(textLine, { maxLength: 80 }),
+      fc.constantFrom('system', 'all'),
+      fc.integer({ min: 0, max: 40 }),
+      fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined }),
+      fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined }),
+      async (lines, sources, tail, since, until) => {
+        const logDir = join(dir, String(run++));
+        mkdirSync(logDir);
+        writeFileSync(join(logDir, 'exec.log'), execLines);
+        writeLines(
+          join(logDir, 'runtime.log'),
+          lines.map((line, i) => (line === '' || line.startsWith(' ') ? line : `${line} ${i}`)),
+        );
+        const options = {
+          sources,
+          ...(until === undefined ? {} : { until: at(until) }),
+          ...(since === undefined ? {} : { since: at(since) }),
+        };
+        const all = await readLogs({ logDir }, options);
+        const snapshot = await readLogsSnapshot({ logDir }, { ...options, tail });
+        const expected = tail === 0 ? [] : all.slice(-tail);
+        assert.deepEqual(texts(snapshot.entries), texts(expected));
+        assert.deepEqual(
+          snapshot.entries.map((entry) => entry.cursor),
+          expected.map((entry) => entry.cursor),
+        );
+      },
+    ),
+    { numRuns: 40 },
   );
 });
