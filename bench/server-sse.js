@@ -26,7 +26,7 @@ const CLIENTS = (process.env.CLIENTS ?? '1,100').split(',').map(Number);
 const BODY = 'GET /api/items?page=3 200 12ms user=alice trace=4bf92f3577b34da6a3ce929d0e0e4736\n';
 
 function startServer(home) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--port', '0', '--home', home], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', '0', '--home', home], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@
 // reports one line saying so and skips the peer. SANDLOG_BENCH_BASE=<a dist
 // directory> adds that build of sandlog to the same rounds (A/B of a change).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, TINY, fmt, median, report, sized } from './lib/common.js';
 import { dataset } from './lib/data.js';
@@ -71,7 +71,11 @@ const node = process.execPath;
 const sandlogArgs = (args) => [CLI, 'logs', '--home', home, name, ...args];
 const msbEnv = { ...process.env, MSB_HOME: home };
 const baseCli =
-  process.env.SANDLOG_BENCH_BASE === undefined ? undefined : join(process.env.SANDLOG_BENCH_BASE, 'cli.js');
+  process.env.SANDLOG_BENCH_BASE === undefined
+    ? undefined
+    : [join(process.env.SANDLOG_BENCH_BASE, 'cli.cjs'), join(process.env.SANDLOG_BENCH_BASE, 'cli.js')].find((path) =>
+        existsSync(path),
+      );
 
 const floor = [];
 const samples = WORKLOADS.map(() => ({

@@ -1,14 +1,14 @@
 // Build step after tsc: bundles the CLI (dist/cli/process.js and everything it imports, packages
 // left to node_modules) into one CommonJS script, dist/cli.bundle.cjs, then runs a few
 // representative commands through it in this process and stores V8's code cache of the functions
-// they compiled in dist/cli.bundle.cache. dist/cli.js loads both (src/cli/bundle.ts says why).
+// they compiled in dist/cli.bundle.cache. dist/cli.cjs loads both (src/cli/bundle.cts says why).
 // esbuild is a devDependency: it only runs here. Usage: node scripts/bundle-cli.js (npm run build).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { build } from 'esbuild';
-import { BUNDLE_PATH, BUNDLE_URL_NAME, CODE_CACHE_PATH, loadBundle } from '../dist/cli/bundle.js';
+import { BUNDLE_PATH, BUNDLE_URL_NAME, CODE_CACHE_PATH, loadBundle } from '../dist/cli/bundle.cjs';
 
 await build({
   entryPoints: [new URL('../dist/cli/process.js', import.meta.url).pathname],

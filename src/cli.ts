@@ -1,11 +1,6 @@
-#!/usr/bin/env node
 /**
- * The `sandlog` executable: runs the CLI's process (src/cli/process.ts) from
- * its bundle when the build made one (bundle.ts says why), else from its
- * modules. `SANDLOG_NO_BUNDLE=1` runs the modules.
+ * `node dist/cli.js`, as the executable was called before it became
+ * CommonJS: runs it (src/cli.cts). The package's `bin` is dist/cli.cjs,
+ * which starts ~20 ms sooner.
  */
-import { loadBundle } from './cli/bundle.js';
-
-const bundle = process.env['SANDLOG_NO_BUNDLE'] === '1' ? undefined : loadBundle();
-const { runProcess } = bundle?.exports ?? (await import('./cli/process.js'));
-await runProcess(process.argv.slice(2));
+import './cli.cjs';

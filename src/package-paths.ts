@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 /** The package's root directory (the one holding `dist/` and `package.json`). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A path inside the package, from its root (`packagePath('dist', 'cli.js')`). */
+/** A path inside the package, from its root (`packagePath('dist', 'cli.cjs')`). */
 export function packagePath(...parts: string[]): string {
   return join(PACKAGE_ROOT, ...parts);
 }

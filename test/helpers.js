@@ -11,7 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'cli.cjs');
 
 /** Default deadline of every wait below: far beyond what a healthy wait takes, even under load. */
 export const DEADLINE_MS = 60_000;
@@ -50,7 +50,7 @@ export function at(seconds) {
 }
 
 /**
- * Runs the CLI (`node dist/cli.js ...args`) and resolves to { code, signal, stdout, stderr }.
+ * Runs the CLI (`node dist/cli.cjs ...args`) and resolves to { code, signal, stdout, stderr }.
  * Options: env (merged over process.env), input (written to stdin), timeoutMs (kills and rejects).
  */
 export function runCli(args, { env = {}, input, timeoutMs = DEADLINE_MS, cwd } = {}) {

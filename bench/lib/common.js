@@ -11,7 +11,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * rebuild dist/ during a run) and names the copy in SANDLOG_BENCH_DIST.
  */
 export const DIST = process.env.SANDLOG_BENCH_DIST ?? join(ROOT, 'dist');
-export const CLI = join(DIST, 'cli.js');
+export const CLI = join(DIST, 'cli.cjs');
 
 /** The library (dist/index.js) of the build under test. */
 export function importSandlog() {

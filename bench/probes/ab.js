@@ -4,7 +4,7 @@
 // (user + system of the child, from /proc, in 10 ms ticks). stdout goes to /dev/null. Not a
 // scenario of `npm run bench`: a tool for measuring one lever against the build before it, e.g.
 //   node bench/probes/ab.js 9 -- before node /tmp/before/cli.js logs --home H box --json \
-//                             -- after node dist/cli.js logs --home H box --json
+//                             -- after node dist/cli.cjs logs --home H box --json
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

@@ -12,7 +12,7 @@
  * (bench/performance-notes.md, "young generation").
  *
  * `--max-semi-space-size` is read only when the heap is set up, which is
- * before any of this code runs (and `node dist/cli.js` gets no flags from a
+ * before any of this code runs (and `node dist/cli.cjs` gets no flags from a
  * shebang). The growth factor is read at each growth, though: this lets the
  * young generation grow as it does by default, and sets the factor to 1 at
  * the cap. Process-wide, so only the executable calls it, never the library.

@@ -15,7 +15,7 @@ import { startDemoProducer } from './producer.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const home = process.env['SANDLOG_DEMO_HOME'] || join(root, '.sandlog-demo');
-const cli = join(root, 'dist', 'cli.js');
+const cli = join(root, 'dist', 'cli.cjs');
 const terminal = process.argv.includes('--terminal');
 const stop = startDemoProducer(sandboxLogDir(home, 'demo'));
 

@@ -1,4 +1,4 @@
-// dist/cli.js runs the CLI from its bundle (dist/cli.bundle.cjs, with V8's code cache made at build
+// dist/cli.cjs runs the CLI from its bundle (dist/cli.bundle.cjs, with V8's code cache made at build
 // time) when the bundle is at least as new as the modules it was made from, and from the modules
 // otherwise: the two give the same output, a stale bundle is never run, and a cache V8 refuses
 // only costs the compile.
@@ -7,7 +7,7 @@ import { cpSync, existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadBundle, BUNDLE_PATH, CODE_CACHE_PATH } from '../../dist/cli/bundle.js';
+import { loadBundle, BUNDLE_PATH, CODE_CACHE_PATH } from '../../dist/cli/bundle.cjs';
 import { CLI, ROOT, recordLine, runCli, tempDir, tempSandbox, writeLines } from '../helpers.js';
 
 test('the build made the bundle and a code cache this Node accepts', () => {
@@ -48,7 +48,7 @@ function distWithMarkerBundle(t) {
   cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
   const bundle = join(root, 'dist', 'cli.bundle.cjs');
   writeFileSync(bundle, "exports.runProcess = async () => { process.stdout.write('from the bundle\\n'); };\n");
-  return { cli: join(root, 'dist', 'cli.js'), bundle, entry: join(root, 'dist', 'cli', 'process.js') };
+  return { cli: join(root, 'dist', 'cli.cjs'), bundle, entry: join(root, 'dist', 'cli', 'process.js') };
 }
 
 const run = (cli, args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
@@ -72,4 +72,23 @@ test('a bundle older than its entry module is not run; a refused code cache is o
   assert.match(result.stdout, /^sandlog \d+\.\d+\.\d+/);
   const direct = run(CLI, ['--version']);
   assert.equal(result.stdout, direct.stdout);
+});
+
+test('the executable runs the bundle without starting the ES module loader; dist/cli.js still runs it', (t) => {
+  const { home } = tempSandbox(t);
+  // Preloaded: reports at exit whether Node's ES module loader was ever loaded in the process.
+  const probe = join(tempDir(t), 'probe.cjs');
+  writeFileSync(
+    probe,
+    "process.on('exit', () => process.stderr.write(`esm:${process.moduleLoadList.some((m) => m.includes('esm/module_job'))}\\n`));\n",
+  );
+  const viaBin = spawnSync(process.execPath, ['-r', probe, CLI, 'ls', '--home', home], { encoding: 'utf8' });
+  assert.equal(viaBin.status, 0, viaBin.stderr);
+  assert.equal(viaBin.stderr, 'esm:false\n');
+  const viaShim = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'dist', 'cli.js'), 'ls', '--home', home], {
+    encoding: 'utf8',
+  });
+  assert.equal(viaShim.status, 0, viaShim.stderr);
+  assert.equal(viaShim.stdout, viaBin.stdout);
+  assert.equal(viaShim.stderr, 'esm:true\n');
 });

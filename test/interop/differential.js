@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readLogsSnapshot, streamLogs } from '../../dist/index.js';
 import { bindingQueries, logDirOf, msbLogs, parseJsonLines } from './oracle.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.cjs');
 
 /** One query, in the three spellings: msb's flags, the binding's options, sandlog's options. */
 export function query({ sources, tail, since, until, grep }) {

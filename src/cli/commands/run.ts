@@ -34,7 +34,7 @@ import { EXIT_FAILURE, EXIT_OK, exitCodeFor, messageFor } from '../exit.js';
 // the command gets pipes of its own as fds 0-2, so that pipe does not leak into it, as another fd would.
 const DETACHED_ENV = 'SANDLOG_DETACHED';
 const STATUS_FD = 1;
-const CLI_PATH = packagePath('dist', 'cli.js');
+const CLI_PATH = packagePath('dist', 'cli.cjs');
 
 export const runCommand: CommandSpec = {
   name: 'run',
