@@ -8,13 +8,13 @@
 // Usage: node fanout-floor.js HOME N
 import { fstatSync, openSync, readSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { answerMarks } from './fanout-protocol.js';
 
 const [home, countText] = process.argv.slice(2);
 const count = Number(countText);
 const SEQ = /ns=(\d+)/;
 const buffer = Buffer.allocUnsafe(64 * 1024);
-let delays = [];
+const delays = [];
 
 for (let i = 0; i < count; i++) {
   const dir = join(home, 'sandboxes', `box-${i}`, 'logs');
@@ -36,21 +36,5 @@ for (let i = 0; i < count; i++) {
   });
 }
 
-let markCpu = process.cpuUsage();
-let markTime = process.hrtime.bigint();
-process.stderr.write('ready\n');
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'mark') {
-    markCpu = process.cpuUsage();
-    markTime = process.hrtime.bigint();
-    delays = [];
-  } else if (line === 'report') {
-    const cpu = process.cpuUsage(markCpu);
-    process.stdout.write(
-      `${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, wallMs: Number(process.hrtime.bigint() - markTime) / 1e6, rssBytes: process.memoryUsage().rss, delays })}\n`,
-    );
-  } else if (line === 'exit') {
-    break;
-  }
-}
+await answerMarks(delays);
 process.exit(0);

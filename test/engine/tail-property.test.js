@@ -10,6 +10,24 @@ import fc from 'fast-check';
 import { readLogs, readLogsSnapshot } from '../../dist/index.js';
 import { at, recordLine, tempDir, texts, writeLines } from '../helpers.js';
 
+// The read options of a case, and its tail next to the last `tail` entries of a full read with them.
+function readOptions({ sources, grep, until, since }) {
+  return {
+    sources,
+    ...(grep === undefined ? {} : { grep }),
+    ...(until === undefined ? {} : { until: at(until) }),
+    ...(since === undefined ? {} : { since: at(since) }),
+  };
+}
+
+async function tailAndExpected(logDir, options, tail) {
+  const all = await readLogs({ logDir }, options);
+  const snapshot = await readLogsSnapshot({ logDir }, { ...options, tail });
+  const expected = tail === 0 ? [] : all.slice(-tail);
+  assert.deepEqual(texts(snapshot.entries), texts(expected));
+  return { snapshot, expected };
+}
+
 const scenario = fc.record({
   files: fc.array(
     fc.array(fc.record({ s: fc.constantFrom('stdout', 'stderr', 'system'), step: fc.integer({ min: 0, max: 3 }) }), {
@@ -51,16 +69,8 @@ test('tail N equals the last N entries of a forward read, with the same cursors'
         join(logDir, 'runtime.log'),
         runtimeTimes.map((s, i) => `${at(s)} r${i}`),
       );
-      const options = {
-        sources,
-        ...(grep === undefined ? {} : { grep }),
-        ...(until === undefined ? {} : { until: at(until) }),
-        ...(since === undefined ? {} : { since: at(since) }),
-      };
-      const all = await readLogs({ logDir }, options);
-      const snapshot = await readLogsSnapshot({ logDir }, { ...options, tail });
-      const expected = tail === 0 ? [] : all.slice(-tail);
-      assert.deepEqual(texts(snapshot.entries), texts(expected));
+      const options = readOptions({ sources, grep, until, since });
+      const { snapshot, expected } = await tailAndExpected(logDir, options, tail);
       for (const [i, entry] of snapshot.entries.entries()) {
         // (since and afterCursor do not mix: lines before since that neither read delivered are left out by hand.)
         const { since: _since, ...resume } = options;
@@ -114,15 +124,7 @@ test('tail N of a chain read backwards: a text log out of time order gives the l
           join(logDir, 'runtime.log'),
           lines.map((line, i) => (line === '' || line.startsWith(' ') ? line : `${line} ${i}`)),
         );
-        const options = {
-          sources,
-          ...(until === undefined ? {} : { until: at(until) }),
-          ...(since === undefined ? {} : { since: at(since) }),
-        };
-        const all = await readLogs({ logDir }, options);
-        const snapshot = await readLogsSnapshot({ logDir }, { ...options, tail });
-        const expected = tail === 0 ? [] : all.slice(-tail);
-        assert.deepEqual(texts(snapshot.entries), texts(expected));
+        const { snapshot, expected } = await tailAndExpected(logDir, readOptions({ sources, until, since }), tail);
         assert.deepEqual(
           snapshot.entries.map((entry) => entry.cursor),
           expected.map((entry) => entry.cursor),
