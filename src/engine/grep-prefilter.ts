@@ -61,6 +61,12 @@ class NextHit {
   }
 }
 
+// Whether one of the four bytes of `word` is a backslash (exact: the zero-byte test of `word` xor 0x5c5c5c5c).
+function hasBackslash(word: number): boolean {
+  const x = word ^ 0x5c5c5c5c;
+  return ((x - 0x01010101) & ~x & 0x80808080) !== 0;
+}
+
 export class GrepPrefilter {
   /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line). */
   private readonly literals: ((bytes: Uint8Array, start: number, end: number) => number)[];
@@ -69,6 +75,8 @@ export class GrepPrefilter {
   private readonly jsonl: boolean;
   /** The block's bytes (a view ending at the block's end: the buffer past it holds an older read). */
   private block: Buffer = Buffer.alloc(0);
+  /** The block as 32-bit words, when it starts on a 4-byte boundary (read buffers do): the escape scan reads 4 bytes at a time. */
+  private words: Int32Array | undefined;
 
   private constructor(literals: Buffer[], jsonl: boolean) {
     this.literals = literals.map(literalSearch);
@@ -91,6 +99,7 @@ export class GrepPrefilter {
   /** Starts a block: `buffer[0, end)` holds it, and lines are then asked about in order. */
   startBlock(buffer: Buffer, end: number): void {
     this.block = end === buffer.length ? buffer : buffer.subarray(0, end);
+    this.words = (buffer.byteOffset & 3) === 0 ? new Int32Array(buffer.buffer, buffer.byteOffset, end >> 2) : undefined;
     for (const hit of this.hazards) hit.reset();
   }
 
@@ -109,20 +118,33 @@ export class GrepPrefilter {
     return !this.jsonl || !this.hasSpellingEscape(start, end);
   }
 
-  // Whether the line holds a `\u` escape of something other than a control character (a byte loop:
-  // most lines hold a few escapes, and a native search per escape costs more than the loop).
+  // Whether the line holds a `\u` escape of something other than a control character. Backslashes are
+  // looked for a word at a time where the block allows it (most lines hold a few escapes, and a native
+  // search per backslash costs more than a loop); each one found is then looked at.
   private hasSpellingEscape(start: number, end: number): boolean {
     const block = this.block;
-    for (let at = start; at < end; at++) {
-      if (block[at] !== BACKSLASH) continue;
+    const words = this.words;
+    let at = start;
+    while (at < end) {
+      if (words !== undefined && (at & 3) === 0) {
+        let word = at >> 2;
+        const whole = end >> 2;
+        while (word < whole && !hasBackslash(words[word]!)) word += 1;
+        at = word << 2;
+        if (at >= end) return false;
+      }
+      if (block[at] !== BACKSLASH) {
+        at += 1;
+        continue;
+      }
       if (block[at + 1] !== U) {
-        at += 1; // an escaped character: `\\u` is a backslash, then a `u`
+        at += 2; // an escaped character: `\\u` is a backslash, then a `u`
         continue;
       }
       const unit = hexUnit(block, at + 2);
       // Not four hex digits (not an escape the parser accepts), or one that may spell text: the parser decides.
       if (unit < 0 || !isControlUnit(unit)) return true;
-      at += 5;
+      at += 6;
     }
     return false;
   }
