@@ -61,15 +61,85 @@ class NextHit {
   }
 }
 
-// Whether one of the four bytes of `word` is a backslash (exact: the zero-byte test of `word` xor 0x5c5c5c5c).
-function hasBackslash(word: number): boolean {
-  const x = word ^ 0x5c5c5c5c;
+// Whether one of the four bytes of `word` is the byte `repeated` holds four times (exact: the
+// zero-byte test of their xor).
+function hasByte(word: number, repeated: number): boolean {
+  const x = word ^ repeated;
   return ((x - 0x01010101) & ~x & 0x80808080) !== 0;
 }
 
+const BACKSLASHES = 0x5c5c5c5c;
+
+/**
+ * Bytes by how common they are in log text, most common first: a literal is
+ * looked for by its least common byte (an anchor that rarely occurs is
+ * rarely verified). Bytes not listed (upper case, most punctuation, UTF-8)
+ * count as rarest.
+ */
+const COMMON_BYTES = Buffer.from(' etaoinsrhldcumfpgwybvk0123456789=:.,-_/xjqz', 'latin1');
+
+/**
+ * One literal, searched in a line a word at a time: the words that hold its
+ * anchor byte are found with the zero-byte test, and the literal is compared
+ * where the anchor is. Needs the block as words (see {@link GrepPrefilter.startBlock}).
+ */
+class AnchoredLiteral {
+  private readonly literal: Buffer;
+  /** Index in the literal of the byte searched for. */
+  private readonly anchorAt: number;
+  private readonly anchor: number;
+  private readonly repeated: number;
+
+  constructor(literal: Buffer) {
+    this.literal = literal;
+    let best = 0;
+    let bestRank = -1;
+    for (let i = 0; i < literal.length; i++) {
+      const known = COMMON_BYTES.indexOf(literal[i]!);
+      const rank = known < 0 ? COMMON_BYTES.length : known;
+      if (rank > bestRank) {
+        best = i;
+        bestRank = rank;
+      }
+    }
+    this.anchorAt = best;
+    this.anchor = literal[best]!;
+    this.repeated = Math.imul(this.anchor, 0x01010101);
+  }
+
+  /** Whether the literal lies within `block[start, end)`. */
+  within(block: Buffer, words: Int32Array, start: number, end: number): boolean {
+    const literal = this.literal;
+    const length = literal.length;
+    const anchor = this.anchor;
+    // The anchor's possible places: the literal must fit in the line.
+    let at = start + this.anchorAt;
+    const last = end - length + this.anchorAt;
+    while (at <= last) {
+      if ((at & 3) === 0) {
+        let word = at >> 2;
+        const whole = (last + 1) >> 2;
+        while (word < whole && !hasByte(words[word]!, this.repeated)) word += 1;
+        at = word << 2;
+        if (at > last) return false;
+      }
+      if (block[at] === anchor) {
+        const from = at - this.anchorAt;
+        let i = 0;
+        while (i < length && block[from + i] === literal[i]) i += 1;
+        if (i === length) return true;
+      }
+      at += 1;
+    }
+    return false;
+  }
+}
+
 export class GrepPrefilter {
-  /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line). */
+  /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line), for blocks not on a word boundary. */
   private readonly literals: ((bytes: Uint8Array, start: number, end: number) => number)[];
+  /** The same literals, searched a word at a time. */
+  private readonly anchored: AnchoredLiteral[];
   /** Bytes that make a line's body read otherwise than its bytes: `b64` (exec.log; `\u` escapes are looked at one by one), ESC and 0xC2 (text). */
   private readonly hazards: NextHit[];
   private readonly jsonl: boolean;
@@ -80,6 +150,7 @@ export class GrepPrefilter {
 
   private constructor(literals: Buffer[], jsonl: boolean) {
     this.literals = literals.map(literalSearch);
+    this.anchored = literals.map((literal) => new AnchoredLiteral(literal));
     this.jsonl = jsonl;
     this.hazards = jsonl ? [new NextHit(B64)] : [new NextHit(ESC), new NextHit(C1_LEAD)];
   }
@@ -106,11 +177,21 @@ export class GrepPrefilter {
   /** Whether the line `[start, end)` of the block (no `\n`) certainly does not match. */
   skips(start: number, end: number): boolean {
     const block = this.block;
+    const words = this.words;
     let lacks = false;
-    for (const search of this.literals) {
-      if (search(block, start, end) < 0) {
-        lacks = true;
-        break;
+    if (words !== undefined) {
+      for (const literal of this.anchored) {
+        if (!literal.within(block, words, start, end)) {
+          lacks = true;
+          break;
+        }
+      }
+    } else {
+      for (const search of this.literals) {
+        if (search(block, start, end) < 0) {
+          lacks = true;
+          break;
+        }
       }
     }
     if (!lacks) return false;
@@ -129,7 +210,7 @@ export class GrepPrefilter {
       if (words !== undefined && (at & 3) === 0) {
         let word = at >> 2;
         const whole = end >> 2;
-        while (word < whole && !hasBackslash(words[word]!)) word += 1;
+        while (word < whole && !hasByte(words[word]!, BACKSLASHES)) word += 1;
         at = word << 2;
         if (at >= end) return false;
       }
