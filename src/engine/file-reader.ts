@@ -175,9 +175,12 @@ export class FileReader {
       }
       this.countOversized(line);
       if (block !== undefined) {
-        // A reader that reads keeps the holder up to date even where no watcher reports rotations. A follower's
-        // holder hears of renames from the watcher (and polls); the follower looks when a wake-up finds nothing.
-        if (!this.following) lease?.holder.look();
+        // A reader that reads keeps the holder up to date even where no watcher reports rotations, or where
+        // its events were dropped: inotify's queue overflows under a producer that rotates fast, and a
+        // follower that read to the end and waited for the next event could wait until the new generations
+        // had left retention (bench/rotation.js lost records that way). After a look that finds one, the
+        // reader is not idle (idleUntilWoken) and goes on to it.
+        lease?.holder.look();
         return this.parse(block, line);
       }
       const more = lease === undefined ? await this.followText(line) : this.followRotating(line, lease);
