@@ -5,14 +5,13 @@
  * have it in its body, unless the body can spell it some other way. The
  * reader skips such lines unread.
  *
- * Each literal is searched in the line by the JavaScript Horspool search of
- * grep-literal.ts, and `\u` escapes by a byte loop: a native
- * `Buffer.indexOf` across the block, its next hit kept, was tried first, and
- * its ~250 ns per call (one per hit: the bench data holds a literal or an
- * escape in most lines) cost more than the loops (`--grep 'TRACE.*elapsed'`,
- * interleaved runs: 799 → 715 ms for the literals, then 608 → 549 ms for the
- * escapes; bench/performance-notes.md). The rare needles, `b64` and the
- * text-log bytes, are still searched natively across the block.
+ * Each literal is searched in the line by a JavaScript loop, a 32-bit word
+ * at a time for its least common byte, and `\u` escapes the same way for
+ * their backslash: a native `Buffer.indexOf` across the block, its next hit
+ * kept, was tried and costs ~250 ns a call (one per hit: the bench data
+ * holds a literal or an escape in most lines), more than the loops
+ * (bench/performance-notes.md, fourth and fifth rounds). The rare needles,
+ * `b64` and the text-log bytes, are still searched natively across the block.
  *
  * When a body could spell a literal without its bytes:
  * - exec.log: a `\u` escape of anything but a control character (filter.ts
@@ -28,7 +27,7 @@
  * have matched (README, "Deliberate differences").
  */
 import { hexUnit, isControlUnit } from '../format/record-values.js';
-import { literalSearch, requiredLiterals } from './grep-literal.js';
+import { requiredLiterals } from './grep-literal.js';
 import type { EntryFilter } from './filter.js';
 
 const BACKSLASH = 0x5c;
@@ -82,7 +81,8 @@ const COMMON_BYTES = Buffer.from(' etaoinsrhldcumfpgwybvk0123456789=:."TZ,-_/{}x
 /**
  * One literal, searched in a line a word at a time: the words that hold its
  * anchor byte are found with the zero-byte test, and the literal is compared
- * where the anchor is. Needs the block as words (see {@link GrepPrefilter.startBlock}).
+ * where the anchor is. Without the block as words (a block off a 4-byte
+ * boundary, see {@link GrepPrefilter.startBlock}) it steps byte by byte.
  */
 class AnchoredLiteral {
   private readonly literal: Buffer;
@@ -109,7 +109,7 @@ class AnchoredLiteral {
   }
 
   /** Whether the literal lies within `block[start, end)`. */
-  within(block: Buffer, words: Int32Array, start: number, end: number): boolean {
+  within(block: Buffer, words: Int32Array | undefined, start: number, end: number): boolean {
     const literal = this.literal;
     const length = literal.length;
     const anchor = this.anchor;
@@ -117,7 +117,7 @@ class AnchoredLiteral {
     let at = start + this.anchorAt;
     const last = end - length + this.anchorAt;
     while (at <= last) {
-      if ((at & 3) === 0) {
+      if (words !== undefined && (at & 3) === 0) {
         let word = at >> 2;
         const whole = (last + 1) >> 2;
         while (word < whole && !hasByte(words[word]!, this.repeated)) word += 1;
@@ -137,21 +137,18 @@ class AnchoredLiteral {
 }
 
 export class GrepPrefilter {
-  /** Per literal, a search of one line (Horspool in JavaScript: no call into C++ per line), for blocks not on a word boundary. */
-  private readonly literals: ((bytes: Uint8Array, start: number, end: number) => number)[];
-  /** The same literals, searched a word at a time. */
-  private readonly anchored: AnchoredLiteral[];
+  /** The required literals, each searched in a line by its least common byte (no call into C++ per line). */
+  private readonly literals: AnchoredLiteral[];
   /** Bytes that make a line's body read otherwise than its bytes: `b64` (exec.log; `\u` escapes are looked at one by one), ESC and 0xC2 (text). */
   private readonly hazards: NextHit[];
   private readonly jsonl: boolean;
   /** The block's bytes (a view ending at the block's end: the buffer past it holds an older read). */
   private block: Buffer = Buffer.alloc(0);
-  /** The block as 32-bit words, when it starts on a 4-byte boundary (read buffers do): the escape scan reads 4 bytes at a time. */
+  /** The block as 32-bit words, when it starts on a 4-byte boundary (read buffers do): the scans read 4 bytes at a time. */
   private words: Int32Array | undefined;
 
   private constructor(literals: Buffer[], jsonl: boolean) {
-    this.literals = literals.map(literalSearch);
-    this.anchored = literals.map((literal) => new AnchoredLiteral(literal));
+    this.literals = literals.map((literal) => new AnchoredLiteral(literal));
     this.jsonl = jsonl;
     this.hazards = jsonl ? [new NextHit(B64)] : [new NextHit(ESC), new NextHit(C1_LEAD)];
   }
@@ -180,19 +177,10 @@ export class GrepPrefilter {
     const block = this.block;
     const words = this.words;
     let lacks = false;
-    if (words !== undefined) {
-      for (const literal of this.anchored) {
-        if (!literal.within(block, words, start, end)) {
-          lacks = true;
-          break;
-        }
-      }
-    } else {
-      for (const search of this.literals) {
-        if (search(block, start, end) < 0) {
-          lacks = true;
-          break;
-        }
+    for (const literal of this.literals) {
+      if (!literal.within(block, words, start, end)) {
+        lacks = true;
+        break;
       }
     }
     if (!lacks) return false;
