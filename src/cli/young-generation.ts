@@ -17,13 +17,16 @@
  * young generation grow as it does by default, and sets the factor to 1 at
  * the cap. Process-wide, so only the executable calls it, never the library.
  */
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
+import type { getHeapSpaceStatistics as HeapSpaceStatistics } from 'node:v8';
+
+/** Loads the built-in modules the cap needs when it is put in place (see capYoungGeneration). */
+const load = createRequire(import.meta.url);
 
 /** The cap: both semi-spaces together, as V8 reports the new space's size. */
 const NEW_SPACE_CAP_BYTES = 2 * 4 * 1024 * 1024;
 
-function newSpaceBytes(): number {
+function newSpaceBytes(getHeapSpaceStatistics: typeof HeapSpaceStatistics): number {
   for (const space of getHeapSpaceStatistics()) if (space.space_name === 'new_space') return space.space_size;
   return NEW_SPACE_CAP_BYTES;
 }
@@ -39,10 +42,19 @@ function newSpaceBytes(): number {
  * observer runs: the scavenge counts it keeps toward the next growth are
  * not reset by a shrink. After a shrink it stays smaller, which costs a few
  * more scavenges and no memory.
+ *
+ * The two modules it needs are loaded here, not with the CLI: most commands
+ * end before they would have grown the young generation at all.
  */
 export function capYoungGeneration(): void {
+  const { PerformanceObserver } = load('node:perf_hooks') as typeof import('node:perf_hooks');
+  const { getHeapSpaceStatistics, setFlagsFromString } = load('node:v8') as typeof import('node:v8');
+  if (newSpaceBytes(getHeapSpaceStatistics) >= NEW_SPACE_CAP_BYTES) {
+    setFlagsFromString('--semi-space-growth-factor=1');
+    return;
+  }
   const observer = new PerformanceObserver(() => {
-    if (newSpaceBytes() * 2 <= NEW_SPACE_CAP_BYTES) return;
+    if (newSpaceBytes(getHeapSpaceStatistics) * 2 <= NEW_SPACE_CAP_BYTES) return;
     setFlagsFromString('--semi-space-growth-factor=1');
     observer.disconnect();
   });
