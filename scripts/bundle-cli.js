@@ -20,6 +20,8 @@ await build({
   packages: 'external',
   define: { 'import.meta.url': BUNDLE_URL_NAME },
   logLevel: 'warning',
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
 
 // A small sandbox with every kind of record and a runtime.log, for the commands to read.
