@@ -92,3 +92,30 @@ test('the executable runs the bundle without starting the ES module loader; dist
   assert.equal(viaShim.stdout, viaBin.stdout);
   assert.equal(viaShim.stderr, 'esm:true\n');
 });
+
+// Creating process.stdin costs a millisecond or more of every start (a stream over whatever fd 0 is),
+// and only `run` reads it: the CLI hands commands a getter, so `logs` never makes it.
+test('sandlog logs never creates process.stdin', (t) => {
+  const { home, logDir } = tempSandbox(t);
+  writeLines(join(logDir, 'exec.log'), [recordLine('2026-04-30T20:00:00.000Z', 'stdout', 'hello\n', 1)]);
+  const probe = join(tempDir(t), 'stdin-probe.cjs');
+  writeFileSync(
+    probe,
+    [
+      "const own = Object.getOwnPropertyDescriptor(process, 'stdin');",
+      'let made = false;',
+      "Object.defineProperty(process, 'stdin', { configurable: true, enumerable: own.enumerable, get() { made = true; return own.get.call(process); } });",
+      "process.on('exit', () => require('node:fs').writeSync(2, `stdin made: ${made}\\n`));",
+      '',
+    ].join('\n'),
+  );
+  for (const args of [
+    ['logs', '--home', home, 'box', '--tail', '1'],
+    ['logs', '--home', home, 'box', '--json'],
+  ]) {
+    const result = spawnSync(process.execPath, ['-r', probe, CLI, ...args], { encoding: 'utf8', input: 'ignored' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.includes('hello'), true, result.stdout);
+    assert.match(result.stderr, /stdin made: false/, args.join(' '));
+  }
+});
