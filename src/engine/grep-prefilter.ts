@@ -7,7 +7,8 @@
  *
  * Each literal is searched in the line by a JavaScript loop, a 32-bit word
  * at a time for its least common byte, and `\u` escapes the same way for
- * their backslash: a native `Buffer.indexOf` across the block, its next hit
+ * their backslash (in an exec.log line, the first literal and the escapes in
+ * the same pass): a native `Buffer.indexOf` across the block, its next hit
  * kept, was tried and costs ~250 ns a call (one per hit: the bench data
  * holds a literal or an escape in most lines), more than the loops
  * (bench/performance-notes.md, fourth and fifth rounds). The rare needles,
@@ -134,6 +135,68 @@ class AnchoredLiteral {
     }
     return false;
   }
+
+  /**
+   * For an exec.log line: whether the literal lies within `block[start, end)`
+   * ({@link Scan.Found}), else whether the line holds a `\u` escape that may
+   * spell text ({@link Scan.Spelling}, see {@link GrepPrefilter}) or not
+   * ({@link Scan.Absent}). One pass for both questions, a word at a time for
+   * the anchor byte or a backslash: a line that lacks the literal (most lines,
+   * for a selective pattern) is read once, not once per question.
+   */
+  scan(block: Buffer, words: Int32Array | undefined, start: number, end: number): Scan {
+    const literal = this.literal;
+    const length = literal.length;
+    const anchor = this.anchor;
+    const repeated = this.repeated;
+    const firstAnchor = start + this.anchorAt;
+    const lastAnchor = end - length + this.anchorAt;
+    // Bytes before this are the rest of an escape: a backslash there is escaped text, not an escape.
+    let escapeEnd = start;
+    let at = start;
+    while (at < end) {
+      if (words !== undefined && (at & 3) === 0) {
+        let word = at >> 2;
+        const whole = end >> 2;
+        while (word < whole) {
+          const w = words[word]!;
+          const a = w ^ repeated;
+          const b = w ^ BACKSLASHES;
+          if ((((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b)) & 0x80808080) break;
+          word += 1;
+        }
+        at = word << 2;
+        if (at >= end) return Scan.Absent;
+      }
+      const c = block[at];
+      if (c === anchor) {
+        if (at >= firstAnchor && at <= lastAnchor) {
+          const from = at - this.anchorAt;
+          let i = 0;
+          while (i < length && block[from + i] === literal[i]) i += 1;
+          if (i === length) return Scan.Found;
+        }
+      } else if (c === BACKSLASH && at >= escapeEnd) {
+        if (block[at + 1] === U) {
+          const unit = hexUnit(block, at + 2);
+          // Not four hex digits (not an escape the parser accepts), or one that may spell text: the parser decides.
+          if (unit < 0 || !isControlUnit(unit)) return Scan.Spelling;
+          escapeEnd = at + 6;
+        } else {
+          escapeEnd = at + 2; // an escaped character: `\\u` is a backslash, then a `u`
+        }
+      }
+      at += 1;
+    }
+    return Scan.Absent;
+  }
+}
+
+/** What {@link AnchoredLiteral.scan} found in a line. */
+const enum Scan {
+  Found,
+  Absent,
+  Spelling,
 }
 
 export class GrepPrefilter {
@@ -176,16 +239,22 @@ export class GrepPrefilter {
   skips(start: number, end: number): boolean {
     const block = this.block;
     const words = this.words;
-    let lacks = false;
-    for (const literal of this.literals) {
-      if (!literal.within(block, words, start, end)) {
-        lacks = true;
-        break;
-      }
+    const literals = this.literals;
+    // exec.log: the first literal and the `\u` escapes in one pass (most lines lack the literal).
+    let lacks: boolean;
+    let spellingKnown = false;
+    if (this.jsonl) {
+      const found = literals[0]!.scan(block, words, start, end);
+      if (found === Scan.Spelling) return false;
+      lacks = found === Scan.Absent;
+      spellingKnown = lacks; // the scan read the whole line: it has no escape that spells text
+    } else {
+      lacks = !literals[0]!.within(block, words, start, end);
     }
+    for (let i = 1; i < literals.length && !lacks; i++) lacks = !literals[i]!.within(block, words, start, end);
     if (!lacks) return false;
     for (const hazard of this.hazards) if (hazard.from(block, start) < end) return false;
-    return !this.jsonl || !this.hasSpellingEscape(start, end);
+    return !this.jsonl || spellingKnown || !this.hasSpellingEscape(start, end);
   }
 
   // Whether the line holds a `\u` escape of something other than a control character. Backslashes are
